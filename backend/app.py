@@ -1,0 +1,141 @@
+"""The API application: REST under /api/v1, system endpoints, one error shape."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from backend.analytics.endpoints import router as analytics_router
+from backend.auth.endpoints import router as auth_router
+from backend.channels.endpoints import router as channels_router
+from backend.dashboard.endpoints import router as dashboard_router
+from backend.db.engine import create_engine, create_sessionmaker
+from backend.errors import AppError, TooManyRequests
+from backend.jobs.worker import EmbeddedWorker
+from backend.middleware import ObservabilityMiddleware
+from backend.observability.metrics import QueueCollector
+from backend.redis_client import connect
+from backend.settings import Settings, get_settings
+from backend.system.endpoints import router as system_router
+from backend.users.endpoints import router as users_router
+from backend.videos.endpoints import router as videos_router
+
+log = structlog.get_logger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    for sub in (
+        auth_router,
+        users_router,
+        channels_router,
+        videos_router,
+        dashboard_router,
+        analytics_router,
+    ):
+        router.include_router(sub)
+    return router
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    settings.resolved_secret_key()  # refuses to start with a missing or placeholder secret
+    engine = create_engine(settings)
+    redis = connect(settings)
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.redis = redis
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(QueueCollector(redis.sync))
+    app.state.metrics_registry = registry
+    worker: EmbeddedWorker | None = None
+    if app.state.run_worker:
+        worker = EmbeddedWorker(redis.sync, settings)
+        worker.start()
+    app.state.worker = worker
+    log.info(
+        "api.started",
+        database=engine.dialect.name,
+        embedded=settings.embedded,
+        in_process_worker=worker is not None,
+    )
+    try:
+        yield
+    finally:
+        if worker is not None:
+            worker.stop()
+        await redis.close()
+        await engine.dispose()
+
+
+def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="YTEMPIRE",
+        version="0.1.0",
+        description="Self-hosted YouTube production appliance",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    # Embedded Redis lives in this process, so its jobs can only run here.
+    app.state.run_worker = settings.embedded if run_worker is None else run_worker
+    app.add_middleware(ObservabilityMiddleware)
+    install_error_handlers(app)
+    app.include_router(system_router)
+    app.include_router(api_router())
+    return app
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: object = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
+        headers = None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
+        return JSONResponse(exc.to_body(), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", [])), "message": e.get("msg", ""), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return error_response(
+            422, "validation_error", "The request is not valid", {"errors": errors}
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+        return error_response(
+            exc.status_code,
+            codes.get(exc.status_code, "http_error"),
+            str(exc.detail),
+            headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unhandled(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("api.unhandled_error", error=type(exc).__name__)
+        return error_response(500, "internal_error", "An unexpected error occurred")

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from backend.models import ChannelStatus, VideoFormat
+
+Budget = Decimal
+
+
+class VoiceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    voice: str = Field(default="en-us", min_length=1, max_length=64)
+    speed: float = Field(default=1.0, ge=0.5, le=2.0)
+    pitch: int = Field(default=50, ge=0, le=99)
+
+
+class StyleSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tone: str = Field(default="informative", max_length=64)
+    target_minutes: float = Field(default=1.0, gt=0, le=60)
+    subtitles: bool = True
+    music: bool = True
+    palette: str | None = Field(default=None, max_length=32)
+
+
+def _clean(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+class ChannelBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("name", "niche", check_fields=False)
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        return None if value is None else _clean(value)
+
+    @model_validator(mode="after")
+    def _budgets_consistent(self) -> ChannelBase:
+        daily = getattr(self, "daily_budget_usd", None)
+        monthly = getattr(self, "monthly_budget_usd", None)
+        if daily is not None and monthly is not None and daily > monthly:
+            raise ValueError("daily_budget_usd cannot exceed monthly_budget_usd")
+        return self
+
+
+class ChannelCreate(ChannelBase):
+    name: str = Field(min_length=1, max_length=100)
+    niche: str = Field(min_length=1, max_length=200)
+    language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+    youtube_channel_id: str | None = Field(default=None, pattern=r"^UC[\w-]{22}$")
+    format: VideoFormat = VideoFormat.long
+    cadence_per_day: float = Field(default=1.0, gt=0, le=24)
+    daily_budget_usd: Budget = Field(default=Decimal("5"), ge=0, le=100000, decimal_places=4)
+    monthly_budget_usd: Budget = Field(default=Decimal("100"), ge=0, le=1000000, decimal_places=4)
+    quality_threshold: float = Field(default=0.75, ge=0, le=1)
+    voice_settings: VoiceSettings = Field(default_factory=VoiceSettings)
+    style_settings: StyleSettings = Field(default_factory=StyleSettings)
+
+
+class ChannelUpdate(ChannelBase):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    niche: str | None = Field(default=None, min_length=1, max_length=200)
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+    status: ChannelStatus | None = None
+    youtube_channel_id: str | None = Field(default=None, pattern=r"^UC[\w-]{22}$")
+    format: VideoFormat | None = None
+    cadence_per_day: float | None = Field(default=None, gt=0, le=24)
+    daily_budget_usd: Budget | None = Field(default=None, ge=0, le=100000, decimal_places=4)
+    monthly_budget_usd: Budget | None = Field(default=None, ge=0, le=1000000, decimal_places=4)
+    quality_threshold: float | None = Field(default=None, ge=0, le=1)
+    voice_settings: VoiceSettings | None = None
+    style_settings: StyleSettings | None = None
+
+
+class ChannelOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    name: str
+    niche: str
+    language: str
+    status: ChannelStatus
+    pause_reason: str | None
+    youtube_channel_id: str | None
+    youtube_connected: bool = False
+    format: VideoFormat
+    cadence_per_day: float
+    daily_budget_usd: float
+    monthly_budget_usd: float
+    quality_threshold: float
+    voice_settings: VoiceSettings
+    style_settings: StyleSettings
+    consecutive_failures: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ChannelList(BaseModel):
+    items: list[ChannelOut]
+    limit: int
+    used: int

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel
+
+
+class ChannelMetrics(BaseModel):
+    id: uuid.UUID
+    name: str
+    status: str
+    pause_reason: str | None
+    videos_by_status: dict[str, int]
+    completed_today: int
+    failed_today: int
+    queue_depth: int
+    cost_today_usd: float
+    cost_month_usd: float
+    cost_30d_usd: float
+    daily_budget_usd: float
+    monthly_budget_usd: float
+    budget_used_today_pct: float
+    budget_used_month_pct: float
+    revenue_30d_usd: float
+    profit_30d_usd: float
+
+
+class Totals(BaseModel):
+    videos_by_status: dict[str, int]
+    completed_today: int
+    failed_today: int
+    queue_depth: int
+    cost_today_usd: float
+    cost_month_usd: float
+    daily_budget_usd: float
+    monthly_budget_usd: float
+    revenue_30d_usd: float
+    cost_30d_usd: float
+    profit_30d_usd: float
+
+
+class DashboardMetrics(BaseModel):
+    generated_at: datetime
+    totals: Totals
+    queues: dict[str, int]
+    channels: list[ChannelMetrics]

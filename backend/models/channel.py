@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db.base import USD, Base, IdMixin, TimestampMixin, UTCDateTime
+
+
+class ChannelStatus(enum.StrEnum):
+    active = "active"
+    paused = "paused"
+
+
+class VideoFormat(enum.StrEnum):
+    long = "long"
+    short = "short"
+
+
+class Channel(IdMixin, TimestampMixin, Base):
+    __tablename__ = "channels"
+    __table_args__ = (Index("ix_channels_owner_alive", "owner_id", "deleted_at"),)
+
+    owner_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    niche: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    status: Mapped[ChannelStatus] = mapped_column(
+        Enum(ChannelStatus, native_enum=False, length=16), default=ChannelStatus.active
+    )
+    pause_reason: Mapped[str | None] = mapped_column(String(200))
+    youtube_channel_id: Mapped[str | None] = mapped_column(String(64))
+    # OAuth credentials for uploads, Fernet-encrypted with the secret key (never plaintext).
+    youtube_credentials_encrypted: Mapped[str | None] = mapped_column(Text)
+    format: Mapped[VideoFormat] = mapped_column(
+        Enum(VideoFormat, native_enum=False, length=16), default=VideoFormat.long
+    )
+    cadence_per_day: Mapped[float] = mapped_column(Float, default=1.0)
+    daily_budget_usd: Mapped[Decimal] = mapped_column(USD, default=Decimal("5"))
+    monthly_budget_usd: Mapped[Decimal] = mapped_column(USD, default=Decimal("100"))
+    quality_threshold: Mapped[float] = mapped_column(Float, default=0.75)
+    voice_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    style_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

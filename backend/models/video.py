@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db.base import Base, IdMixin, TimestampMixin, UTCDateTime
+
+
+class VideoStatus(enum.StrEnum):
+    queued = "queued"
+    running = "running"
+    needs_review = "needs_review"
+    ready = "ready"
+    publishing = "publishing"
+    published = "published"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class VideoStage(enum.StrEnum):
+    """The production stages, in order."""
+
+    topic = "topic"
+    script = "script"
+    quality = "quality"
+    voice = "voice"
+    images = "images"
+    render = "render"
+    thumbnail = "thumbnail"
+    upload = "upload"
+
+
+STAGE_ORDER: tuple[VideoStage, ...] = tuple(VideoStage)
+
+
+class Video(IdMixin, TimestampMixin, Base):
+    __tablename__ = "videos"
+    __table_args__ = (
+        Index("ix_videos_channel_status", "channel_id", "status"),
+        Index("ix_videos_channel_created", "channel_id", "created_at", "id"),
+        Index("ix_videos_status_updated", "status", "updated_at"),
+    )
+
+    channel_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("channels.id", ondelete="CASCADE")
+    )
+    topic: Mapped[str | None] = mapped_column(String(300))
+    title: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[VideoStatus] = mapped_column(
+        Enum(VideoStatus, native_enum=False, length=16), default=VideoStatus.queued
+    )
+    stage: Mapped[VideoStage | None] = mapped_column(Enum(VideoStage, native_enum=False, length=16))
+    stage_progress: Mapped[float] = mapped_column(Float, default=0.0)
+    script: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    quality_score: Mapped[float | None] = mapped_column(Float)
+    quality_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    youtube_video_id: Mapped[str | None] = mapped_column(String(32))
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

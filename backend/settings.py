@@ -1,0 +1,128 @@
+"""Application settings: one class, read once, env prefix ``YTE_``.
+
+Embedded mode (the default on a fresh machine) needs no configuration at all:
+SQLite in the data dir, an in-process Redis stand-in, the AI gateway in-process,
+and a secret key generated on first run and kept in the data dir.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "changethis", "replace-me"})
+MIN_SECRET_LENGTH = 32
+EMBEDDED = "embedded"
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot run the appliance; the message says what to change."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="YTE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    redis_url: str = EMBEDDED
+    secret_key: str | None = None
+
+    # auth
+    access_token_minutes: int = Field(default=30, ge=1)
+    refresh_token_days: int = Field(default=14, ge=1)
+    open_registration: bool = False
+    default_channel_limit: int = Field(default=5, ge=1)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+
+    # queue
+    budget_watch_interval_seconds: int = Field(default=300, ge=10)
+    embedded_worker: bool = True
+
+    # dashboard
+    dashboard_cache_seconds: float = Field(default=5.0, ge=0)
+
+    # --- AI gateway (ai/) -------------------------------------------------
+    # None: the backend reaches the gateway in-process (embedded); otherwise its URL.
+    ai_base_url: str | None = None
+    ai_api_key: str = "ytempire-local"
+    ai_host: str = "127.0.0.1"
+    ai_port: int = 8100
+    ai_profile: str | None = None  # hardware profile name; None: detect
+    models_dir: Path = Path("models")
+    electricity_usd_per_kwh: float = Field(default=0.15, ge=0)
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    elevenlabs_api_key: str | None = None
+    elevenlabs_base_url: str | None = None
+    ai_fallback_text: str = "local-gpu,cloud,cpu"
+    ai_fallback_image: str = "local-gpu,cloud,cpu"
+    ai_fallback_speech: str = "local-gpu,cloud,cpu"
+    ai_fallback_embeddings: str = "local-gpu,cloud,cpu"
+    # --- end AI gateway -----------------------------------------------------
+
+    @field_validator("data_dir", "models_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def embedded(self) -> bool:
+        return self.redis_url == EMBEDDED
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'ytempire.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """The signing/encryption secret; embedded mode generates and keeps one."""
+        key = (self.secret_key or "").strip()
+        if key and key.lower() not in PLACEHOLDER_SECRETS:
+            if len(key) < MIN_SECRET_LENGTH:
+                raise ConfigurationError(
+                    f"YTE_SECRET_KEY is too short ({len(key)} chars); use at least "
+                    f"{MIN_SECRET_LENGTH}, e.g. `python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(48))'`"
+                )
+            return key
+        if not self.embedded:
+            raise ConfigurationError(
+                "YTE_SECRET_KEY is missing or a placeholder. Set it to a random value of at "
+                f"least {MIN_SECRET_LENGTH} characters (see .env.example); only embedded mode "
+                "generates one by itself."
+            )
+        return _embedded_secret(self.data_dir)
+
+
+def _embedded_secret(data_dir: Path) -> str:
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

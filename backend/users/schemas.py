@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from backend.models import UserRole
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    full_name: str | None
+    role: UserRole
+    is_active: bool
+    channel_limit: int
+    created_at: datetime
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = None
+    current_password: str | None = Field(default=None, max_length=128)
+    new_password: str | None = Field(default=None, min_length=10, max_length=128)
+
+    @model_validator(mode="after")
+    def _password_change_needs_current(self) -> UserUpdate:
+        if (self.new_password or self.email) and not self.current_password:
+            raise ValueError("current_password is required to change the email or password")
+        return self

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.errors import BadRequest
+from backend.models import Channel, CostEvent, StageRun, Video, VideoStage, VideoStatus
+
+
+def encode_cursor(video: Video) -> str:
+    raw = f"{video.created_at.isoformat()}|{video.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created, ident = raw.split("|", 1)
+        return datetime.fromisoformat(created), uuid.UUID(ident)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("cursor is malformed", code="invalid_cursor") from exc
+
+
+def owned_videos(owner_id: uuid.UUID) -> Select[Video]:
+    return (
+        select(Video)
+        .join(Channel, Channel.id == Video.channel_id)
+        .where(Channel.owner_id == owner_id, Channel.deleted_at.is_(None))
+    )
+
+
+async def get_owned(
+    session: AsyncSession, owner_id: uuid.UUID, video_id: uuid.UUID
+) -> Video | None:
+    result = await session.scalar(owned_videos(owner_id).where(Video.id == video_id))
+    return result
+
+
+async def page(
+    session: AsyncSession,
+    owner_id: uuid.UUID,
+    *,
+    channel_id: uuid.UUID | None,
+    status: VideoStatus | None,
+    stage: VideoStage | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Video], str | None]:
+    query = owned_videos(owner_id)
+    if channel_id is not None:
+        query = query.where(Video.channel_id == channel_id)
+    if status is not None:
+        query = query.where(Video.status == status)
+    if stage is not None:
+        query = query.where(Video.stage == stage)
+    if cursor:
+        created, ident = decode_cursor(cursor)
+        query = query.where(
+            or_(Video.created_at < created, and_(Video.created_at == created, Video.id < ident))
+        )
+    query = query.order_by(Video.created_at.desc(), Video.id.desc()).limit(limit + 1)
+    rows = list(await session.scalars(query))
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+async def stage_runs(session: AsyncSession, video_id: uuid.UUID) -> list[StageRun]:
+    return list(await session.scalars(select(StageRun).where(StageRun.video_id == video_id)))
+
+
+async def cost_lines(
+    session: AsyncSession, video_id: uuid.UUID, column: str
+) -> list[tuple[str | None, float, float, int]]:
+    key = getattr(CostEvent, column)
+    query = (
+        select(
+            key,
+            func.coalesce(func.sum(CostEvent.amount_usd), 0),
+            func.coalesce(func.sum(CostEvent.device_seconds), 0),
+            func.count(),
+        )
+        .where(CostEvent.video_id == video_id)
+        .group_by(key)
+        .order_by(key)
+    )
+    return [(k, float(a), float(d), int(n)) for k, a, d, n in await session.execute(query)]
