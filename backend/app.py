@@ -32,18 +32,14 @@ log = structlog.get_logger(__name__)
 API_PREFIX = "/api/v1"
 
 
-def api_router() -> APIRouter:
-    router = APIRouter(prefix=API_PREFIX)
-    for sub in (
-        auth_router,
-        users_router,
-        channels_router,
-        videos_router,
-        dashboard_router,
-        analytics_router,
-    ):
-        router.include_router(sub)
-    return router
+API_ROUTERS: tuple[APIRouter, ...] = (
+    auth_router,
+    users_router,
+    channels_router,
+    videos_router,
+    dashboard_router,
+    analytics_router,
+)
 
 
 @asynccontextmanager
@@ -92,7 +88,8 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.add_middleware(ObservabilityMiddleware)
     install_error_handlers(app)
     app.include_router(system_router)
-    app.include_router(api_router())
+    for router in API_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     return app
 
 

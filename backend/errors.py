@@ -32,6 +32,13 @@ class Unauthorized(AppError):
     code = "unauthorized"
 
 
+class RefreshTokenReused(Unauthorized):
+    """A rotated refresh token came back: its family is revoked, and that must be kept."""
+
+    def __init__(self) -> None:
+        super().__init__("Refresh token was already used or revoked", code="refresh_reused")
+
+
 class Forbidden(AppError):
     status_code = 403
     code = "forbidden"

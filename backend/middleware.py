@@ -45,8 +45,7 @@ class ObservabilityMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = route_template(scope)
             method = scope.get("method", "GET")
             HTTP_REQUESTS.labels(method, template, str(status)).inc()
             HTTP_LATENCY.labels(method, template).observe(time.perf_counter() - started)
@@ -59,3 +58,13 @@ def _header(scope: Scope, name: bytes) -> str | None:
             text = value.decode("latin-1")[:64]
             return text if text.replace("-", "").isalnum() else None
     return None
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's full path template (``/api/v1/videos/{video_id}``)."""
+    context = scope.get("fastapi", {}).get("effective_route_context")
+    for candidate in (context, scope.get("route")):
+        template = getattr(candidate, "path_format", None)
+        if template:
+            return str(template)
+    return "unmatched"

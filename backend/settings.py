@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     ai_fallback_image: str = "local-gpu,cloud,cpu"
     ai_fallback_speech: str = "local-gpu,cloud,cpu"
     ai_fallback_embeddings: str = "local-gpu,cloud,cpu"
+    ai_registry_path: Path | None = None  # None: models/registry.yaml shipped with the code
+    ai_hardware_dir: Path | None = None  # None: hardware/ shipped with the code
+    ai_request_timeout_seconds: float = Field(default=600, gt=0)  # per backend attempt
     # --- end AI gateway -----------------------------------------------------
 
     @field_validator("data_dir", "models_dir")

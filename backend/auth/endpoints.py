@@ -5,8 +5,9 @@ from fastapi import APIRouter, Request, status
 from backend.auth import service
 from backend.auth.schemas import LoginIn, LogoutIn, RefreshIn, RegisterIn, TokenPair
 from backend.auth.throttle import LoginThrottle
+from backend.db.session import commit
 from backend.deps import CurrentUser, OptionalUser, RedisDep, SessionDep, SettingsDep
-from backend.errors import Unauthorized
+from backend.errors import RefreshTokenReused, Unauthorized
 from backend.users.schemas import UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -37,7 +38,11 @@ async def login(
 
 @router.post("/refresh")
 async def refresh(data: RefreshIn, session: SessionDep, settings: SettingsDep) -> TokenPair:
-    return await service.rotate(session, settings, data.refresh_token)
+    try:
+        return await service.rotate(session, settings, data.refresh_token)
+    except RefreshTokenReused:
+        await commit(session)  # keep the family's revocation although the call fails
+        raise
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.auth import repository
 from backend.auth.schemas import RegisterIn, TokenPair
 from backend.db.base import utcnow
-from backend.errors import Conflict, Forbidden, Unauthorized
+from backend.errors import Conflict, Forbidden, RefreshTokenReused, Unauthorized
 from backend.models import RefreshToken, User, UserRole
 from backend.security.passwords import hash_password, verify_password
 from backend.security.tokens import (
@@ -127,7 +127,7 @@ async def rotate(session: AsyncSession, settings: Settings, refresh_token: str) 
         # Reuse of a rotated token means it leaked: end every session of that login.
         await repository.revoke_family(session, stored.family_id, now)
         log.warning("auth.refresh_reuse", user_id=str(stored.user_id))
-        raise Unauthorized("Refresh token was already used or revoked", code="refresh_reused")
+        raise RefreshTokenReused()
     if stored.expires_at <= now:
         raise Unauthorized("Refresh token has expired", code="refresh_expired")
     user = await session.get(User, stored.user_id)
