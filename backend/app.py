@@ -22,7 +22,7 @@ from backend.jobs.worker import EmbeddedWorker
 from backend.middleware import ObservabilityMiddleware
 from backend.observability.metrics import QueueCollector
 from backend.redis_client import connect
-from backend.settings import Settings, get_settings
+from backend.settings import Settings, get_settings, use_settings
 from backend.system.endpoints import router as system_router
 from backend.users.endpoints import router as users_router
 from backend.videos.endpoints import router as videos_router
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         description="Self-hosted YouTube production appliance",
         lifespan=lifespan,
     )
+    use_settings(settings)
     app.state.settings = settings
     # Embedded Redis lives in this process, so its jobs can only run here.
     app.state.run_worker = settings.embedded if run_worker is None else run_worker

@@ -126,6 +126,20 @@ def _embedded_secret(data_dir: Path) -> str:
     return key
 
 
+_current: Settings | None = None
+
+
 @lru_cache
-def get_settings() -> Settings:
+def _from_environment() -> Settings:
     return Settings()
+
+
+def get_settings() -> Settings:
+    """The process's settings: those installed by :func:`use_settings`, else the environment."""
+    return _current or _from_environment()
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Install the settings of this process (the app does; in-process jobs then agree)."""
+    global _current
+    _current = settings

@@ -46,7 +46,9 @@ def enqueue(
         existing = queue.fetch_job(job_id)
         if existing is not None and existing.get_status(refresh=True) in {"queued", "started"}:
             return job_id
-    job = queue.enqueue(cast(Any, func), *args, job_id=job_id, retry=retry, kwargs=kwargs or None)
+    job = queue.enqueue_call(
+        cast(Any, func), args=args, kwargs=kwargs or None, job_id=job_id, retry=retry
+    )
     log.info("job.enqueued", queue=name.value, job_id=job.id, func=job.func_name)
     return str(job.id)
 

@@ -48,7 +48,7 @@ class PeriodicScheduler(threading.Thread):
         super().__init__(name="ytempire-scheduler", daemon=True)
         self._redis = connection
         self._jobs = jobs
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def tick(self) -> list[str]:
         fired = []
@@ -60,15 +60,15 @@ class PeriodicScheduler(threading.Thread):
         return fired
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 self.tick()
             except redis.RedisError:
                 log.exception("scheduler.tick_failed")
-            self._stop.wait(5.0)
+            self._halt.wait(5.0)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
 
 
 def queues_for(connection: redis.Redis, names: Sequence[str] | None) -> list[Queue]:
@@ -112,13 +112,13 @@ class EmbeddedWorker(threading.Thread):
         super().__init__(name="ytempire-embedded-worker", daemon=True)
         self._redis = connection
         self._poll = poll_s
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._scheduler = PeriodicScheduler(connection, recurring_jobs(settings))
         self._on_idle = on_idle
 
     def run(self) -> None:
         worker = _ThreadWorker(queues_for(self._redis, None), connection=self._redis)
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 self._scheduler.tick()
                 worked = worker.work(burst=True, logging_level="WARNING")
@@ -128,7 +128,7 @@ class EmbeddedWorker(threading.Thread):
             if not worked:
                 if self._on_idle:
                     self._on_idle()
-                self._stop.wait(self._poll)
+                self._halt.wait(self._poll)
 
     def drain(self, timeout_s: float = 60.0) -> None:
         """Wait until every queue is empty and no job is running (tests and the demo)."""
@@ -141,5 +141,5 @@ class EmbeddedWorker(threading.Thread):
         raise TimeoutError("embedded queues did not drain in time")
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout_s)
