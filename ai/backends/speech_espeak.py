@@ -1,0 +1,146 @@
+"""The CPU speech default: eSpeak NG from the ``espeakng-loader`` package, via ctypes.
+
+The library keeps global state (one voice, one callback), so every call holds a
+process-wide lock; synthesis runs far faster than real time, so this is no bottleneck.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from pathlib import Path
+
+from ai.audio import pcm16_to_wav
+from ai.backends.base import SpeechAudio
+from ai.errors import BackendUnavailable, UnknownVoice
+from ai.registry import package_dir
+
+AUDIO_OUTPUT_SYNCHRONOUS = 2
+POS_CHARACTER = 1
+ESPEAK_CHARS_UTF8 = 1
+ESPEAK_RATE, ESPEAK_VOLUME, ESPEAK_PITCH = 1, 2, 3
+DEFAULT_WPM = 175
+INIT_DONT_EXIT = 0x8000
+
+_SynthCallback = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
+)
+
+
+class _Voice(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("languages", ctypes.c_char_p),
+        ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte),
+        ("age", ctypes.c_ubyte),
+        ("variant", ctypes.c_ubyte),
+        ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int),
+        ("spare", ctypes.c_void_p),
+    ]
+
+
+class _Engine:
+    """The one eSpeak NG instance of this process."""
+
+    lock = threading.Lock()
+    _instance: _Engine | None = None
+
+    def __init__(self, package: str) -> None:
+        folder = package_dir(package)
+        library = folder / "libespeak-ng.so"
+        data = folder / "espeak-ng-data"
+        if not library.exists() or not data.exists():
+            raise BackendUnavailable(f"espeak-ng library or data missing under {folder}")
+        self.lib = ctypes.CDLL(str(library))
+        self.lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p,
+                                               ctypes.c_int]
+        self.lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        self.lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
+        self.lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint,
+                                          ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
+                                          ctypes.c_void_p, ctypes.c_void_p]
+        # espeak wants the folder that contains espeak-ng-data
+        self.sample_rate = int(
+            self.lib.espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, str(data.parent).encode(),
+                                       INIT_DONT_EXIT)
+        )
+        if self.sample_rate <= 0:
+            raise BackendUnavailable("espeak_Initialize failed")
+        self._chunks: list[bytes] = []
+        self._callback = _SynthCallback(self._collect)  # keep a reference: ctypes needs it
+        self.lib.espeak_SetSynthCallback(self._callback)
+        self.voices = self._list_voices()
+        self.variants = {p.name.lower() for p in (data / "voices" / "!v").iterdir()}
+
+    @classmethod
+    def get(cls, package: str) -> _Engine:
+        with cls.lock:
+            if cls._instance is None:
+                cls._instance = cls(package)
+            return cls._instance
+
+    def _collect(self, wav: ctypes._Pointer[ctypes.c_short], count: int, _events: int) -> int:
+        if count > 0:
+            self._chunks.append(ctypes.string_at(wav, count * 2))
+        return 0
+
+    def _list_voices(self) -> set[str]:
+        names: set[str] = set()
+        array = self.lib.espeak_ListVoices(None)
+        index = 0
+        while array[index]:
+            voice = array[index].contents
+            if voice.identifier:
+                names.add(Path(voice.identifier.decode()).name.lower())
+            if voice.name:
+                names.add(voice.name.decode().lower())
+            index += 1
+        return names
+
+    def knows(self, voice: str) -> bool:
+        base, _, variant = voice.lower().partition("+")
+        return base in self.voices and (not variant or variant in self.variants)
+
+    def synthesize(self, text: str, voice: str, wpm: int, pitch: int) -> bytes:
+        with self.lock:
+            if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                raise UnknownVoice(f"espeak-ng has no voice {voice!r}")
+            self.lib.espeak_SetParameter(ESPEAK_RATE, wpm, 0)
+            self.lib.espeak_SetParameter(ESPEAK_PITCH, pitch, 0)
+            self._chunks = []
+            encoded = text.encode("utf-8")
+            status = self.lib.espeak_Synth(encoded, len(encoded) + 1, 0, POS_CHARACTER, 0,
+                                           ESPEAK_CHARS_UTF8, None, None)
+            self.lib.espeak_Synchronize()
+            if status != 0:
+                raise RuntimeError(f"espeak_Synth returned {status}")
+            return b"".join(self._chunks)
+
+
+class EspeakSpeech:
+    device = "cpu"
+
+    def __init__(self, package: str, voices: dict[str, str]) -> None:
+        self.engine = _Engine.get(package)
+        self.aliases = voices
+
+    def memory_bytes(self) -> int:
+        return 0
+
+    def unload(self) -> None:
+        """The library stays loaded for the process; nothing to release."""
+
+    def resolve_voice(self, voice: str) -> str | None:
+        native = self.aliases.get(voice, voice)
+        return native if self.engine.knows(native) else None
+
+    def synthesize(self, text: str, voice: str, speed: float, pitch: int = 50) -> SpeechAudio:
+        native = self.resolve_voice(voice)
+        if native is None:
+            raise UnknownVoice(f"espeak-ng has no voice {voice!r}")
+        wpm = max(80, min(450, round(DEFAULT_WPM * speed)))
+        pcm = self.engine.synthesize(text, native, wpm, max(0, min(100, pitch)))
+        duration = len(pcm) / 2 / self.engine.sample_rate
+        return SpeechAudio(pcm16_to_wav(pcm, self.engine.sample_rate), "wav", duration)

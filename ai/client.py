@@ -1,0 +1,174 @@
+"""The one way the backend talks to the AI gateway: the ``openai`` SDK.
+
+With ``YTE_AI_BASE_URL`` set, the SDK goes over HTTP to ``ytempire ai serve``. Without it
+(embedded mode) the same FastAPI app runs inside this process, created once, on its own
+event loop in a daemon thread; both the async and the sync client hand requests to that
+loop. Models, locks and the image micro-batcher therefore live on one loop for the whole
+process, whichever loop (or ``asyncio.run`` in an RQ job, or none) the caller uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from concurrent.futures import Future
+from typing import Any, TypeVar, cast
+
+import httpx
+import openai
+import structlog
+from fastapi import FastAPI
+
+from ai.calls import (
+    CallUsage,
+    ChatResult,
+    EmbeddingResult,
+    ImageResult,
+    SpeechResult,
+    chat,
+    chat_sync,
+    embed,
+    embed_sync,
+    generate_image,
+    generate_image_sync,
+    synthesize_speech,
+    synthesize_speech_sync,
+)
+from backend.settings import Settings
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+EMBEDDED_BASE_URL = "http://ytempire-ai.embedded/v1"
+
+
+class EmbeddedGateway:
+    """The in-process gateway app and the loop it runs on."""
+
+    def __init__(self, settings: Settings) -> None:
+        from ai.app import create_app
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._run, name="ai-gateway-loop", daemon=True)
+        self.thread.start()
+        self.app: FastAPI = self.call(self._create(create_app, settings), timeout=120)
+        self.transport = httpx.ASGITransport(app=self.app)
+
+    @staticmethod
+    async def _create(factory: Any, settings: Settings) -> FastAPI:
+        app: FastAPI = factory(settings)
+        return app
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        if threading.current_thread() is self.thread:
+            raise RuntimeError("a blocking gateway call from the gateway's own loop would deadlock")
+        return self.submit(coro).result(timeout)
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        """Runs on the gateway loop: forward one buffered request to the app."""
+        response = await self.transport.handle_async_request(request)
+        body = await response.aread()
+        return httpx.Response(response.status_code, headers=response.headers, content=body,
+                              request=request)
+
+
+_embedded: dict[str, EmbeddedGateway] = {}
+_embedded_lock = threading.Lock()
+
+
+def embedded_gateway(settings: Settings) -> EmbeddedGateway:
+    """The process's in-process gateway (created on first use, then reused)."""
+    key = settings.model_dump_json(include=_GATEWAY_FIELDS)
+    with _embedded_lock:
+        gateway = _embedded.get(key)
+        if gateway is None:
+            gateway = EmbeddedGateway(settings)
+            _embedded[key] = gateway
+            log.info("ai.embedded.started", gateways=len(_embedded))
+        return gateway
+
+
+_GATEWAY_FIELDS = {
+    "ai_profile", "models_dir", "electricity_usd_per_kwh", "openai_api_key", "openai_base_url",
+    "elevenlabs_api_key", "elevenlabs_base_url", "ai_fallback_text", "ai_fallback_image",
+    "ai_fallback_speech", "ai_fallback_embeddings", "ai_registry_path", "ai_hardware_dir",
+    "ai_request_timeout_seconds", "ai_api_key",
+}
+
+
+class _InProcessAsyncTransport(httpx.AsyncBaseTransport):
+    def __init__(self, gateway: EmbeddedGateway) -> None:
+        self.gateway = gateway
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        content = await request.aread()
+        forwarded = httpx.Request(request.method, request.url, headers=request.headers,
+                                  content=content)
+        if asyncio.get_running_loop() is self.gateway.loop:
+            return await self.gateway.handle(forwarded)
+        return await asyncio.wrap_future(self.gateway.submit(self.gateway.handle(forwarded)))
+
+
+class _InProcessSyncTransport(httpx.BaseTransport):
+    def __init__(self, gateway: EmbeddedGateway) -> None:
+        self.gateway = gateway
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        content = request.read()
+        forwarded = httpx.Request(request.method, request.url, headers=request.headers,
+                                  content=content)
+        return self.gateway.call(self.gateway.handle(forwarded))
+
+
+def gateway_base_url(settings: Settings) -> str:
+    url = (settings.ai_base_url or EMBEDDED_BASE_URL).rstrip("/")
+    return url if url.endswith("/v1") else f"{url}/v1"
+
+
+def make_openai_client(settings: Settings, *, timeout: float = 900.0) -> openai.AsyncOpenAI:
+    if settings.ai_base_url:
+        return openai.AsyncOpenAI(base_url=gateway_base_url(settings),
+                                  api_key=settings.ai_api_key, timeout=timeout, max_retries=1)
+    transport = _InProcessAsyncTransport(embedded_gateway(settings))
+    http_client = httpx.AsyncClient(transport=transport, timeout=timeout)
+    # the SDK accepts httpx clients next to its own httpx2 ones; its stubs name only httpx2
+    return openai.AsyncOpenAI(base_url=EMBEDDED_BASE_URL, api_key=settings.ai_api_key,
+                              http_client=cast(Any, http_client), max_retries=0)
+
+
+def make_sync_openai_client(settings: Settings, *, timeout: float = 900.0) -> openai.OpenAI:
+    if settings.ai_base_url:
+        return openai.OpenAI(base_url=gateway_base_url(settings), api_key=settings.ai_api_key,
+                             timeout=timeout, max_retries=1)
+    transport = _InProcessSyncTransport(embedded_gateway(settings))
+    http_client = httpx.Client(transport=transport, timeout=timeout)
+    return openai.OpenAI(base_url=EMBEDDED_BASE_URL, api_key=settings.ai_api_key,
+                         http_client=cast(Any, http_client), max_retries=0)
+
+
+__all__ = [
+    "CallUsage",
+    "ChatResult",
+    "EmbeddedGateway",
+    "EmbeddingResult",
+    "ImageResult",
+    "SpeechResult",
+    "chat",
+    "chat_sync",
+    "embed",
+    "embed_sync",
+    "embedded_gateway",
+    "generate_image",
+    "generate_image_sync",
+    "make_openai_client",
+    "make_sync_openai_client",
+    "synthesize_speech",
+    "synthesize_speech_sync",
+]

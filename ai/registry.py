@@ -1,0 +1,130 @@
+"""The model registry (``models/registry.yaml``): what each model is and where it lives."""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Modality = Literal["text", "image", "speech", "embeddings"]
+MODALITIES: tuple[Modality, ...] = ("text", "image", "speech", "embeddings")
+Tier = Literal["local-gpu", "cloud", "cpu"]
+TIERS: tuple[Tier, ...] = ("local-gpu", "cloud", "cpu")
+BackendKind = Literal[
+    "transformers",
+    "gguf",
+    "diffusers-sdxl",
+    "slides",
+    "vits",
+    "espeak",
+    "sentence-embeddings",
+    "openai",
+    "elevenlabs",
+]
+CLOUD_BACKENDS: frozenset[str] = frozenset({"openai", "elevenlabs"})
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_REGISTRY = REPO_ROOT / "models" / "registry.yaml"
+
+
+class ModelSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    modality: Modality
+    backend: BackendKind
+    tier: Tier
+    description: str = ""
+    license: str = "unknown"
+    # where the weights are: a folder under models_dir, or a file inside a pip package
+    path: str | None = None
+    package: str | None = None
+    file: str | None = None
+    hf_repo: str | None = None
+    hf_files: list[str] | None = None  # allow patterns for `models pull`
+    extra_weights: list[dict[str, str]] = Field(default_factory=list)
+    dtype: Literal["float32", "float16", "bfloat16"] = "float32"
+    device: Literal["cuda", "cpu", "auto"] = "auto"
+    vram_gb: float = Field(default=0.0, ge=0)
+    power_watts: float | None = Field(default=None, ge=0)
+    remote_id: str | None = None  # the provider's model name for cloud backends
+    price: dict[str, float] = Field(default_factory=dict)
+    voices: dict[str, str] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelSpec:
+        is_cloud = self.backend in CLOUD_BACKENDS
+        if is_cloud != (self.tier == "cloud"):
+            raise ValueError(f"{self.id}: backend {self.backend} cannot be in tier {self.tier}")
+        if is_cloud and not self.remote_id:
+            raise ValueError(f"{self.id}: a cloud model needs remote_id")
+        return self
+
+    @property
+    def is_cloud(self) -> bool:
+        return self.tier == "cloud"
+
+    def local_dir(self, models_dir: Path) -> Path | None:
+        """The folder holding this model's files, or None for cloud/procedural models."""
+        if self.path:
+            candidate = Path(self.path).expanduser()
+            return candidate if candidate.is_absolute() else models_dir / candidate
+        if self.package:
+            return package_dir(self.package)
+        return None
+
+
+def package_dir(package: str) -> Path:
+    """A package's folder, found without importing it (its ``__init__`` may be heavy)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"python package {package!r} is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+class Registry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    models: list[ModelSpec]
+    defaults: dict[Tier, dict[Modality, list[str]]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> Registry:
+        ids = [m.id for m in self.models]
+        duplicates = {i for i in ids if ids.count(i) > 1}
+        if duplicates:
+            raise ValueError(f"duplicate model ids: {sorted(duplicates)}")
+        for tier, per_modality in self.defaults.items():
+            for modality, model_ids in per_modality.items():
+                for model_id in model_ids:
+                    spec = self.by_id.get(model_id)
+                    if spec is None:
+                        raise ValueError(f"defaults.{tier}.{modality}: unknown model {model_id}")
+                    if spec.modality != modality:
+                        raise ValueError(
+                            f"defaults.{tier}.{modality}: {model_id} is {spec.modality}"
+                        )
+        return self
+
+    @cached_property
+    def by_id(self) -> dict[str, ModelSpec]:
+        return {m.id: m for m in self.models}
+
+    def get(self, model_id: str) -> ModelSpec | None:
+        return self.by_id.get(model_id)
+
+    def of_modality(self, modality: Modality) -> list[ModelSpec]:
+        return [m for m in self.models if m.modality == modality]
+
+    def tier_defaults(self, tier: Tier, modality: Modality) -> list[str]:
+        return list(self.defaults.get(tier, {}).get(modality, []))
+
+
+def load_registry(path: Path | None = None) -> Registry:
+    source = path or DEFAULT_REGISTRY
+    data = yaml.safe_load(source.read_text())
+    return Registry.model_validate(data)
