@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SENTENCE_END = (".", "!", "?", ";", ":")
-CLAUSE_END = (",", "—", "–")
+CLAUSE_END = (",", "\u2014", "\u2013")  # comma, em dash, en dash
 # Each cue gets this many characters' worth of extra time: the pause around a phrase.
 PAUSE_CHARS = 4
 

@@ -9,3 +9,7 @@ class RenderError(RuntimeError):
 
 class RenderVerificationError(RenderError):
     """A rendered file does not match what was asked for (missing stream, wrong length)."""
+
+
+class RenderInputError(RenderError, ValueError):
+    """The spec cannot be rendered as given (missing file, no scenes, bad number)."""

@@ -71,7 +71,7 @@ LIBX264 = VideoEncoder(
         "-crf",
         "20",
         "-x264-params",
-        "cabac=1:deblock=1,0:0",
+        "cabac=1:deblock=0,0",
         "-profile:v",
         "high",
     ),

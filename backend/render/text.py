@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from PIL import Image, ImageDraw, ImageFilter
 
 from backend.render.fonts import Font, bold_font, faux_bold_px
@@ -31,13 +33,29 @@ def wrap_words(text: str, font: Font, max_width: float) -> list[str]:
     return lines
 
 
+def balanced_wrap(text: str, font: Font, max_width: float) -> list[str]:
+    """Wrap into as few lines as greedy wrapping needs, but with lines of similar length
+    (no lone last word): the narrowest width that keeps the line count."""
+    lines = wrap_words(text, font, max_width)
+    if len(lines) < 2:
+        return lines
+    low, high = max(text_width(font, w) for w in text.split()), max_width
+    while high - low > 4:
+        mid = (low + high) / 2
+        if len(wrap_words(text, font, mid)) <= len(lines):
+            high = mid
+        else:
+            low = mid
+    return wrap_words(text, font, high)
+
+
 def fit_lines(
     text: str, max_width: float, max_lines: int, start_size: int, min_size: int
 ) -> tuple[list[str], int]:
     """The largest font size (down to ``min_size``) at which ``text`` wraps into ``max_lines``."""
     size = start_size
     while True:
-        lines = wrap_words(text, bold_font(size), max_width)
+        lines = balanced_wrap(text, bold_font(size), max_width)
         if len(lines) <= max_lines or size <= min_size:
             return lines, size
         size = max(min_size, int(size * 0.9))
@@ -47,15 +65,18 @@ def draw_text_block(
     canvas: Image.Image,
     lines: list[str],
     size: int,
-    center_x: float,
+    x: float,
     top: float,
     *,
     fill: RGBA = WHITE,
     outline: RGBA = BLACK,
     line_spacing: float = 1.18,
     shadow: bool = True,
+    align: Literal["center", "left"] = "center",
 ) -> float:
-    """Draw centred lines with a dark outline and a soft drop shadow; return the block bottom."""
+    """Draw lines (centred on ``x``, or starting at it) with a dark outline and a soft drop
+    shadow; return the bottom of the block."""
+    anchor = "ma" if align == "center" else "la"
     font = bold_font(size)
     outline_px = max(2, size // 12)
     bold_px = faux_bold_px(size)
@@ -66,10 +87,10 @@ def draw_text_block(
         offset = max(2, size // 16)
         for i, line in enumerate(lines):
             shadow_draw.text(
-                (center_x + offset, top + i * step + offset),
+                (x + offset, top + i * step + offset),
                 line,
                 font=font,
-                anchor="ma",
+                anchor=anchor,
                 fill=(0, 0, 0, 170),
                 stroke_width=outline_px + bold_px,
                 stroke_fill=(0, 0, 0, 170),
@@ -79,19 +100,19 @@ def draw_text_block(
     for i, line in enumerate(lines):
         y = top + i * step
         draw.text(
-            (center_x, y),
+            (x, y),
             line,
             font=font,
-            anchor="ma",
+            anchor=anchor,
             fill=outline,
             stroke_width=outline_px + bold_px,
             stroke_fill=outline,
         )
         draw.text(
-            (center_x, y),
+            (x, y),
             line,
             font=font,
-            anchor="ma",
+            anchor=anchor,
             fill=fill,
             stroke_width=bold_px,
             stroke_fill=fill,

@@ -8,6 +8,7 @@ the video is therefore exactly ``intro + narration + outro`` long.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal
 
 SegmentKind = Literal["intro", "scene", "outro"]
@@ -69,7 +70,7 @@ def build_timeline(
     for _, _, seconds in plan:
         elapsed += seconds
         bounds.append(round(elapsed * fps))
-    shortest = min(b - a for a, b in zip(bounds, bounds[1:], strict=False))
+    shortest = min(b - a for a, b in pairwise(bounds))
     xfade = max(0, min(round(crossfade_s * fps), shortest // 2))
     segments = []
     for i, (kind, scene_index, _) in enumerate(plan):

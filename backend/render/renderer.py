@@ -1,0 +1,149 @@
+"""``render_video``: a spec in, a verified-shape MP4 and SRT out."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import structlog
+
+from backend.render.audio import (
+    audio_duration,
+    loudnorm_filter,
+    measure_loudness,
+    mix_soundtrack,
+    pick_music,
+    write_raw,
+)
+from backend.render.caption_track import write_caption_track
+from backend.render.captions import Cue, chunk_narration, time_chunks, write_srt
+from backend.render.errors import RenderInputError
+from backend.render.ffmpeg import run_ffmpeg_with_progress, video_encoder
+from backend.render.graph import GraphInputs, ffmpeg_args
+from backend.render.layout import Layout, layout_for
+from backend.render.models import RenderResult, RenderSpec
+from backend.render.motion import Motion, plan_motions
+from backend.render.overlays import save_fast_png, title_card
+from backend.render.probe import probe
+from backend.render.sources import base_size, image_size, write_scene_source
+from backend.render.timeline import Timeline, build_timeline
+
+log = structlog.get_logger(__name__)
+
+Progress = Callable[[float], None]
+PREPARE_SHARE = 0.15  # progress reported once the stills and the soundtrack are ready
+DEFAULT_OUTRO = "Thanks for watching!"
+
+
+def check_spec(spec: RenderSpec) -> None:
+    """Raise :class:`RenderInputError` naming the first thing wrong with ``spec``."""
+    if not spec.scenes:
+        raise RenderInputError("a render needs at least one scene")
+    if not spec.title.strip():
+        raise RenderInputError("the title is empty")
+    if spec.fps <= 0 or spec.card_s < 0 or spec.crossfade_s < 0:
+        raise RenderInputError("fps must be positive, card_s and crossfade_s not negative")
+    for i, scene in enumerate(spec.scenes):
+        for label, path in (("image", scene.image_path), ("audio", scene.audio_path)):
+            if not path.is_file():
+                raise RenderInputError(f"scene {i}: {label} {path} does not exist")
+
+
+def _cues(spec: RenderSpec, timeline: Timeline, narration_s: list[float], layout: Layout
+          ) -> list[Cue]:
+    cues: list[Cue] = []
+    for seg in timeline.scenes():
+        assert seg.scene_index is not None
+        chunks = chunk_narration(spec.scenes[seg.scene_index].narration, layout.caption_chars)
+        if chunks:
+            cues += time_chunks(chunks, seg.start_s(timeline.fps), narration_s[seg.scene_index])
+    return cues
+
+
+def _submit_stills(spec: RenderSpec, timeline: Timeline, layout: Layout, work: Path,
+                   pool: ThreadPoolExecutor) -> tuple[list[Future[Path]], list[Motion | None]]:
+    """Start writing one still per segment (scene sources and title cards) on ``pool``."""
+    frame = spec.frame_size
+    bases = [base_size(image_size(s.image_path), frame) for s in spec.scenes]
+    motions = plan_motions(spec.basename, bases, frame)
+    jobs: list[Future[Path]] = []
+    per_segment: list[Motion | None] = []
+    for seg in timeline.segments:
+        if seg.scene_index is not None:
+            i = seg.scene_index
+            jobs.append(pool.submit(write_scene_source, spec.scenes[i].image_path, motions[i],
+                                    frame, work / f"scene_{i:03d}.png"))
+            per_segment.append(motions[i])
+            continue
+        intro = seg.kind == "intro"
+        jobs.append(pool.submit(
+            _write_card, spec.scenes[0 if intro else -1].image_path,
+            spec.title if intro else (spec.outro_text or DEFAULT_OUTRO),
+            spec.intro_text if intro else spec.title, layout, work / f"card_{seg.kind}.png",
+        ))
+        per_segment.append(None)
+    return jobs, per_segment
+
+
+def _write_card(background: Path, headline: str, subline: str | None, layout: Layout,
+                out_path: Path) -> Path:
+    return save_fast_png(title_card(background, headline, subline, layout), out_path)
+
+
+def render_video(spec: RenderSpec, progress: Progress | None = None) -> RenderResult:
+    """Render ``spec`` to ``out_dir/<basename>.mp4`` (+ ``.srt``); report progress 0..1."""
+    report = progress or (lambda _: None)
+    started = time.perf_counter()
+    check_spec(spec)
+    report(0.0)
+    layout = layout_for(spec.fmt)
+    encoder = video_encoder()
+    spec.out_dir.mkdir(parents=True, exist_ok=True)
+    narration_s = [audio_duration(s.audio_path) for s in spec.scenes]
+    timeline = build_timeline(narration_s, spec.fps, spec.card_s, spec.crossfade_s)
+    log.info("render.start", basename=spec.basename, fmt=spec.fmt, scenes=len(spec.scenes),
+             seconds=round(timeline.total_s, 2), encoder=encoder.name)
+    video_path = spec.out_dir / f"{spec.basename}.mp4"
+    srt_path = spec.out_dir / f"{spec.basename}.srt"
+    with tempfile.TemporaryDirectory(prefix=f".{spec.basename}.", dir=spec.out_dir) as tmp:
+        work = Path(tmp)
+        cues = _cues(spec, timeline, narration_s, layout)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            still_jobs, motions = _submit_stills(spec, timeline, layout, work, pool)
+            music = pick_music(spec.music_dir, spec.basename)
+            placed = [(s.audio_path, seg.start_s(spec.fps)) for s, seg in
+                      zip(spec.scenes, timeline.scenes(), strict=True)]
+            soundtrack = mix_soundtrack(placed, timeline.total_s, music)
+            raw = write_raw(soundtrack.samples, work / "soundtrack.f32")
+            loudness = measure_loudness(raw)
+            captions = write_caption_track(cues, timeline.total_s, layout, work)
+            stills = [job.result() for job in still_jobs]
+        write_srt(cues, srt_path)
+        report(PREPARE_SHARE)
+        partial = work / "video.mp4"
+        inputs = GraphInputs(stills, motions, captions, raw, loudnorm_filter(loudness))
+        run_ffmpeg_with_progress(
+            ffmpeg_args(inputs, timeline, layout, encoder, partial),
+            what=f"render {video_path.name}",
+            on_time=lambda t: report(
+                PREPARE_SHARE + (1 - PREPARE_SHARE) * 0.99 * min(1.0, t / timeline.total_s)),
+        )
+        os.replace(partial, video_path)
+    info = probe(video_path)
+    result = RenderResult(
+        video_path=video_path, srt_path=srt_path, duration_s=info.duration_s,
+        narration_s=round(sum(narration_s), 3), width=info.width or 0, height=info.height or 0,
+        video_codec=info.video.codec if info.video else "", audio_codec=info.audio.codec
+        if info.audio else "", encoder=encoder.name, seconds=time.perf_counter() - started,
+        intro_s=timeline.card_s("intro"), outro_s=timeline.card_s("outro"),
+        music_path=soundtrack.music_path,
+    )
+    report(1.0)
+    log.info("render.done", video=str(video_path), duration_s=result.duration_s,
+             seconds=round(result.seconds, 2),
+             speed=round(result.duration_s / max(result.seconds, 1e-9), 2))
+    return result
