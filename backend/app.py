@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from backend import pipeline
 from backend.analytics.endpoints import router as analytics_router
 from backend.auth.endpoints import router as auth_router
 from backend.channels.endpoints import router as channels_router
@@ -19,6 +20,7 @@ from backend.dashboard.endpoints import router as dashboard_router
 from backend.db.engine import create_engine, create_sessionmaker
 from backend.errors import AppError, TooManyRequests
 from backend.jobs.worker import EmbeddedWorker
+from backend.media.endpoints import router as media_router
 from backend.middleware import ObservabilityMiddleware
 from backend.observability.metrics import QueueCollector
 from backend.redis_client import connect
@@ -39,6 +41,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     videos_router,
     dashboard_router,
     analytics_router,
+    media_router,
 )
 
 
@@ -83,6 +86,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         lifespan=lifespan,
     )
     use_settings(settings)
+    pipeline.install()
     app.state.settings = settings
     # Embedded Redis lives in this process, so its jobs can only run here.
     app.state.run_worker = settings.embedded if run_worker is None else run_worker

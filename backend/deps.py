@@ -27,6 +27,7 @@ def get_settings(request: Request) -> Settings:
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed when the handler returns, rolled back on error."""
     async with request.app.state.sessionmaker() as session:
+        session.info["redis"] = request.app.state.redis.sync  # for after-commit enqueues
         try:
             yield session
         except BaseException:

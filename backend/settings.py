@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     budget_watch_interval_seconds: int = Field(default=300, ge=10)
     embedded_worker: bool = True
 
+    # pipeline
+    render_watts: float = Field(default=120.0, ge=0, description="CPU power while rendering")
+    stage_lease_seconds: float = Field(default=15.0, ge=3)
+    reconcile_interval_seconds: int = Field(default=15, ge=5)
+
     # dashboard
     dashboard_cache_seconds: float = Field(default=5.0, ge=0)
 

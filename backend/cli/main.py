@@ -8,7 +8,8 @@ import typer
 import uvicorn
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from backend.cli import channels, users
+from ai.cli import ai_app, doctor, models_app
+from backend.cli import channels, demo, users
 from backend.cli.common import console, err_console, run, settings
 from backend.db import migrate as migrations
 from backend.db.engine import create_engine
@@ -23,6 +24,10 @@ app = typer.Typer(
 )
 app.add_typer(users.app, name="user")
 app.add_typer(channels.app, name="channel")
+app.command("demo")(demo.demo)
+app.add_typer(ai_app, name="ai")
+app.add_typer(models_app, name="models")
+app.command("doctor")(doctor)
 
 
 @app.callback()

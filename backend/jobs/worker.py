@@ -38,6 +38,12 @@ def recurring_jobs(settings: Settings) -> list[Recurring]:
             "backend.jobs.tasks.watch_budgets",
             settings.budget_watch_interval_seconds,
         ),
+        Recurring(
+            "pipeline-reconcile",
+            QueueName.maintenance,
+            "backend.pipeline.tasks.reconcile",
+            settings.reconcile_interval_seconds,
+        ),
     ]
 
 

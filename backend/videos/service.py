@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +24,7 @@ log = structlog.get_logger(__name__)
 
 # Called after a video becomes queued (created or retried); the production pipeline
 # registers its dispatcher here so this module does not import it.
-QueueHook = Callable[[AsyncSession, Video], None]
+QueueHook = Callable[[AsyncSession, Video], Awaitable[None]]
 _queue_hooks: list[QueueHook] = []
 
 
@@ -34,9 +34,9 @@ def on_queued(hook: QueueHook) -> QueueHook:
     return hook
 
 
-def _queued(session: AsyncSession, video: Video) -> None:
+async def _queued(session: AsyncSession, video: Video) -> None:
     for hook in _queue_hooks:
-        hook(session, video)
+        await hook(session, video)
 
 
 async def get_owned(session: AsyncSession, owner_id: uuid.UUID, video_id: uuid.UUID) -> Video:
@@ -63,7 +63,7 @@ async def create(session: AsyncSession, channel: Channel, data: VideoCreate) -> 
     )
     session.add(video)
     await session.flush()
-    _queued(session, video)
+    await _queued(session, video)
     log.info("video.queued", video_id=str(video.id), channel_id=str(channel.id))
     return video
 
@@ -78,7 +78,7 @@ async def retry(session: AsyncSession, video: Video) -> Video:
             details={"reason": channel.pause_reason},
         )
     await state.transition(session, video, VideoStatus.queued, error=None)
-    _queued(session, video)
+    await _queued(session, video)
     return video
 
 

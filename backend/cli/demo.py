@@ -1,0 +1,241 @@
+"""``ytempire demo``: one video end to end on this machine, with nothing to set up.
+
+It migrates the database, creates an owner and a channel, queues a video without a
+topic (trend_prophet picks one from the bundled offline trend series), runs every
+production stage on the in-process worker and the CPU models, and copies the MP4,
+thumbnail and SRT to the output folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend import pipeline
+from backend.auth import repository as auth_repository
+from backend.auth.service import create_user
+from backend.channels import repository as channel_repository
+from backend.channels import service as channel_service
+from backend.channels.schemas import ChannelCreate, StyleSettings
+from backend.cli.common import console, err_console
+from backend.db import migrate
+from backend.db.engine import create_engine, create_sessionmaker
+from backend.db.session import unit_of_work
+from backend.jobs.worker import EmbeddedWorker
+from backend.models import (
+    Channel,
+    ChannelStatus,
+    StageRun,
+    User,
+    UserRole,
+    Video,
+    VideoFormat,
+    VideoStatus,
+)
+from backend.pipeline.stages import PRODUCTION_STAGES
+from backend.redis_client import sync_redis
+from backend.settings import Settings, get_settings, use_settings
+from backend.videos import service as video_service
+from backend.videos.schemas import VideoCreate
+
+DEMO_EMAIL = "demo@ytempire.local"
+DEMO_CHANNEL = "YTEMPIRE Demo"
+DONE = (VideoStatus.ready, VideoStatus.needs_review, VideoStatus.failed, VideoStatus.cancelled)
+
+
+@dataclass
+class DemoOptions:
+    out: Path | None
+    niche: str
+    topic: str | None
+    fmt: str
+    minutes: float
+    timeout_s: float
+
+
+def demo(
+    out: Path | None = typer.Option(None, "--out", help="Output folder (default: DATA_DIR/out)."),
+    niche: str = typer.Option("science", "--niche", help="The demo channel's niche."),
+    topic: str | None = typer.Option(None, "--topic", help="Skip trend_prophet and use this."),
+    fmt: str = typer.Option("long", "--format", help="long (1920x1080) or short (1080x1920)."),
+    minutes: float = typer.Option(1.0, "--minutes", min=0.25, max=10, help="Target length."),
+    timeout_s: float = typer.Option(1800, "--timeout", help="Give up after this many seconds."),
+) -> None:
+    """Produce one video end to end on this machine (embedded mode, CPU models)."""
+    if fmt not in ("long", "short"):
+        raise typer.BadParameter("--format is long or short")
+    options = DemoOptions(out, niche, topic, fmt, minutes, timeout_s)
+    ok = asyncio.run(_demo(get_settings(), options))
+    raise typer.Exit(0 if ok else 1)
+
+
+async def _demo(settings: Settings, options: DemoOptions) -> bool:
+    use_settings(settings)
+    pipeline.install()
+    engine = create_engine(settings, pooled=False)
+    await migrate.upgrade(engine)
+    sessions = create_sessionmaker(engine)
+    connection = sync_redis(settings)
+    worker = EmbeddedWorker(connection, settings)
+    worker.start()
+    started = time.perf_counter()
+    try:
+        async with unit_of_work(sessions) as session:
+            session.info["redis"] = connection
+            owner = await _owner(session, settings)
+            channel = await _channel(session, owner, options)
+            video = await video_service.create(session, channel, VideoCreate(topic=options.topic))
+            video_id, channel_name = video.id, channel.name
+        console.print(
+            f"[bold]YTEMPIRE demo[/bold] — channel [cyan]{channel_name}[/cyan], video {video_id}"
+        )
+        final = await _follow(sessions, video_id, options.timeout_s)
+        return await _report(sessions, settings, video_id, final, options, started)
+    finally:
+        worker.stop()
+        connection.close()
+        await engine.dispose()
+
+
+async def _owner(session: AsyncSession, settings: Settings) -> User:
+    user = await auth_repository.get_user_by_email(session, DEMO_EMAIL)
+    if user is not None:
+        return user
+    password = secrets.token_urlsafe(12)
+    first = await auth_repository.count_users(session) == 0
+    user = await create_user(
+        session,
+        settings,
+        email=DEMO_EMAIL,
+        password=password,
+        full_name="Demo Owner",
+        role=UserRole.admin if first else UserRole.member,
+    )
+    console.print(f"created owner [bold]{DEMO_EMAIL}[/bold] with password [bold]{password}[/bold]")
+    return user
+
+
+async def _channel(session: AsyncSession, owner: User, options: DemoOptions) -> Channel:
+    for channel in await channel_repository.list_for_owner(session, owner.id):
+        if channel.name == DEMO_CHANNEL:
+            channel.niche = options.niche
+            channel.format = VideoFormat(options.fmt)
+            channel.style_settings = {**channel.style_settings, "target_minutes": options.minutes}
+            if channel.status != ChannelStatus.active:
+                channel_service.set_status(channel, ChannelStatus.active, reason=None)
+            return channel
+    data = ChannelCreate(
+        name=DEMO_CHANNEL,
+        niche=options.niche,
+        format=options.fmt,
+        style_settings=StyleSettings(target_minutes=options.minutes),
+    )
+    return await channel_service.create(session, owner, data)
+
+
+async def _follow(
+    sessions: async_sessionmaker[AsyncSession], video_id: uuid.UUID, timeout_s: float
+) -> Video:
+    deadline = time.monotonic() + timeout_s
+    columns = (
+        TextColumn("[bold]{task.description:<10}"),
+        BarColumn(bar_width=40),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("queued", total=1.0)
+        while True:
+            async with sessions() as session:
+                video = await session.get(Video, video_id)
+                assert video is not None
+            label = video.stage.value if video.stage else video.status.value
+            progress.update(task, completed=video.stage_progress, description=label)
+            if video.status in DONE:
+                progress.update(task, description=video.status.value)
+                return video
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the demo video did not finish in {timeout_s:.0f}s")
+            await asyncio.sleep(0.5)
+
+
+async def _report(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    video_id: uuid.UUID,
+    video: Video,
+    options: DemoOptions,
+    started: float,
+) -> bool:
+    async with sessions() as session:
+        runs = {
+            r.stage: r
+            for r in await session.scalars(select(StageRun).where(StageRun.video_id == video_id))
+        }
+    table = Table(
+        "stage",
+        "status",
+        "attempts",
+        "time (s)",
+        "device-s",
+        "cost (USD)",
+        title=f"{video.title or video.topic}",
+    )
+    total_s = total_dev = total_cost = 0.0
+    for stage in PRODUCTION_STAGES:
+        run = runs.get(stage)
+        if run is None:
+            table.add_row(stage.value, "—", "0", "", "", "")
+            continue
+        seconds, dev, cost = run.duration_s or 0.0, run.device_seconds, float(run.cost_usd)
+        total_s, total_dev, total_cost = total_s + seconds, total_dev + dev, total_cost + cost
+        table.add_row(
+            stage.value,
+            run.status.value,
+            str(run.attempts),
+            f"{seconds:.1f}",
+            f"{dev:.1f}",
+            f"{cost:.6f}",
+        )
+    table.add_row(
+        "total", "", "", f"{total_s:.1f}", f"{total_dev:.1f}", f"{total_cost:.6f}", style="bold"
+    )
+    console.print(table)
+    if video.status != VideoStatus.ready:
+        err_console.print(
+            f"[red]video ended {video.status.value}[/red]: "
+            f"{video.error or '; '.join(video.quality_reasons)}"
+        )
+        return False
+    out = options.out or settings.data_dir / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    video_dir = settings.media_dir / str(video_id)
+    wanted = {
+        "video": runs[PRODUCTION_STAGES[5]].artifacts["video"],
+        "subtitles": runs[PRODUCTION_STAGES[5]].artifacts["subtitles"],
+        "thumbnail": runs[PRODUCTION_STAGES[6]].artifacts["thumbnail"],
+    }
+    files = Table("file", "path", "size")
+    for name, relative in wanted.items():
+        source = video_dir / relative
+        target = out / f"{video_id}-{Path(relative).name}"
+        shutil.copy2(source, target)
+        files.add_row(name, str(target), f"{target.stat().st_size / 1e6:.2f} MB")
+    console.print(files)
+    render_output = runs[PRODUCTION_STAGES[5]].output
+    console.print(
+        f"done in {time.perf_counter() - started:.0f}s — {render_output.get('duration_s', 0):.1f}s "
+        f"of video at {render_output.get('width')}x{render_output.get('height')}"
+    )
+    return True

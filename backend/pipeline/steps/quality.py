@@ -1,0 +1,68 @@
+"""quality: quality_guardian scores the script; below threshold regenerate (twice), then hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from backend.agents.content_strategist import Script
+from backend.agents.quality_guardian import QualityGuardian
+from backend.models import Video, VideoStage, VideoStatus
+from backend.pipeline.context import StageContext, StepResult
+from backend.pipeline.steps.charges import from_agent
+from backend.pipeline.steps.script import target_seconds
+
+MAX_REGENERATIONS = 2
+FINISHED = (VideoStatus.ready, VideoStatus.publishing, VideoStatus.published)
+
+
+async def _past_scripts(ctx: StageContext) -> list[str]:
+    async with ctx.sessions() as session:
+        rows = await session.scalars(
+            select(Video.script)
+            .where(
+                Video.channel_id == ctx.video.channel_id,
+                Video.id != ctx.video.id,
+                Video.status.in_(FINISHED),
+                Video.script.is_not(None),
+            )
+            .order_by(Video.created_at.desc())
+            .limit(50)
+        )
+        return [Script.model_validate(s).narration_text() for s in rows if s]
+
+
+async def run(ctx: StageContext) -> StepResult:
+    script = Script.model_validate(ctx.outputs[VideoStage.script]["script"])
+    previous: dict[str, Any] = ctx.outputs.get(VideoStage.quality, {})
+    history: list[dict[str, Any]] = list(previous.get("history", []))
+    regenerations = int(previous.get("regenerations", 0))
+    report, usage = await QualityGuardian().review(
+        ctx.ai(),
+        script,
+        past_scripts=await _past_scripts(ctx),
+        threshold=ctx.video.quality_threshold,
+        target_seconds=target_seconds(ctx),
+    )
+    history.append({"score": report.score, "reasons": report.reasons, "checks": report.checks})
+    ctx.progress(1.0)
+    charges = [from_agent(u) for u in usage]
+    updates = {"quality_score": report.score, "quality_reasons": report.reasons}
+    if report.passed:
+        output = {"history": history, "regenerations": regenerations, "score": report.score}
+        return StepResult(output=output, charges=charges, video_updates=updates)
+    if regenerations < MAX_REGENERATIONS:
+        output = {"history": history, "regenerations": regenerations + 1}
+        return StepResult(
+            output=output, charges=charges, video_updates=updates, decision="regenerate"
+        )
+    # Held for review; a retry starts a fresh round of regenerations with this feedback.
+    output = {"history": history, "regenerations": 0}
+    return StepResult(
+        output=output,
+        charges=charges,
+        video_updates=updates,
+        decision="hold",
+        hold_reasons=report.reasons,
+    )

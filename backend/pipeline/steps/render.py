@@ -1,0 +1,67 @@
+"""render: the renderer composes the MP4 and SRT; ffprobe-style checks gate completion."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ai.cost import local_cost
+from backend.agents.content_strategist import Script
+from backend.models import VideoStage
+from backend.pipeline.context import Charge, StageContext, StepResult
+from backend.render import RenderSpec, Scene, render_video, verify_render
+
+OUTRO = "Thanks for watching"
+
+
+async def run(ctx: StageContext) -> StepResult:
+    script = Script.model_validate(ctx.outputs[VideoStage.script]["script"])
+    scenes = []
+    for index, scene in enumerate(script.scenes, start=1):
+        narration = scene.narration if index > 1 else f"{script.hook} {scene.narration}".strip()
+        scenes.append(
+            Scene(
+                image_path=ctx.artifact(VideoStage.images, f"image_{index:02d}"),
+                audio_path=ctx.artifact(VideoStage.voice, f"voice_{index:02d}"),
+                narration=narration,
+            )
+        )
+    music_dir = ctx.settings.data_dir / "music"
+    spec = RenderSpec(
+        scenes=scenes,
+        title=script.title,
+        out_dir=ctx.video_dir,
+        fmt="short" if ctx.video.format == "short" else "long",
+        music_dir=music_dir if music_dir.is_dir() else None,
+        intro_text=script.title,
+        outro_text=f"{OUTRO} — {ctx.video.channel_name}",
+        basename="video",
+    )
+    result = await asyncio.to_thread(render_video, spec, ctx.progress)
+    await asyncio.to_thread(verify_render, result, result.narration_s)
+    seconds = result.seconds
+    charge = Charge(
+        kind="render",
+        provider=f"cpu:{result.encoder}",
+        units=round(result.duration_s, 3),
+        unit="video_seconds",
+        device_seconds=round(seconds, 3),
+        cost_usd=local_cost(
+            seconds, ctx.settings.render_watts, ctx.settings.electricity_usd_per_kwh
+        ),
+    )
+    return StepResult(
+        output={
+            "duration_s": result.duration_s,
+            "narration_s": result.narration_s,
+            "width": result.width,
+            "height": result.height,
+            "encoder": result.encoder,
+            "render_seconds": round(seconds, 3),
+            "realtime_factor": round(result.duration_s / seconds, 2) if seconds else None,
+        },
+        artifacts={
+            "video": result.video_path.relative_to(ctx.video_dir).as_posix(),
+            "subtitles": result.srt_path.relative_to(ctx.video_dir).as_posix(),
+        },
+        charges=[charge],
+    )

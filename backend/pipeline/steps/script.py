@@ -1,0 +1,38 @@
+"""script: content_strategist writes title, hook and scenes through the AI gateway."""
+
+from __future__ import annotations
+
+from backend.agents.content_strategist import ContentStrategist
+from backend.models import VideoStage
+from backend.pipeline.context import StageContext, StepResult
+from backend.pipeline.steps.charges import from_agent
+
+SHORT_SECONDS = 45.0
+
+
+def target_seconds(ctx: StageContext) -> float:
+    if ctx.video.format == "short":
+        return SHORT_SECONDS
+    return float(ctx.video.style.get("target_minutes", 1.0)) * 60.0
+
+
+async def run(ctx: StageContext) -> StepResult:
+    topic = ctx.outputs[VideoStage.topic]["topic"]
+    history = ctx.outputs.get(VideoStage.quality, {}).get("history", [])
+    feedback = history[-1]["reasons"] if history else []
+    script, usage = await ContentStrategist().write(
+        ctx.ai(),
+        topic=topic,
+        niche=ctx.video.niche,
+        target_seconds=target_seconds(ctx),
+        language=ctx.video.language,
+        tone=str(ctx.video.style.get("tone", "informative")),
+        feedback=feedback,
+    )
+    ctx.progress(1.0)
+    data = script.model_dump()
+    return StepResult(
+        output={"script": data, "words": script.word_count(), "feedback": feedback},
+        charges=[from_agent(u) for u in usage],
+        video_updates={"script": data, "title": script.title},
+    )

@@ -1,0 +1,36 @@
+"""voice: narrate each scene through the gateway's speech endpoint (one WAV per scene)."""
+
+from __future__ import annotations
+
+from ai.calls import synthesize_speech
+from backend.agents.content_strategist import Script
+from backend.models import VideoStage
+from backend.pipeline.context import StageContext, StepResult
+from backend.pipeline.steps.charges import from_call
+from backend.pipeline.steps.files import write_atomic
+
+
+async def run(ctx: StageContext) -> StepResult:
+    script = Script.model_validate(ctx.outputs[VideoStage.script]["script"])
+    voice = str(ctx.video.voice.get("voice", "en-us"))
+    speed = float(ctx.video.voice.get("speed", 1.0))
+    pitch = ctx.video.voice.get("pitch")
+    result = StepResult()
+    scenes = script.scenes
+    for index, scene in enumerate(scenes, start=1):
+        text = scene.narration if index > 1 else f"{script.hook} {scene.narration}".strip()
+        speech = await synthesize_speech(
+            ctx.ai(),
+            text,
+            voice=voice,
+            speed=speed,
+            response_format="wav",
+            pitch=int(pitch) if pitch is not None else None,
+        )
+        name = f"voice/scene_{index:02d}.wav"
+        write_atomic(ctx.video_dir / name, speech.audio_bytes)
+        result.artifacts[f"voice_{index:02d}"] = name
+        result.charges.append(from_call("speech", speech.usage))
+        ctx.progress(index / len(scenes))
+    result.output = {"scenes": len(scenes), "voice": voice, "speed": speed}
+    return result

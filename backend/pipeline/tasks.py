@@ -1,0 +1,38 @@
+"""Pipeline jobs: module-level functions RQ imports by path; they take IDs as strings."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from backend.db.session import unit_of_work
+from backend.jobs.runtime import job_context
+from backend.models import VideoStage
+from backend.pipeline.dispatch import reconcile as reconcile_videos
+from backend.pipeline.lease import StageLease
+from backend.pipeline.runner import StageRunner
+
+
+def run_stage(video_id: str, stage: str) -> dict[str, Any]:
+    """Run one stage of one video (keyed by video and stage; a second runner backs off)."""
+    return asyncio.run(_run_stage(uuid.UUID(video_id), VideoStage(stage)))
+
+
+async def _run_stage(video_id: uuid.UUID, stage: VideoStage) -> dict[str, Any]:
+    async with job_context() as ctx:
+        lease = StageLease(ctx.redis, video_id, stage, ttl_s=ctx.settings.stage_lease_seconds)
+        if not lease.acquire():
+            return {"skipped": "another runner holds this stage"}
+        with lease:
+            return await StageRunner(ctx, video_id, stage).run()
+
+
+def reconcile() -> list[str]:
+    """Re-enqueue the next stage of open videos that have no live job."""
+    return asyncio.run(_reconcile())
+
+
+async def _reconcile() -> list[str]:
+    async with job_context() as ctx, unit_of_work(ctx.sessions) as session:
+        return await reconcile_videos(session, ctx.redis)
