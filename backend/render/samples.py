@@ -45,19 +45,19 @@ def speech_like(seconds: float, seed: int) -> np.ndarray:
     pitch = VOICE_PITCH_HZ * (1 + 0.06 * np.sin(2 * np.pi * 0.7 * t + rng.uniform(0, 6)))
     phase = 2 * np.pi * np.cumsum(pitch) / VOICE_RATE
     buzz = sum(np.sin(k * phase) / k for k in range(1, 9))
-    syllables = np.clip(np.sin(2 * np.pi * 4.2 * t + rng.uniform(0, 6)), 0, 1) ** 0.6
-    words = (np.sin(2 * np.pi * 0.45 * t + rng.uniform(0, 6)) > -0.6).astype(float)
+    # Smooth envelopes keep the spectrum clean below the pitch (tests listen for music there).
+    syllables = 0.5 - 0.5 * np.cos(2 * np.pi * 4.2 * t + rng.uniform(0, 6))
+    words = 0.5 + 0.5 * np.tanh(3 * (np.sin(2 * np.pi * 0.45 * t + rng.uniform(0, 6)) + 0.6))
     edge = np.minimum(1, np.minimum(t, t[-1] - t) / 0.05) if len(t) else t
-    return (0.22 * buzz * syllables * words * edge).astype(np.float32)
+    return (0.25 * buzz * syllables * words * edge).astype(np.float32)
 
 
 def music_loop(seconds: float) -> np.ndarray:
     """A soft stereo pad on a low chord with a slow swell."""
     t = np.arange(int(seconds * MUSIC_RATE)) / MUSIC_RATE
     pad = sum(np.sin(2 * np.pi * f * t) for f in MUSIC_CHORD_HZ) / len(MUSIC_CHORD_HZ)
-    swell = 0.75 + 0.25 * np.sin(2 * np.pi * t / 4)
-    left = 0.3 * pad * swell
-    right = 0.3 * np.roll(pad, 200) * swell
+    left = 0.3 * pad * (0.75 + 0.25 * np.sin(2 * np.pi * t / 4))
+    right = 0.3 * pad * (0.75 + 0.25 * np.cos(2 * np.pi * t / 4))
     return np.stack([left, right], axis=1).astype(np.float32)
 
 
