@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
@@ -9,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import numpy as np
 import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -139,8 +141,9 @@ def _install_routes(app: FastAPI, settings: Settings) -> None:
             raise InvalidRequest(str(exc)) from exc
         outcome = await embedding_service.embed(services.gateway, texts, body.model)
         LATENCY.labels(modality="embeddings").observe(time.perf_counter() - started)
-        data = [{"object": "embedding", "index": i, "embedding": vector.tolist()}
-                for i, vector in enumerate(outcome.value.vectors)]
+        vectors = outcome.value.vectors
+        data = [{"object": "embedding", "index": i, "embedding": _encode_vector(v, body)}
+                for i, v in enumerate(vectors)]
         payload = {"object": "list", "data": data, "model": outcome.served.model}
         return _json(payload, outcome.usage, outcome.served)
 
@@ -194,6 +197,12 @@ async def _sse(stream: text_service.ChatStream, body: ChatRequest,
         yield f"data: {json.dumps(error)}\n\n"
     LATENCY.labels(modality="text").observe(time.perf_counter() - started)
     yield "data: [DONE]\n\n"
+
+
+def _encode_vector(vector: np.ndarray, body: EmbeddingRequest) -> list[float] | str:
+    if body.encoding_format == "base64":
+        return base64.b64encode(vector.astype("<f4").tobytes()).decode()
+    return [float(x) for x in vector]
 
 
 def _headers(usage: Usage, served: Served) -> dict[str, str]:

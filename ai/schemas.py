@@ -123,7 +123,7 @@ class EmbeddingRequest(BaseModel):
 
     input: str | list[str] = Field(min_length=1)
     model: str = "embeddings"
-    encoding_format: Literal["float"] = "float"
+    encoding_format: Literal["float", "base64"] = "float"  # the SDK asks for base64
 
     def texts(self) -> list[str]:
         texts = [self.input] if isinstance(self.input, str) else list(self.input)

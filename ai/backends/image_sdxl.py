@@ -39,7 +39,7 @@ class SDXLImages:
         if variant and not any(path.glob(f"*/*.{variant}.safetensors")):
             variant = None
         pipe: Any = StableDiffusionXLPipeline.from_pretrained(
-            path, torch_dtype=torch_dtype, variant=variant, use_safetensors=True
+            path, dtype=torch_dtype, variant=variant, use_safetensors=True
         )
         if unet_weights is not None:
             pipe.unet.load_state_dict(load_file(str(unet_weights)))

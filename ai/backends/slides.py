@@ -48,17 +48,19 @@ def render_slide(prompt: str, width: int, height: int, seed: int) -> Image.Image
 
 
 def _gradient(width: int, height: int, palette: Palette, rng: random.Random) -> Image.Image:
+    # a smooth field: computed on a coarse grid and upscaled (the grain hides any banding)
     angle = rng.uniform(0, np.pi)
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
-    xs /= max(width - 1, 1)
-    ys /= max(height - 1, 1)
-    t = (xs - 0.5) * np.cos(angle) + (ys - 0.5) * np.sin(angle)
+    small_w, small_h = max(width // 8, 2), max(height // 8, 2)
+    ys = np.linspace(-0.5, 0.5, small_h)[:, None]
+    xs = np.linspace(-0.5, 0.5, small_w)[None, :] * (width / max(height, 1))
+    t = xs * np.cos(angle) + ys * np.sin(angle)
     t = (t - t.min()) / max(float(t.max() - t.min()), 1e-6)
     t = t * t * (3 - 2 * t)  # smoothstep: no hard bands
     top = np.array(palette.background_top, dtype=np.float32)
     bottom = np.array(palette.background_bottom, dtype=np.float32)
     pixels = top[None, None, :] * (1 - t[..., None]) + bottom[None, None, :] * t[..., None]
-    return Image.fromarray(pixels.clip(0, 255).astype(np.uint8), "RGB")
+    coarse = Image.fromarray(pixels.clip(0, 255).astype(np.uint8), "RGB")
+    return coarse.resize((width, height), Image.Resampling.BILINEAR)
 
 
 def _light_blobs(image: Image.Image, palette: Palette, rng: random.Random) -> Image.Image:
@@ -122,11 +124,11 @@ def _motif(image: Image.Image, palette: Palette, rng: random.Random, motif: str)
 def _grain_and_vignette(image: Image.Image, rng: random.Random) -> Image.Image:
     w, h = image.size
     pixels = np.asarray(image, dtype=np.float32)
-    noise = np.random.default_rng(rng.getrandbits(32)).standard_normal((h, w, 1), np.float32)
+    noise = np.random.default_rng(rng.getrandbits(32)).integers(-3, 4, (h, w, 1), dtype=np.int8)
     ys = np.linspace(-0.5, 0.5, h, dtype=np.float32)[:, None]
     xs = np.linspace(-0.5, 0.5, w, dtype=np.float32)[None, :]
     vignette = 1 - 0.35 * np.clip((xs**2 + ys**2) * 2, 0, 1) ** 1.5
-    shaded = pixels * vignette[..., None] + noise * 3.0
+    shaded = pixels * vignette[..., None] + noise
     return Image.fromarray(shaded.clip(0, 255).astype(np.uint8), "RGB")
 
 
@@ -181,7 +183,13 @@ def _typeset(image: Image.Image, prompt: str, palette: Palette, layout: str) -> 
     for text in sub_lines:
         _draw_line(draw, shadow_draw, text, sub_font, (*palette.text_muted, 255), y, w, x_left)
         y += _line_height(sub_font)
-    shadow = shadow.filter(ImageFilter.GaussianBlur(max(2, unit // 120)))
+    box = shadow.getbbox()
+    if box:  # blur only where the text is
+        pad = unit // 30
+        box = (max(box[0] - pad, 0), max(box[1] - pad, 0), min(box[2] + pad, w),
+               min(box[3] + pad, h))
+        region = shadow.crop(box).filter(ImageFilter.GaussianBlur(max(2, unit // 120)))
+        shadow.paste(region, box[:2])
     composed = Image.alpha_composite(image.convert("RGBA"), shadow)
     composed = Image.alpha_composite(composed, text_layer)
     image.paste(composed.convert("RGB"))

@@ -102,7 +102,7 @@ class TransformersText:
             text = self.tokenizer.decode(new_ids, skip_special_tokens=True)
             yield self._finish(text, prompt_tokens, len(new_ids), max_new, params)
             return
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
+        streamer = _CountingStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         errors: list[BaseException] = []
 
         def run() -> None:
@@ -130,9 +130,7 @@ class TransformersText:
         worker.join()
         if errors:
             raise errors[0]
-        text = "".join(pieces)
-        completion_tokens = self.count_tokens(text)
-        yield self._finish(text, prompt_tokens, completion_tokens, max_new, params)
+        yield self._finish("".join(pieces), prompt_tokens, streamer.generated, max_new, params)
 
     def _finish(
         self,
@@ -184,6 +182,19 @@ class TransformersText:
 def _first_stop(text: str, stops: tuple[str, ...]) -> int | None:
     positions = [text.find(s) for s in stops if s and s in text]
     return min(positions) if positions else None
+
+
+class _CountingStreamer(TextIteratorStreamer):
+    """Counts the tokens generated (the text alone may re-tokenize differently)."""
+
+    def __init__(self, tokenizer: Any, **kwargs: Any) -> None:
+        super().__init__(tokenizer, **kwargs)
+        self.generated = 0
+
+    def put(self, value: torch.Tensor) -> None:
+        if not (self.skip_prompt and self.next_tokens_are_prompt):
+            self.generated += int(value.numel())
+        super().put(value)
 
 
 class _Cancelled(StoppingCriteria):
