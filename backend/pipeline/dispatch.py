@@ -8,7 +8,7 @@ resumed, a worker was killed mid-stage and its lease expired) is picked up again
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import redis
 import structlog
@@ -89,7 +89,9 @@ def _job_alive(connection: redis.Redis, jid: str, video_id: uuid.UUID, stage: Vi
         if is_held(connection, video_id, stage):
             return True
         started = job.started_at
-        if started is not None and utcnow() - started.replace(tzinfo=utcnow().tzinfo) < STALE_START:
+        if started is not None and started.tzinfo is None:
+            started = started.replace(tzinfo=UTC)
+        if started is not None and utcnow() - started < STALE_START:
             return True  # just dequeued; the runner takes its lease in a moment
         job.delete()  # its worker died before taking the lease
     return False

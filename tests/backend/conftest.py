@@ -29,6 +29,8 @@ from tests.conftest import POSTGRES_DSN, REDIS_URL, require_postgres, require_re
 TEMPLATE_DB = "yte_test_template"
 SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct horse battery"
+# The repository's git-ignored model cache: converted CPU models are reused across tests.
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
 async def _admin(sql: str) -> None:
@@ -108,7 +110,7 @@ def settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:
         redis_url=redis_url,
         secret_key=SECRET,
         data_dir=tmp_path / "data",
-        models_dir=tmp_path / "models",
+        models_dir=MODELS_DIR,
     )
 
 
@@ -153,19 +155,19 @@ class Api:
         return {"Authorization": f"Bearer {self.tokens['access_token']}"}
 
     async def get(self, url: str, **kw: Any) -> httpx.Response:
-        return await self.http.get(url, headers=self.headers, **kw)
+        return await self.http.get(url, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
     async def post(self, url: str, **kw: Any) -> httpx.Response:
-        return await self.http.post(url, headers=self.headers, **kw)
+        return await self.http.post(url, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
     async def patch(self, url: str, **kw: Any) -> httpx.Response:
-        return await self.http.patch(url, headers=self.headers, **kw)
+        return await self.http.patch(url, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
     async def put(self, url: str, **kw: Any) -> httpx.Response:
-        return await self.http.put(url, headers=self.headers, **kw)
+        return await self.http.put(url, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
     async def delete(self, url: str, **kw: Any) -> httpx.Response:
-        return await self.http.delete(url, headers=self.headers, **kw)
+        return await self.http.delete(url, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
     async def create_channel(self, **fields: Any) -> dict[str, Any]:
         body = {"name": "Space Facts", "niche": "astronomy", **fields}

@@ -78,6 +78,7 @@ async def test_cost_events_trigger_the_watcher_on_a_real_worker(
     assert queue.count == 1
     result = _run_worker(settings)
     assert result.returncode == 0, result.stderr
+    assert queue.failed_job_registry.count == 0, result.stderr[-3000:]
     events = await _events(db, cid)
     assert [(e.type, e.data["period"], e.data["threshold"]) for e in events] == [
         ("cost.alert", "daily", 80)
