@@ -126,20 +126,28 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_fake_cloud() -> Iterator[FakeCloud]:
+def running_server(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free 127.0.0.1 port; yields its base URL."""
     port = _free_port()
-    state = FakeCloud(base_url=f"http://127.0.0.1:{port}")
-    server = uvicorn.Server(uvicorn.Config(_app(state), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("fake cloud server did not start")
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
         time.sleep(0.02)
     try:
-        yield state
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def running_fake_cloud() -> Iterator[FakeCloud]:
+    state = FakeCloud(base_url="")
+    with running_server(_app(state)) as url:
+        state.base_url = url
+        yield state
