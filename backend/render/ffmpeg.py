@@ -58,8 +58,8 @@ class VideoEncoder:
     options: tuple[str, ...]
 
 
-# x264 "ultrafast" with CABAC and the deblocking filter back on: nearly the same speed,
-# about a quarter fewer bits at the same quality. YouTube re-encodes every upload, so an
+# x264 "ultrafast" with CABAC back on: 4 % more CPU for about 20 % fewer bits (the
+# deblocking filter would cost 40 % more CPU). YouTube re-encodes every upload, so an
 # upload-grade CRF 20 stream is what matters here, not encoder efficiency.
 LIBX264 = VideoEncoder(
     "libx264",
@@ -71,7 +71,7 @@ LIBX264 = VideoEncoder(
         "-crf",
         "20",
         "-x264-params",
-        "cabac=1:deblock=0,0",
+        "cabac=1",
         "-profile:v",
         "high",
     ),

@@ -33,7 +33,7 @@ class GraphInputs:
     motions: list[Motion | None]  # None for cards (held still)
     captions_list: Path  # ffconcat list of caption strips
     soundtrack: Path  # raw float32 stereo
-    loudnorm: str
+    loudness: str  # audio filters that bring the soundtrack to the target loudness
 
 
 def _piece(source: str, first: int, count: int, seg: Segment, fps: int,
@@ -87,7 +87,7 @@ def filter_graph(inputs: GraphInputs, timeline: Timeline, layout: Layout) -> str
     parts.append(f"[{caption_input}:v]format=yuva420p[caps]")
     parts.append(f"[video][caps]overlay=x=0:y={layout.caption_y}:eof_action=repeat"
                  f":format=yuv420,format=yuv420p[vout]")
-    parts.append(f"[{caption_input + 1}:a]{inputs.loudnorm},aresample={SAMPLE_RATE}[aout]")
+    parts.append(f"[{caption_input + 1}:a]{inputs.loudness},aresample={SAMPLE_RATE}[aout]")
     return ";".join(parts)
 
 

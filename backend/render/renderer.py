@@ -13,7 +13,7 @@ import structlog
 
 from backend.render.audio import (
     audio_duration,
-    loudnorm_filter,
+    loudness_filter,
     measure_loudness,
     mix_soundtrack,
     pick_music,
@@ -124,8 +124,10 @@ def render_video(spec: RenderSpec, progress: Progress | None = None) -> RenderRe
             stills = [job.result() for job in still_jobs]
         write_srt(cues, srt_path)
         report(PREPARE_SHARE)
+        log.info("render.prepared", seconds=round(time.perf_counter() - started, 2),
+                 music=music.name if music else None, captions=len(cues))
         partial = work / "video.mp4"
-        inputs = GraphInputs(stills, motions, captions, raw, loudnorm_filter(loudness))
+        inputs = GraphInputs(stills, motions, captions, raw, loudness_filter(loudness))
         run_ffmpeg_with_progress(
             ffmpeg_args(inputs, timeline, layout, encoder, partial),
             what=f"render {video_path.name}",
