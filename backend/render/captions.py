@@ -75,7 +75,8 @@ _SRT_TIME = re.compile(r"(\d+):(\d\d):(\d\d),(\d{3})\s*-->\s*(\d+):(\d\d):(\d\d)
 def read_srt(path: Path) -> list[Cue]:
     """Parse an SRT file; raise ``ValueError`` on a block without a valid time line."""
     cues: list[Cue] = []
-    for block in re.split(r"\n\s*\n", path.read_text(encoding="utf-8").strip()):
+    text = path.read_text(encoding="utf-8").strip()
+    for block in re.split(r"\n\s*\n", text) if text else []:
         lines = block.strip().splitlines()
         if len(lines) < 3 or not (match := _SRT_TIME.fullmatch(lines[1].strip())):
             raise ValueError(f"malformed SRT block: {block!r}")

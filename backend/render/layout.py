@@ -43,7 +43,7 @@ LAYOUTS: dict[str, Layout] = {
         caption_strip_h=420,
         caption_y=1100,
         caption_bottom_pad=40,
-        title_size=96,
+        title_size=112,
         title_lines=4,
     ),
 }

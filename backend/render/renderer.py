@@ -25,7 +25,7 @@ from backend.render.errors import RenderInputError
 from backend.render.ffmpeg import run_ffmpeg_with_progress, video_encoder
 from backend.render.graph import GraphInputs, ffmpeg_args
 from backend.render.layout import Layout, layout_for
-from backend.render.models import RenderResult, RenderSpec
+from backend.render.models import FRAME_SIZES, RenderResult, RenderSpec
 from backend.render.motion import Motion, plan_motions
 from backend.render.overlays import save_fast_png, title_card
 from backend.render.probe import probe
@@ -45,6 +45,8 @@ def check_spec(spec: RenderSpec) -> None:
         raise RenderInputError("a render needs at least one scene")
     if not spec.title.strip():
         raise RenderInputError("the title is empty")
+    if spec.fmt not in FRAME_SIZES:
+        raise RenderInputError(f"unknown format {spec.fmt!r}; use one of {sorted(FRAME_SIZES)}")
     if spec.fps <= 0 or spec.card_s < 0 or spec.crossfade_s < 0:
         raise RenderInputError("fps must be positive, card_s and crossfade_s not negative")
     for i, scene in enumerate(spec.scenes):
