@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 KINDS = ("zoom_in", "zoom_out", "pan_right", "pan_left", "pan_down", "pan_up")
 ZOOM_MAX = 1.18
-PAN_ZOOM = 1.12
-PAN_REACH = 0.7  # share of the free travel a pan uses
+PAN_ZOOM = 1.2
+PAN_REACH = 0.85  # share of the free travel a pan uses
 
 
 @dataclass(frozen=True)
