@@ -39,10 +39,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
-from sqlalchemy import insert, text
+from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -225,7 +225,7 @@ async def seed(engine: AsyncEngine, videos_per_channel: int, costs_per_day: int)
     owner_id = uuid.uuid4()
     async with engine.begin() as conn:
         await conn.execute(
-            insert(User.__table__),
+            insert(cast(Table, User.__table__)),
             [
                 {
                     "id": owner_id,
@@ -243,7 +243,7 @@ async def seed(engine: AsyncEngine, videos_per_channel: int, costs_per_day: int)
     channel_ids = [uuid.uuid4() for _ in range(5)]
     async with engine.begin() as conn:
         await conn.execute(
-            insert(Channel.__table__),
+            insert(cast(Table, Channel.__table__)),
             [
                 {
                     "id": cid,
