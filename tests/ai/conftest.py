@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import openai
@@ -41,7 +41,7 @@ def make_settings(models_dir: Path, **overrides: Any) -> Settings:
         "ai_request_timeout_seconds": 300,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def sdk_client(app: FastAPI) -> openai.AsyncOpenAI:
@@ -49,7 +49,7 @@ def sdk_client(app: FastAPI) -> openai.AsyncOpenAI:
     transport = httpx.ASGITransport(app=app)
     http_client = httpx.AsyncClient(transport=transport, timeout=300)
     return openai.AsyncOpenAI(base_url="http://gateway.test/v1", api_key=API_KEY,
-                              http_client=http_client, max_retries=0)  # type: ignore[arg-type]
+                              http_client=cast(Any, http_client), max_retries=0)
 
 
 def raw_client(app: FastAPI) -> httpx.AsyncClient:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import io
-import wave
 import json
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 

@@ -7,6 +7,7 @@ import base64
 import io
 import wave
 from pathlib import Path
+from typing import Any
 
 import openai
 from PIL import Image
@@ -45,7 +46,7 @@ async def test_tiny_sdxl_images_have_the_requested_size_and_follow_the_seed(
 ) -> None:
     async def generate(seed: int) -> list[bytes]:
         response = await tiny_sdk.images.generate(
-            prompt="a red fox in the snow", size="96x64", n=2,  # type: ignore[arg-type]
+            prompt="a red fox in the snow", size="96x64", n=2,
             response_format="b64_json", extra_body={"seed": seed})
         assert (response.model_extra or {})["ytempire"]["model"] == "tiny-sdxl"
         assert response.data is not None
@@ -98,11 +99,12 @@ async def test_loading_past_the_budget_evicts_the_least_recently_used(
     app = tiny_app(tiny_dirs, repo_models_dir, budget_gb=0.6)
     manager = app.state.services.gateway.manager
     client = sdk_client(app)
-    chat = {"model": "text", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
-    await client.chat.completions.create(**chat)
+    hello: list[Any] = [{"role": "user", "content": "hi"}]
+    await client.chat.completions.create(model="text", messages=hello, max_tokens=2)
     await client.audio.speech.create(model="speech", voice="alloy", input="hi")
-    await client.chat.completions.create(**chat)  # llama is now the most recent
-    await client.images.generate(prompt="x", size="64x64")  # type: ignore[arg-type]
+    # the LLM is now the most recently used
+    await client.chat.completions.create(model="text", messages=hello, max_tokens=2)
+    await client.images.generate(prompt="x", size="64x64")
     assert manager.evictions == ["tiny-vits"]
     assert sorted(manager.loaded()) == ["tiny-llama", "tiny-sdxl"]
     listed = {m.id: m.model_extra or {} for m in (await client.models.list()).data}

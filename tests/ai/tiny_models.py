@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -81,8 +82,12 @@ def _byte_alphabet() -> list[str]:
 
 
 def build_tiny_sdxl(folder: Path) -> Path:
-    from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline
-    from diffusers import UNet2DConditionModel
+    from diffusers import (
+        AutoencoderKL,
+        EulerDiscreteScheduler,
+        StableDiffusionXLPipeline,
+        UNet2DConditionModel,
+    )
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
     torch.manual_seed(0)
@@ -112,7 +117,7 @@ def build_tiny_sdxl(folder: Path) -> Path:
     from transformers import CLIPTokenizer
 
     tokenizer = CLIPTokenizer.from_pretrained(tokenizer_dir)
-    pipe = StableDiffusionXLPipeline(
+    pipe: Any = StableDiffusionXLPipeline(
         vae=vae, text_encoder=CLIPTextModel(text_config),
         text_encoder_2=CLIPTextModelWithProjection(text_config), tokenizer=tokenizer,
         tokenizer_2=tokenizer, unet=unet, scheduler=scheduler,
