@@ -19,7 +19,7 @@ from backend.security.tokens import AccessClaims, decode_access_token, denylist_
 from backend.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -36,12 +36,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         await commit(session)
 
 
-def get_redis(request: Request) -> aioredis.Redis:
+async def get_redis(request: Request) -> aioredis.Redis:
     client: aioredis.Redis = request.app.state.redis.aio
     return client
 
 
-def get_sync_redis(request: Request) -> redis.Redis:
+async def get_sync_redis(request: Request) -> redis.Redis:
     client: redis.Redis = request.app.state.redis.sync
     return client
 

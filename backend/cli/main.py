@@ -71,6 +71,9 @@ def serve(
     migrate_first: bool = typer.Option(
         True, "--migrate/--no-migrate", help="Bring the database to head before serving."
     ),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64, help="API processes (needs a real Redis; not embedded)."
+    ),
 ) -> None:
     """Run the API (and, embedded, the worker)."""
     from backend.app import create_app
@@ -83,8 +86,25 @@ def serve(
         raise typer.Exit(2) from exc
     if migrate_first:
         migrate("head")
-    application = create_app(cfg, run_worker=bool(embedded or cfg.embedded))
     console.print(f"YTEMPIRE API on http://{host}:{port}  (docs at /docs)")
+    if workers > 1:
+        if cfg.embedded or embedded:
+            err_console.print(
+                "[red]error:[/red] --workers needs YTE_REDIS_URL (the embedded "
+                "queue lives in one process)"
+            )
+            raise typer.Exit(2)
+        uvicorn.run(
+            "backend.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            access_log=False,
+        )
+        return
+    application = create_app(cfg, run_worker=bool(embedded or cfg.embedded))
     uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
 
 

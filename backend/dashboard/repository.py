@@ -2,33 +2,82 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.models import ChannelDailyMetric, Video
+from backend.models import ChannelDailyMetric, CostEvent, Video
 
 
 async def video_counts(
     session: AsyncSession, channel_ids: list[uuid.UUID], day_start: datetime
 ) -> list[tuple[uuid.UUID, str, int, int, int]]:
-    """(channel, status, count, completed today, failed today) in one pass over the index."""
-    query = (
-        select(
-            Video.channel_id,
-            Video.status,
-            func.count(),
-            func.sum(case((Video.completed_at >= day_start, 1), else_=0)),
-            func.sum(case((Video.failed_at >= day_start, 1), else_=0)),
-        )
+    """(channel, status, count, completed today, failed today).
+
+    Counts come from an index-only scan of (channel_id, status); today's completions and
+    failures from range scans of (channel_id, completed_at) / (channel_id, failed_at), so
+    no request reads the heap of every video.
+    """
+    counts = await session.execute(
+        select(Video.channel_id, Video.status, func.count())
         .where(Video.channel_id.in_(channel_ids))
         .group_by(Video.channel_id, Video.status)
     )
-    rows = await session.execute(query)
-    return [
-        (c, str(s.value if hasattr(s, "value") else s), int(n), int(d or 0), int(f or 0))
-        for c, s, n, d, f in rows
-    ]
+    done = await _today(session, channel_ids, Video.completed_at, day_start)
+    failed = await _today(session, channel_ids, Video.failed_at, day_start)
+    rows = []
+    first: set[uuid.UUID] = set()
+    for c, s, n in counts:
+        # today's totals ride on the channel's first row; the service sums per channel
+        d, f = (0, 0) if c in first else (done.get(c, 0), failed.get(c, 0))
+        first.add(c)
+        rows.append((c, str(s.value if hasattr(s, "value") else s), int(n), d, f))
+    return rows
+
+
+async def _today(
+    session: AsyncSession, channel_ids: list[uuid.UUID], column: Any, day_start: datetime
+) -> dict[uuid.UUID, int]:
+    query = (
+        select(Video.channel_id, func.count())
+        .where(Video.channel_id.in_(channel_ids), column >= day_start)
+        .group_by(Video.channel_id)
+    )
+    return {c: int(n) for c, n in await session.execute(query)}
+
+
+async def spend_windows(
+    session: AsyncSession,
+    channel_ids: list[uuid.UUID],
+    day_start: datetime,
+    month_start: datetime,
+    since_30d: datetime,
+) -> tuple[dict[uuid.UUID, Decimal], dict[uuid.UUID, Decimal], dict[uuid.UUID, Decimal]]:
+    """Spend today, this month and over 30 days in one pass over the cost ledger."""
+    if not channel_ids:
+        return {}, {}, {}
+    amount = CostEvent.amount_usd
+    query = (
+        select(
+            CostEvent.channel_id,
+            func.sum(amount).filter(CostEvent.occurred_at >= day_start),
+            func.sum(amount).filter(CostEvent.occurred_at >= month_start),
+            func.sum(amount).filter(CostEvent.occurred_at >= since_30d),
+        )
+        .where(
+            CostEvent.channel_id.in_(channel_ids),
+            CostEvent.occurred_at >= min(month_start, since_30d),
+        )
+        .group_by(CostEvent.channel_id)
+    )
+    today: dict[uuid.UUID, Decimal] = {}
+    month: dict[uuid.UUID, Decimal] = {}
+    last30: dict[uuid.UUID, Decimal] = {}
+    for cid, d, m, t in await session.execute(query):
+        today[cid], month[cid], last30[cid] = (Decimal(str(v or 0)) for v in (d, m, t))
+    return today, month, last30
 
 
 async def revenue_since(

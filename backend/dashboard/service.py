@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from datetime import timedelta
@@ -12,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.channels import repository as channel_repository
 from backend.costs.budget import period_starts
-from backend.costs.repository import spend_since
 from backend.dashboard import repository
 from backend.dashboard.schemas import ChannelMetrics, DashboardMetrics, Totals
 from backend.db.base import utcnow
@@ -51,9 +51,9 @@ async def metrics(
             by_status[cid][status] = count
             done[cid] += completed
             failed[cid] += fails
-    today = await spend_since(session, ids, day_start)
-    month = await spend_since(session, ids, month_start)
-    last30 = await spend_since(session, ids, day_start - timedelta(days=29))
+    today, month, last30 = await repository.spend_windows(
+        session, ids, day_start, month_start, day_start - timedelta(days=29)
+    )
     revenue = await repository.revenue_since(session, ids, (day_start - timedelta(days=29)).date())
     rows = []
     for c in channels:
@@ -105,3 +105,29 @@ def _totals(rows: list[ChannelMetrics]) -> Totals:
         cost_30d_usd=round(cost30, 6),
         profit_30d_usd=round(revenue - cost30, 6),
     )
+
+
+def _cache_key(owner_id: uuid.UUID) -> str:
+    return f"ytempire:dashboard:{owner_id}"
+
+
+async def metrics_json(
+    session: AsyncSession, client: aioredis.Redis, owner_id: uuid.UUID, ttl_s: float
+) -> bytes:
+    """The owner's metrics as JSON, computed at most once per ``ttl_s`` (single flight)."""
+    if ttl_s <= 0:
+        return (await metrics(session, client, owner_id)).model_dump_json().encode()
+    key, ttl_ms = _cache_key(owner_id), max(int(ttl_s * 1000), 1)
+    cached = await client.get(key)
+    if cached is not None:
+        return cached if isinstance(cached, bytes) else cached.encode()
+    if not await client.set(f"{key}:lock", b"1", nx=True, px=min(ttl_ms, 10_000)):
+        for _ in range(50):  # someone else is computing it: wait up to ~1 s for theirs
+            await asyncio.sleep(0.02)
+            cached = await client.get(key)
+            if cached is not None:
+                return cached if isinstance(cached, bytes) else cached.encode()
+    body = (await metrics(session, client, owner_id)).model_dump_json().encode()
+    await client.set(key, body, px=ttl_ms)
+    await client.delete(f"{key}:lock")
+    return body

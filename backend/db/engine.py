@@ -29,7 +29,9 @@ def create_engine(settings: Settings, *, pooled: bool = True) -> AsyncEngine:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
     elif pooled:
-        kwargs.update(pool_size=20, max_overflow=20, pool_pre_ping=True)
+        # Sized for a dashboard's worth of concurrent requests; connections are recycled
+        # rather than pinged on every checkout (a round trip per request).
+        kwargs.update(pool_size=30, max_overflow=40, pool_recycle=1800)
     if not pooled:
         kwargs["poolclass"] = NullPool
     engine = create_async_engine(url, **kwargs)

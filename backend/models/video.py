@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, String, Text, Uuid
+from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Base, IdMixin, TimestampMixin, UTCDateTime
@@ -44,6 +44,21 @@ class Video(IdMixin, TimestampMixin, Base):
         Index("ix_videos_channel_status", "channel_id", "status"),
         Index("ix_videos_channel_created", "channel_id", "created_at", "id"),
         Index("ix_videos_status_updated", "status", "updated_at"),
+        Index("ix_videos_channel_status_created", "channel_id", "status", "created_at", "id"),
+        Index(
+            "ix_videos_channel_completed",
+            "channel_id",
+            "completed_at",
+            postgresql_where=text("completed_at IS NOT NULL"),
+            sqlite_where=text("completed_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_videos_channel_failed",
+            "channel_id",
+            "failed_at",
+            postgresql_where=text("failed_at IS NOT NULL"),
+            sqlite_where=text("failed_at IS NOT NULL"),
+        ),
     )
 
     channel_id: Mapped[uuid.UUID] = mapped_column(

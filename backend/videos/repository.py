@@ -3,9 +3,11 @@ from __future__ import annotations
 import base64
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from backend.errors import BadRequest
 from backend.models import Channel, CostEvent, StageRun, Video, VideoStage, VideoStatus
@@ -50,22 +52,53 @@ async def page(
     cursor: str | None,
     limit: int,
 ) -> tuple[list[Video], str | None]:
-    query = owned_videos(owner_id)
-    if channel_id is not None:
-        query = query.where(Video.channel_id == channel_id)
+    filters = []
     if status is not None:
-        query = query.where(Video.status == status)
+        filters.append(Video.status == status)
     if stage is not None:
-        query = query.where(Video.stage == stage)
+        filters.append(Video.stage == stage)
     if cursor:
         created, ident = decode_cursor(cursor)
-        query = query.where(
-            or_(Video.created_at < created, and_(Video.created_at == created, Video.id < ident))
-        )
-    query = query.order_by(Video.created_at.desc(), Video.id.desc()).limit(limit + 1)
+        filters.append(tuple_(Video.created_at, Video.id) < tuple_(created, ident))
+    if session.get_bind().dialect.name == "postgresql":
+        query = _lateral_page(owner_id, channel_id, filters, limit + 1)
+    else:
+        query = owned_videos(owner_id).where(*filters)
+        if channel_id is not None:
+            query = query.where(Video.channel_id == channel_id)
+        query = query.order_by(Video.created_at.desc(), Video.id.desc()).limit(limit + 1)
     rows = list(await session.scalars(query))
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+def _lateral_page(
+    owner_id: uuid.UUID, channel_id: uuid.UUID | None, filters: list[Any], n: int
+) -> Select[Video]:
+    """Newest n of each owned channel via its (channel_id, created_at, id) index, merged.
+
+    ORDER BY created_at over a join cannot use the per-channel index, so PostgreSQL would
+    sort every video of the owner for each page; this reads at most n rows per channel.
+    """
+    channels = select(Channel.id).where(Channel.owner_id == owner_id, Channel.deleted_at.is_(None))
+    if channel_id is not None:
+        channels = channels.where(Channel.id == channel_id)
+    owned = channels.subquery("owned")
+    newest = (
+        select(Video)
+        .where(Video.channel_id == owned.c.id, *filters)
+        .order_by(Video.created_at.desc(), Video.id.desc())
+        .limit(n)
+        .lateral("newest")
+    )
+    video = aliased(Video, newest)
+    return (
+        select(video)
+        .select_from(owned)
+        .join(newest, true())
+        .order_by(video.created_at.desc(), video.id.desc())
+        .limit(n)
+    )
 
 
 async def stage_runs(session: AsyncSession, video_id: uuid.UUID) -> list[StageRun]:
