@@ -36,7 +36,25 @@ def chunk_narration(text: str, max_chars: int = 42) -> list[str]:
             current, length = [], 0
     if current:
         chunks.append(" ".join(current))
-    return chunks
+    return _rebalance_orphans(chunks, max_chars)
+
+
+def _rebalance_orphans(chunks: list[str], max_chars: int) -> list[str]:
+    """Share words with the previous line when a line is a stranded word or two
+    (``"...every dive finds" / "something"``), unless a sentence ended in between."""
+    out: list[str] = []
+    for chunk in chunks:
+        if out and len(chunk) <= max_chars // 3 and not out[-1].endswith(SENTENCE_END):
+            words = f"{out.pop()} {chunk}".split()
+            total = sum(len(w) + 1 for w in words)
+            split, length = 0, 0
+            while split < len(words) - 1 and length + len(words[split]) + 1 <= total / 2:
+                length += len(words[split]) + 1
+                split += 1
+            out += [" ".join(words[: max(1, split)]), " ".join(words[max(1, split):])]
+        else:
+            out.append(chunk)
+    return out
 
 
 def time_chunks(chunks: list[str], start_s: float, duration_s: float) -> list[Cue]:

@@ -91,3 +91,11 @@ def test_bad_specs_are_refused_before_any_work(tmp_path: Path) -> None:
         render_video(RenderSpec(scenes=[missing], title="T", out_dir=tmp_path))
     with pytest.raises(RenderInputError, match="at least one scene"):
         render_video(RenderSpec(scenes=[], title="T", out_dir=tmp_path))
+
+
+def test_no_caption_is_a_stranded_word() -> None:
+    chunks = chunk_narration(
+        "Scientists have mapped less than a quarter of the sea floor, and every dive finds "
+        "something"
+    )
+    assert chunks[-1] != "something" and all(len(c.split()) > 1 for c in chunks)
