@@ -210,10 +210,8 @@ class Gateway:
 
     async def run_local(self, spec: ModelSpec, call: Callable[[Any], T]) -> Attempt[T]:
         """Run ``call(model)`` in a worker thread while the manager keeps the model loaded."""
-        async with self.manager.use(spec) as model:
-            started = time.perf_counter()
-            value = await asyncio.to_thread(call, model)
-            return Attempt(value, model.device, time.perf_counter() - started)
+        value, device, seconds = await self.manager.run(spec, call)
+        return Attempt(value, device, seconds)
 
     def _load(self, spec: ModelSpec) -> LocalModel:
         return load_local(spec, self.settings.models_dir)

@@ -50,7 +50,8 @@ def load_local(spec: ModelSpec, models_dir: Path) -> LocalModel:
     if spec.backend == "transformers":
         from ai.backends.text_transformers import TransformersText
 
-        return TransformersText.from_dir(folder, spec.dtype, device, max_context)
+        return TransformersText.from_dir(folder, spec.dtype, device, max_context,
+                                         bool(spec.options.get("compile", False)))
     if spec.backend == "diffusers-sdxl":
         from ai.backends.image_sdxl import SDXLImages
 

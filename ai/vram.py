@@ -14,6 +14,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import structlog
 
@@ -26,6 +27,7 @@ from ai.registry import ModelSpec
 
 log = structlog.get_logger(__name__)
 Loader = Callable[[ModelSpec], LocalModel]
+T = TypeVar("T")
 
 
 @dataclass
@@ -65,6 +67,36 @@ class ModelManager:
                 yield entry.model
         finally:
             entry.users -= 1
+
+    async def run(self, spec: ModelSpec, call: Callable[[Any], T]) -> tuple[T, str, float]:
+        """``call(model)`` in a worker thread: (result, device, seconds it ran).
+
+        A thread cannot be interrupted: when the caller gives up (a timeout), the model stays
+        pinned and locked until the thread is done, so nothing evicts it or runs beside it.
+        """
+        entry = self._entries.get(spec.id) or await self._load(spec)
+        entry.users += 1
+        try:
+            await entry.run_lock.acquire()
+        except BaseException:
+            entry.users -= 1
+            raise
+        entry.last_used = time.monotonic()
+        self._entries.move_to_end(spec.id)
+
+        def timed() -> tuple[T, float]:
+            started = time.perf_counter()
+            value = call(entry.model)
+            return value, time.perf_counter() - started
+
+        def release(_: object) -> None:
+            entry.run_lock.release()
+            entry.users -= 1
+
+        future = asyncio.get_running_loop().run_in_executor(None, timed)
+        future.add_done_callback(release)
+        value, seconds = await asyncio.shield(future)
+        return value, entry.model.device, seconds
 
     async def unload(self, model_id: str) -> bool:
         entry = self._entries.get(model_id)

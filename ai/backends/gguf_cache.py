@@ -53,9 +53,14 @@ def ensure_converted(gguf_file: Path, cache_root: Path) -> Path:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
         (staging / COMPLETE_MARKER).write_text(gguf_file.name)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
+        if target.exists() and not (target / COMPLETE_MARKER).exists():
+            shutil.rmtree(target, ignore_errors=True)  # a crashed conversion's leftovers
+        try:
+            os.replace(staging, target)
+        except OSError:
+            if not (target / COMPLETE_MARKER).exists():
+                raise  # not a concurrent converter finishing first
+
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

@@ -41,12 +41,18 @@ class TransformersText:
         self.max_context = max_context
 
     @classmethod
-    def from_dir(cls, path: Path, dtype: str, device: str, max_context: int) -> TransformersText:
+    def from_dir(
+        cls, path: Path, dtype: str, device: str, max_context: int, compile_model: bool = False
+    ) -> TransformersText:
         tokenizer: Any = AutoTokenizer.from_pretrained(path)
         model: Any = AutoModelForCausalLM.from_pretrained(
             path, dtype=resolve_dtype(dtype, device), low_cpu_mem_usage=True
         )
         model.to(device).eval()
+        if compile_model and device == "cuda":
+            # a static KV cache gives torch.compile fixed shapes: CUDA graphs per decode step
+            model.generation_config.cache_implementation = "static"
+            model.forward = torch.compile(model.forward, mode="reduce-overhead", fullgraph=True)
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
         return cls(model, tokenizer, device, max_context)

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import io
 import secrets
-import time
 from dataclasses import dataclass
 
 from PIL import Image
@@ -86,11 +85,10 @@ class ImageService:
         spec = self.gateway.registry.get(key[0])
         assert spec is not None
         self.batch_sizes.append(len(jobs))
-        async with self.gateway.manager.use(spec) as model:
-            started = time.perf_counter()
-            images = await asyncio.to_thread(_image_model(model).generate, jobs)
-            share = (time.perf_counter() - started) / len(jobs)
-            return [_Rendered(img, model.device, share) for img in images]
+        images, device, seconds = await self.gateway.manager.run(
+            spec, lambda model: _image_model(model).generate(jobs)
+        )
+        return [_Rendered(img, device, seconds / len(jobs)) for img in images]
 
 
 def _image_model(model: object) -> ImageModel:

@@ -147,3 +147,29 @@ async def test_measured_size_counts_when_larger_than_the_estimate() -> None:
     async with mm.use(spec("a", 1)):
         pass
     assert mm.used_bytes == 3 * GIB
+
+
+async def test_a_call_that_timed_out_keeps_its_model_pinned_until_the_thread_ends() -> None:
+    import threading
+
+    release = threading.Event()
+    mm = manager(10, [], [])
+    a = spec("a", 1)
+
+    def slow(model: object) -> str:
+        release.wait(5)
+        return "done"
+
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(mm.run(a, slow), 0.05)
+    entry = mm.loaded()["a"]
+    assert entry.users == 1 and entry.run_lock.locked()
+    assert not await mm.unload("a")  # busy: cannot be evicted
+    release.set()
+    for _ in range(100):
+        if entry.users == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert entry.users == 0 and not entry.run_lock.locked()
+    result, device, seconds = await mm.run(a, lambda model: "again")
+    assert (result, device) == ("again", "cuda") and seconds >= 0
