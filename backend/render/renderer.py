@@ -7,6 +7,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
@@ -96,8 +97,36 @@ def _write_card(background: Path, headline: str, subline: str | None, layout: La
     return save_fast_png(title_card(background, headline, subline, layout), out_path)
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    inputs: GraphInputs
+    cues: list[Cue]
+    music: Path | None
+
+
+def _prepare(spec: RenderSpec, timeline: Timeline, narration_s: list[float], layout: Layout,
+             work: Path) -> _Prepared:
+    """Stills (on two threads) while the soundtrack is mixed and measured, then captions."""
+    cues = _cues(spec, timeline, narration_s, layout)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        still_jobs, motions = _submit_stills(spec, timeline, layout, work, pool)
+        music = pick_music(spec.music_dir, spec.basename)
+        placed = [(s.audio_path, seg.start_s(spec.fps))
+                  for s, seg in zip(spec.scenes, timeline.scenes(), strict=True)]
+        soundtrack = mix_soundtrack(placed, timeline.total_s, music)
+        raw = write_raw(soundtrack.samples, work / "soundtrack.f32")
+        loudness = measure_loudness(raw)
+        captions = write_caption_track(cues, timeline.total_s, layout, work)
+        stills = [job.result() for job in still_jobs]
+    inputs = GraphInputs(stills, motions, captions, raw, loudness_filter(loudness))
+    return _Prepared(inputs, cues, soundtrack.music_path)
+
+
 def render_video(spec: RenderSpec, progress: Progress | None = None) -> RenderResult:
-    """Render ``spec`` to ``out_dir/<basename>.mp4`` (+ ``.srt``); report progress 0..1."""
+    """Render ``spec`` to ``out_dir/<basename>.mp4`` and ``.srt``, reporting progress 0..1.
+
+    Both files appear under their final names only once the encode has succeeded.
+    """
     report = progress or (lambda _: None)
     started = time.perf_counter()
     check_spec(spec)
@@ -113,38 +142,27 @@ def render_video(spec: RenderSpec, progress: Progress | None = None) -> RenderRe
     srt_path = spec.out_dir / f"{spec.basename}.srt"
     with tempfile.TemporaryDirectory(prefix=f".{spec.basename}.", dir=spec.out_dir) as tmp:
         work = Path(tmp)
-        cues = _cues(spec, timeline, narration_s, layout)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            still_jobs, motions = _submit_stills(spec, timeline, layout, work, pool)
-            music = pick_music(spec.music_dir, spec.basename)
-            placed = [(s.audio_path, seg.start_s(spec.fps)) for s, seg in
-                      zip(spec.scenes, timeline.scenes(), strict=True)]
-            soundtrack = mix_soundtrack(placed, timeline.total_s, music)
-            raw = write_raw(soundtrack.samples, work / "soundtrack.f32")
-            loudness = measure_loudness(raw)
-            captions = write_caption_track(cues, timeline.total_s, layout, work)
-            stills = [job.result() for job in still_jobs]
-        write_srt(cues, srt_path)
+        prepared = _prepare(spec, timeline, narration_s, layout, work)
         report(PREPARE_SHARE)
         log.info("render.prepared", seconds=round(time.perf_counter() - started, 2),
-                 music=music.name if music else None, captions=len(cues))
-        partial = work / "video.mp4"
-        inputs = GraphInputs(stills, motions, captions, raw, loudness_filter(loudness))
+                 music=prepared.music.name if prepared.music else None,
+                 captions=len(prepared.cues))
         run_ffmpeg_with_progress(
-            ffmpeg_args(inputs, timeline, layout, encoder, partial),
+            ffmpeg_args(prepared.inputs, timeline, layout, encoder, work / "video.mp4"),
             what=f"render {video_path.name}",
             on_time=lambda t: report(
                 PREPARE_SHARE + (1 - PREPARE_SHARE) * 0.99 * min(1.0, t / timeline.total_s)),
         )
-        os.replace(partial, video_path)
+        os.replace(write_srt(prepared.cues, work / "captions.srt"), srt_path)
+        os.replace(work / "video.mp4", video_path)
     info = probe(video_path)
     result = RenderResult(
         video_path=video_path, srt_path=srt_path, duration_s=info.duration_s,
         narration_s=round(sum(narration_s), 3), width=info.width or 0, height=info.height or 0,
-        video_codec=info.video.codec if info.video else "", audio_codec=info.audio.codec
-        if info.audio else "", encoder=encoder.name, seconds=time.perf_counter() - started,
-        intro_s=timeline.card_s("intro"), outro_s=timeline.card_s("outro"),
-        music_path=soundtrack.music_path,
+        video_codec=info.video.codec if info.video else "",
+        audio_codec=info.audio.codec if info.audio else "", encoder=encoder.name,
+        seconds=time.perf_counter() - started, intro_s=timeline.card_s("intro"),
+        outro_s=timeline.card_s("outro"), music_path=prepared.music,
     )
     report(1.0)
     log.info("render.done", video=str(video_path), duration_s=result.duration_s,
