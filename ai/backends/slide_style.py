@@ -47,6 +47,7 @@ class Palette:
     accent_soft: RGB
     text: RGB
     text_muted: RGB
+    shadow: tuple[int, int, int, int]  # a dark drop shadow on dark slides, a soft glow on light
 
 
 @dataclass(frozen=True)
@@ -91,13 +92,15 @@ def palette_for(prompt: str, rng: random.Random) -> Palette:
         accent = _hls(companion, 0.62, 0.85)
         soft = _hls(hue, 0.32, 0.60)
         text, muted = (248, 248, 246), _hls(hue, 0.82, 0.25)
+        shadow = (0, 0, 0, 150)
     else:
         top = _hls(hue, 0.95, 0.45)
         bottom = _hls((hue + 0.05) % 1.0, 0.86, 0.50)
-        accent = _hls(companion, 0.45, 0.80)
+        accent = _hls(companion, 0.36, 0.85)
         soft = _hls(hue, 0.78, 0.55)
-        text, muted = _hls(hue, 0.12, 0.40), _hls(hue, 0.32, 0.25)
-    return Palette(top, bottom, accent, soft, text, muted)
+        text, muted = _hls(hue, 0.12, 0.40), _hls(hue, 0.30, 0.25)
+        shadow = (255, 255, 255, 120)
+    return Palette(top, bottom, accent, soft, text, muted, shadow)
 
 
 def _theme_hue(prompt: str) -> float | None:

@@ -153,11 +153,7 @@ def _typeset(image: Image.Image, prompt: str, palette: Palette, layout: str) -> 
     block_h = label_h + title_h + gap + (gap // 2) * 2 + sub_h
     if layout == "lower-third":
         top = h - margin - block_h
-        panel = Image.new("RGBA", image.size, (0, 0, 0, 0))
-        ImageDraw.Draw(panel).rectangle(
-            (0, top - gap * 2, w, h), fill=(*palette.background_bottom, 150)
-        )
-        image.paste(Image.alpha_composite(image.convert("RGBA"), panel).convert("RGB"))
+        image.paste(_fade_panel(image, top - gap * 2, gap * 4, palette.background_bottom))
     else:
         top = (h - block_h) // 2
     x_left = margin if align == "left" else None
@@ -167,10 +163,12 @@ def _typeset(image: Image.Image, prompt: str, palette: Palette, layout: str) -> 
     shadow_draw, draw = ImageDraw.Draw(shadow), ImageDraw.Draw(text_layer)
     y = top
     if label:
-        _draw_line(draw, shadow_draw, label, label_font, (*palette.accent, 255), y, w, x_left)
+        _draw_line(draw, shadow_draw, label, label_font, (*palette.accent, 255), y, w, x_left,
+                   palette.shadow)
         y += label_h
     for text in title_lines:
-        _draw_line(draw, shadow_draw, text, title_font, (*palette.text, 255), y, w, x_left)
+        _draw_line(draw, shadow_draw, text, title_font, (*palette.text, 255), y, w, x_left,
+                   palette.shadow)
         y += _line_height(title_font)
     y += gap // 2
     bar = int(unit * 0.09)
@@ -181,7 +179,8 @@ def _typeset(image: Image.Image, prompt: str, palette: Palette, layout: str) -> 
     )
     y += gap
     for text in sub_lines:
-        _draw_line(draw, shadow_draw, text, sub_font, (*palette.text_muted, 255), y, w, x_left)
+        _draw_line(draw, shadow_draw, text, sub_font, (*palette.text_muted, 255), y, w, x_left,
+                   palette.shadow)
         y += _line_height(sub_font)
     box = shadow.getbbox()
     if box:  # blur only where the text is
@@ -195,6 +194,20 @@ def _typeset(image: Image.Image, prompt: str, palette: Palette, layout: str) -> 
     image.paste(composed.convert("RGB"))
 
 
+def _fade_panel(
+    image: Image.Image, top: int, fade: int, color: tuple[int, int, int]
+) -> Image.Image:
+    """A band of ``color`` from ``top`` down, fading in over ``fade`` pixels above it."""
+    h = image.height
+    rows = np.arange(h, dtype=np.float32)
+    alpha = np.clip((rows - (top - fade)) / max(fade, 1), 0, 1) * 165
+    layer = np.empty((h, image.width, 4), dtype=np.uint8)
+    layer[..., :3] = color
+    layer[..., 3] = alpha.astype(np.uint8)[:, None]
+    panel = Image.fromarray(layer, "RGBA")
+    return Image.alpha_composite(image.convert("RGBA"), panel).convert("RGB")
+
+
 def _draw_line(
     draw: ImageDraw.ImageDraw,
     shadow: ImageDraw.ImageDraw,
@@ -204,11 +217,12 @@ def _draw_line(
     y: int,
     width: int,
     x_left: int | None,
+    shadow_fill: tuple[int, int, int, int],
 ) -> None:
     line_w = draw.textlength(text, font=font)
     x = x_left if x_left is not None else int((width - line_w) / 2)
     offset = max(1, int(_line_height(font) * 0.04))
-    shadow.text((x + offset, y + offset), text, font=font, fill=(0, 0, 0, 150))
+    shadow.text((x + offset, y + offset), text, font=font, fill=shadow_fill)
     draw.text((x, y), text, font=font, fill=fill)
 
 
