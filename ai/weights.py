@@ -89,6 +89,8 @@ def verify(spec: ModelSpec, models_dir: Path) -> Verdict:
             problems.append(f"{path.name}: {problem}")
     if problems:
         return Verdict(spec.id, False, "; ".join(problems[:5]))
+    if not checked:
+        return Verdict(spec.id, True, f"present at {target}")
     return Verdict(spec.id, True, f"{checked} weight file(s) complete at {target}")
 
 
