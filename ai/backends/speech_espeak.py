@@ -44,7 +44,8 @@ class _Voice(ctypes.Structure):
 class _Engine:
     """The one eSpeak NG instance of this process."""
 
-    lock = threading.Lock()
+    lock = threading.Lock()  # held while synthesizing
+    _init_lock = threading.Lock()
     _instance: _Engine | None = None
 
     def __init__(self, package: str) -> None:
@@ -76,7 +77,9 @@ class _Engine:
 
     @classmethod
     def get(cls, package: str) -> _Engine:
-        with cls.lock:
+        if cls._instance is not None:
+            return cls._instance
+        with cls._init_lock:
             if cls._instance is None:
                 cls._instance = cls(package)
             return cls._instance

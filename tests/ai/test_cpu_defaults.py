@@ -152,3 +152,12 @@ async def test_health_and_metrics(cpu_http: httpx.AsyncClient) -> None:
     assert 'ytempire_ai_device_seconds_total{model="espeak-ng"}' in metrics
     fallback = 'ytempire_ai_fallbacks_total{modality="speech",model="tts-1",reason="api_key"}'
     assert fallback in metrics
+
+
+async def test_espeak_pitch_changes_the_audio(cpu_sdk: openai.AsyncOpenAI) -> None:
+    from ai.calls import synthesize_speech
+
+    low = await synthesize_speech(cpu_sdk, "Pitch check.", "alloy", pitch=10)
+    high = await synthesize_speech(cpu_sdk, "Pitch check.", "alloy", pitch=90)
+    assert low.audio_bytes != high.audio_bytes
+    assert low.usage.model == "espeak-ng" and low.duration_s > 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import openai
+from fastapi import FastAPI
 from PIL import Image
 
 from ai.app import Services
@@ -111,3 +112,16 @@ async def test_loading_past_the_budget_evicts_the_least_recently_used(
     assert listed["tiny-vits"]["loaded"] is False
     assert listed["tiny-sdxl"]["loaded"] is True and listed["tiny-sdxl"]["memory_bytes"] > 0
     await client.close()
+
+
+async def test_a_stream_without_include_usage_still_names_the_backend(
+    tiny_gateway_app: FastAPI,
+) -> None:
+    async with raw_client(tiny_gateway_app) as client:
+        response = await client.post("/v1/chat/completions", json={
+            "messages": [{"role": "user", "content": "hello"}], "max_tokens": 3,
+            "stream": True, "stream_options": {"include_usage": False}})
+    events = [line for line in response.text.splitlines() if line.startswith("data: {")]
+    assert response.headers["x-ytempire-backend"] == "tiny-llama"
+    assert '"usage"' not in events[-1] and '"ytempire"' in events[-1]
+    assert response.text.rstrip().endswith("data: [DONE]")
