@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
+# The browser tests drive Debian's Chromium (never a downloaded browser build).
+if [ ! -x /usr/bin/chromium ] && [ -x scripts/install_chromium.sh ]; then
+  ./scripts/install_chromium.sh
+fi
 PY=.venv/bin
 echo "== ruff" && "$PY/ruff" check .
 echo "== mypy" && "$PY/mypy" backend ai
