@@ -15,7 +15,8 @@ logging.getLogger("prophet.plot").disabled = True  # "Importing plotly failed" i
 
 from prophet import Prophet  # noqa: E402  (after the plot logger is quiet)
 
-for _name in ("cmdstanpy", "prophet"):  # per-fit INFO chatter; set after import (cmdstanpy resets it)
+# per-fit INFO chatter; set after the import because cmdstanpy configures its logger then
+for _name in ("cmdstanpy", "prophet"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 log = structlog.get_logger(__name__)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 # Extra words per bundled category, so "tech reviews" or "money tips" land somewhere sensible.
 CATEGORY_KEYWORDS: dict[str, tuple[str, ...]] = {
@@ -50,7 +50,7 @@ def exact_category(niche: str, categories: Iterable[str]) -> str | None:
     return next((c for c in categories if normalize_category(c) == wanted), None)
 
 
-def overlap_scores(niche: str, vocabulary: dict[str, Iterable[str]]) -> dict[str, int]:
+def overlap_scores(niche: str, vocabulary: Mapping[str, Iterable[str]]) -> dict[str, int]:
     """How many of the niche's tokens each category's vocabulary shares (zeros dropped)."""
     wanted = tokens(niche)
     scores: dict[str, int] = {}

@@ -1,6 +1,6 @@
 """Deterministic synthetic interest series: the offline sample data in backend/data/trends.
 
-Each topic's weekly series is ``level + slope·t + seasonal amplitude·sin(2π(week − peak)/52)
+Each topic's weekly series is ``level + slope·t + seasonal amplitude·sin(2π(week - peak)/52)
 + noise``, clipped to 0..100 like a Google Trends index. Regenerate with
 ``python -m backend.agents.sample_trends``; the same seed always writes the same files.
 """

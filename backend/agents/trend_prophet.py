@@ -36,7 +36,8 @@ class NoTopicAvailable(LookupError):
 
 
 class TrendProphet:
-    def __init__(self, series_dir: Path | None = None, *, source: TrendSource | None = None) -> None:
+    def __init__(self, series_dir: Path | None = None, *,
+                 source: TrendSource | None = None) -> None:
         self.source: TrendSource = source or BundledTrendSource(series_dir)
 
     def pick_topic(self, niche: str, exclude: Iterable[str] = ()) -> TopicPick:
