@@ -47,7 +47,8 @@ def clean_narration(text: str, *, seen: set[str] | None = None, max_words: int =
 
 
 def clean_title(text: str, *, max_chars: int = 90) -> str:
-    line = next((ln for ln in strip_markup(text).split("\n") if ln.strip()), "")
+    first = next((ln for ln in text.splitlines() if strip_markup(ln)), "")
+    line = strip_markup(first)
     line = re.split(r"(?<=[.!?])\s", line)[0].strip().strip('"“”\'').strip()
     if len(line) > max_chars:
         line = line[:max_chars].rsplit(" ", 1)[0]

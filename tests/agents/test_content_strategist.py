@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import json
+import time
+
+import openai
+import pytest
+
+from backend.agents.content_strategist import ContentStrategist, ScriptGenerationError
+from tests.agents.conftest import fake_llm
+
+VALID = {
+    "title": "Zone 2 Cardio Explained in One Minute",
+    "hook": "What if the easiest workout you can do is also the one that helps your heart most?",
+    "scenes": [{"narration": f"Point number {i} about zone two cardio and why it builds your "
+                             "aerobic base without wearing you out.",
+                "image_prompt": "runner jogging at an easy pace at sunrise"} for i in range(5)],
+    "description": "Zone 2 cardio: what it is, why it works, how to start.",
+    "tags": ["zone 2 cardio", "fitness"],
+}
+
+
+async def test_malformed_json_is_retried_with_the_error() -> None:
+    answers = iter(['Sure! {"title": "Zone 2", "scenes": [}', json.dumps(VALID)])
+    requests: list[dict[str, object]] = []
+    client = fake_llm(lambda _messages: next(answers), requests)
+    script, usages = await ContentStrategist(strategy="json").write(
+        client, topic="zone 2 cardio", niche="health_fitness", target_seconds=60)
+    assert script.title == VALID["title"] and len(script.scenes) == 5
+    assert len(usages) == 2 and usages[0].provider == "fake-llm/mock"
+    assert usages[0].device_seconds == 0.5 and usages[0].units == 30
+    retry_messages = requests[1]["messages"]
+    assert isinstance(retry_messages, list)
+    assert "not valid" in retry_messages[-1]["content"]
+    assert "invalid JSON" in retry_messages[-1]["content"]
+
+
+async def test_invalid_schema_feeds_the_validation_error_back() -> None:
+    too_few = {**VALID, "scenes": VALID["scenes"][:1]}
+    answers = iter([json.dumps(too_few), json.dumps(VALID)])
+    requests: list[dict[str, object]] = []
+    client = fake_llm(lambda _m: next(answers), requests)
+    await ContentStrategist(strategy="json").write(
+        client, topic="zone 2 cardio", niche="fitness", target_seconds=60)
+    assert "scenes" in requests[1]["messages"][-1]["content"]  # type: ignore[index]
+
+
+async def test_always_garbage_fails_after_the_bound() -> None:
+    requests: list[dict[str, object]] = []
+    client = fake_llm(lambda _m: "I like turtles.", requests)
+    with pytest.raises(ScriptGenerationError, match="after 3 attempts"):
+        await ContentStrategist(strategy="json").write(
+            client, topic="zone 2 cardio", niche="fitness", target_seconds=60)
+    assert len(requests) == 3
+
+
+async def test_feedback_reaches_the_prompt() -> None:
+    requests: list[dict[str, object]] = []
+    client = fake_llm(lambda _m: json.dumps(VALID), requests)
+    await ContentStrategist(strategy="json").write(
+        client, topic="zone 2 cardio", niche="fitness", target_seconds=60,
+        feedback=["too short: 40 words", "repetitive wording"])
+    prompt = requests[0]["messages"][-1]["content"]  # type: ignore[index]
+    assert "too short: 40 words" in prompt and "repetitive wording" in prompt
+
+
+async def test_guided_assembles_and_cleans_plain_text() -> None:
+    def answer(messages: list[dict[str, str]]) -> str:
+        asked = messages[-1]["content"]
+        if "title" in asked:
+            return '"**Zone 2 Cardio: The Easy Way to Get Fit**"\nMore text'
+        if "opening sentence" in asked:
+            return "Here's a hook. Easy running can change your health more than sprints can."
+        angle = asked.split("about ", 1)[1].split(".")[0]
+        return (f"1. Let us talk about {angle} today. It is easier than it sounds. "
+                f"It is easier than it sounds. And an unfinished")
+
+    requests: list[dict[str, object]] = []
+    script, usages = await ContentStrategist(strategy="guided").write(
+        fake_llm(answer, requests), topic="zone 2 cardio", niche="fitness", target_seconds=60)
+    assert script.title == "Zone 2 Cardio: The Easy Way to Get Fit"
+    assert script.hook == "Easy running can change your health more than sprints can."
+    assert len(script.scenes) == 6 and len(usages) == 8
+    text = script.narration_text()
+    assert text.count("It is easier than it sounds.") == 1  # repeated sentence dropped
+    assert "unfinished" not in text and "**" not in text
+
+
+async def test_auto_uses_json_when_the_server_lists_no_cpu_model() -> None:
+    requests: list[dict[str, object]] = []
+    client = fake_llm(lambda _m: json.dumps(VALID), requests)
+    await ContentStrategist().write(client, topic="x y", niche="fitness", target_seconds=60)
+    assert len(requests) == 2  # the model listing, then one JSON answer
+
+
+@pytest.mark.slow
+async def test_real_cpu_model_through_the_gateway(gateway_client: openai.AsyncOpenAI) -> None:
+    started = time.perf_counter()
+    script, usages = await ContentStrategist().write(
+        gateway_client, topic="holiday baking", niche="cooking", target_seconds=60)
+    seconds = time.perf_counter() - started
+    print(f"\nSmolLM2 script: {seconds:.1f} s, {script.word_count()} words, "
+          f"{len(script.scenes)} scenes: {script.title!r}")
+    assert 5 <= len(script.scenes) <= 8
+    assert 90 <= script.word_count() <= 220
+    assert all(u.kind == "text" and u.device_seconds > 0 for u in usages)
+    assert "smollm2" in usages[0].provider
