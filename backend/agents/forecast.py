@@ -15,9 +15,12 @@ logging.getLogger("prophet.plot").disabled = True  # "Importing plotly failed" i
 
 from prophet import Prophet  # noqa: E402  (after the plot logger is quiet)
 
-# per-fit INFO chatter; set after the import because cmdstanpy configures its logger then
-for _name in ("cmdstanpy", "prophet"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
+
+def _quiet_stan() -> None:
+    """cmdstanpy configures its logger when Prophet first imports it (at the first fit)."""
+    for name in ("cmdstanpy", "prophet"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
 
 log = structlog.get_logger(__name__)
 
@@ -84,6 +87,7 @@ def _fit(frame: pd.DataFrame) -> Forecast:
         uncertainty_samples=UNCERTAINTY_SAMPLES,
         mcmc_samples=0,
     )
+    _quiet_stan()
     model.fit(frame[["ds", "y"]])
     step = pd.Timedelta(days=1 if freq == "D" else 7)
     future = pd.DataFrame({"ds": [frame["ds"].max() + step * (i + 1) for i in range(horizon)]})
