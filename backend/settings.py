@@ -49,6 +49,9 @@ class Settings(BaseSettings):
 
     # pipeline
     render_watts: float = Field(default=120.0, ge=0, description="CPU power while rendering")
+    # Pace of the narration voice at speed 1.0 (espeak-ng speaks ~170 words per minute); the
+    # script length is planned for it so the video lands near the channel's target length.
+    narration_wpm: float = Field(default=170.0, ge=60, le=300)
     stage_lease_seconds: float = Field(default=15.0, ge=3)
     reconcile_interval_seconds: int = Field(default=15, ge=5)
 

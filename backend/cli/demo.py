@@ -227,6 +227,7 @@ async def _report(
         "thumbnail": runs[PRODUCTION_STAGES[6]].artifacts["thumbnail"],
     }
     files = Table("file", "path", "size")
+    files.columns[1].overflow = "fold"
     for name, relative in wanted.items():
         source = video_dir / relative
         target = out / f"{video_id}-{Path(relative).name}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 
 from ai.calls import generate_image
-from backend.agents.content_strategist import Script
+from backend.agents.script import Script
 from backend.models import VideoStage
 from backend.pipeline.context import StageContext, StepResult
 from backend.pipeline.steps.charges import from_call

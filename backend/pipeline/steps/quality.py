@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from backend.agents.content_strategist import Script
 from backend.agents.quality_guardian import QualityGuardian
+from backend.agents.script import Script
 from backend.models import Video, VideoStage, VideoStatus
 from backend.pipeline.context import StageContext, StepResult
 from backend.pipeline.steps.charges import from_agent
-from backend.pipeline.steps.script import target_seconds
+from backend.pipeline.steps.script import planning_seconds
 
 MAX_REGENERATIONS = 2
 FINISHED = (VideoStatus.ready, VideoStatus.publishing, VideoStatus.published)
@@ -43,7 +43,7 @@ async def run(ctx: StageContext) -> StepResult:
         script,
         past_scripts=await _past_scripts(ctx),
         threshold=ctx.video.quality_threshold,
-        target_seconds=target_seconds(ctx),
+        target_seconds=planning_seconds(ctx),
     )
     history.append({"score": report.score, "reasons": report.reasons, "checks": report.checks})
     ctx.progress(1.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from ai.cost import local_cost
-from backend.agents.content_strategist import Script
+from backend.agents.script import Script
 from backend.models import VideoStage
 from backend.pipeline.context import Charge, StageContext, StepResult
 from backend.render import RenderSpec, Scene, render_video, verify_render

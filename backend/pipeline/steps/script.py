@@ -10,10 +10,19 @@ from backend.pipeline.steps.charges import from_agent
 SHORT_SECONDS = 45.0
 
 
+PLANNING_WPM = 150.0  # the words-per-minute the content strategist plans a length with
+
+
 def target_seconds(ctx: StageContext) -> float:
     if ctx.video.format == "short":
         return SHORT_SECONDS
     return float(ctx.video.style.get("target_minutes", 1.0)) * 60.0
+
+
+def planning_seconds(ctx: StageContext) -> float:
+    """The length to ask the strategist for, so the narration at the voice's pace fits."""
+    pace = ctx.settings.narration_wpm * float(ctx.video.voice.get("speed", 1.0))
+    return target_seconds(ctx) * pace / PLANNING_WPM
 
 
 async def run(ctx: StageContext) -> StepResult:
@@ -24,7 +33,7 @@ async def run(ctx: StageContext) -> StepResult:
         ctx.ai(),
         topic=topic,
         niche=ctx.video.niche,
-        target_seconds=target_seconds(ctx),
+        target_seconds=planning_seconds(ctx),
         language=ctx.video.language,
         tone=str(ctx.video.style.get("tone", "informative")),
         feedback=feedback,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from backend.agents.content_strategist import Script
 from backend.agents.revenue_optimizer import RevenueOptimizer
+from backend.agents.script import Script
 from backend.db.base import utcnow
 from backend.models import VideoStage
 from backend.pipeline.context import StageContext, StepResult

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ai.calls import synthesize_speech
-from backend.agents.content_strategist import Script
+from backend.agents.script import Script
 from backend.models import VideoStage
 from backend.pipeline.context import StageContext, StepResult
 from backend.pipeline.steps.charges import from_call
