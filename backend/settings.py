@@ -55,6 +55,35 @@ class Settings(BaseSettings):
     stage_lease_seconds: float = Field(default=15.0, ge=3)
     reconcile_interval_seconds: int = Field(default=15, ge=5)
 
+    # discovery (backend/discovery, backend/niches): sources, quotas, score weights
+    youtube_api_key: str | None = None  # YouTube Data API v3 key; None: the source is skipped
+    youtube_daily_quota: int = Field(default=10_000, ge=1)  # units per Pacific-time day
+    youtube_quota_reserve: int = Field(default=500, ge=0)  # units never spent by discovery
+    google_trends_url: str = "https://trends.google.com"  # "": the source is skipped
+    google_trends_geo: str = ""  # "" worldwide, or e.g. "US"
+    google_trends_property: str = "youtube"  # "youtube" (YouTube search) or "" (web search)
+    reddit_client_id: str | None = None  # app-only OAuth; None: the source is skipped
+    reddit_client_secret: str | None = None
+    reddit_user_agent: str = "ytempire-discovery/0.1 (self-hosted)"
+    discovery_rss_feeds: str = ""  # "category=url,category=url"; "": the source is skipped
+    discovery_bundled_series: bool = False  # also use the synthetic offline sample series
+    discovery_rate_youtube_per_minute: int = Field(default=60, ge=1)
+    discovery_rate_trends_per_minute: int = Field(default=6, ge=1)
+    discovery_rate_reddit_per_minute: int = Field(default=60, ge=1)
+    discovery_rate_rss_per_minute: int = Field(default=30, ge=1)
+    discovery_max_retries: int = Field(default=3, ge=0)
+    discovery_backoff_seconds: float = Field(default=2.0, ge=0)
+    discovery_max_backoff_seconds: float = Field(default=120.0, ge=0)
+    discovery_timeout_seconds: float = Field(default=20.0, gt=0)
+    discovery_cache_seconds: int = Field(default=6 * 3600, ge=0)
+    discovery_weight_trend: float = Field(default=0.30, ge=0)
+    discovery_weight_competition: float = Field(default=0.25, ge=0)
+    discovery_weight_monetization: float = Field(default=0.25, ge=0)
+    discovery_weight_volume: float = Field(default=0.20, ge=0)
+    discovery_dedup_threshold: float = Field(default=0.80, gt=0, le=1)
+    discovery_daily_niche_limit: int = Field(default=1000, ge=1)
+    discovery_interval_seconds: int = Field(default=86_400, ge=60)
+
     # dashboard
     dashboard_cache_seconds: float = Field(default=5.0, ge=0)
 

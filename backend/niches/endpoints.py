@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+
+from backend.deps import CurrentUser, SessionDep, SettingsDep, SyncRedisDep, parse_uuid
+from backend.discovery.catalog import catalog
+from backend.discovery.sources.factory import health
+from backend.errors import NotFound
+from backend.niches import repository, service
+from backend.niches.schemas import (
+    AnalyzeAccepted,
+    AnalyzeRequest,
+    AnalyzeStatus,
+    Categories,
+    CategoryOut,
+    FavoriteCreate,
+    FavoriteOut,
+    NicheDetail,
+    NicheOut,
+    NichePage,
+    SearchHit,
+    SortParam,
+    SourceHealth,
+    TrendingNiche,
+)
+
+router = APIRouter(prefix="/niches", tags=["niches"])
+favorites_router = APIRouter(prefix="/users/favorites", tags=["niches"])
+
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+
+@router.get("")
+async def list_niches(
+    user: CurrentUser,
+    session: SessionDep,
+    category: str | None = None,
+    min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+    source: Annotated[str | None, Query(pattern=r"^[a-z_]{2,32}$")] = None,
+    sort: SortParam = "score",
+    cursor: str | None = None,
+    limit: Limit = 20,
+) -> NichePage:
+    service.check_category(category)
+    after = service.decode_cursor(cursor) if cursor else None
+    spec = repository.NicheFilter(category, min_score, source)
+    rows = await repository.page(session, spec, sort, limit + 1, after)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return NichePage(
+        items=[NicheOut.model_validate(n) for n in rows],
+        next_cursor=service.cursor_for(rows[-1], sort) if more else None,
+    )
+
+
+@router.get("/trending")
+async def trending(
+    user: CurrentUser, session: SessionDep, category: str | None = None, limit: Limit = 10
+) -> list[TrendingNiche]:
+    service.check_category(category)
+    return [
+        TrendingNiche(**NicheOut.model_validate(n).model_dump(), growth=round(g, 4))
+        for n, g in await repository.trending(session, limit, category)
+    ]
+
+
+@router.get("/categories")
+async def categories(user: CurrentUser, session: SessionDep) -> Categories:
+    table = catalog()
+    stats = await repository.category_stats(session)
+    items = [
+        CategoryOut(
+            key=c.key,
+            label=c.label,
+            cpm_usd=c.cpm_usd,
+            cpm_range_usd=c.range_usd,
+            niches=stats.get(c.key, (0, None))[0],
+            average_score=round(a, 2)
+            if (a := stats.get(c.key, (0, None))[1]) is not None
+            else None,
+        )
+        for c in table.categories.values()
+    ]
+    return Categories(items=items, cpm_source=table.cpm_source, cpm_reviewed=table.cpm_reviewed)
+
+
+@router.get("/search")
+async def search(
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    q: Annotated[str, Query(max_length=200)],
+    category: str | None = None,
+    limit: Limit = 10,
+) -> list[SearchHit]:
+    return await service.search(session, settings, q, limit, category)
+
+
+@router.get("/sources")
+async def sources(
+    user: CurrentUser, settings: SettingsDep, connection: SyncRedisDep
+) -> list[SourceHealth]:
+    return [SourceHealth(**record) for record in health(settings, connection)]
+
+
+@router.post("/analyze", status_code=status.HTTP_202_ACCEPTED)
+async def analyze(
+    data: AnalyzeRequest, user: CurrentUser, session: SessionDep, connection: SyncRedisDep
+) -> AnalyzeAccepted:
+    job_id, niche = await service.request_analysis(session, connection, data)
+    return AnalyzeAccepted(job_id=job_id, niche_id=niche.id, status="queued")
+
+
+@router.get("/analyze/{job_id}")
+async def analyze_status(
+    job_id: str, user: CurrentUser, session: SessionDep, connection: SyncRedisDep
+) -> AnalyzeStatus:
+    if not job_id.startswith(service.ANALYZE_JOB_PREFIX):
+        raise NotFound("job", job_id)
+    try:
+        job = Job.fetch(job_id, connection=connection)
+    except NoSuchJobError as exc:
+        raise NotFound("job", job_id) from exc
+    state = str(job.get_status(refresh=True) or "unknown")
+    result = AnalyzeStatus(job_id=job_id, status=state)
+    returned = job.return_value() if state == "finished" else None
+    if isinstance(returned, dict):
+        niche = await service.get(session, parse_uuid(str(returned["niche_id"]), "niche"))
+        result.niche = await service.detail(session, niche)
+    elif state == "failed":
+        latest = job.latest_result()
+        lines = (latest.exc_string or "").strip().splitlines() if latest else []
+        result.error = lines[-1] if lines else "failed"
+    return result
+
+
+@router.get("/{niche_id}")
+async def get_niche(niche_id: str, user: CurrentUser, session: SessionDep) -> NicheDetail:
+    niche = await service.get(session, parse_uuid(niche_id, "niche"))
+    return await service.detail(session, niche)
+
+
+@favorites_router.get("")
+async def list_favorites(user: CurrentUser, session: SessionDep) -> list[FavoriteOut]:
+    return [service.favorite_out(e, n) for e, n in await repository.favorites(session, user.id)]
+
+
+@favorites_router.post("", status_code=status.HTTP_201_CREATED)
+async def add_favorite(data: FavoriteCreate, user: CurrentUser, session: SessionDep) -> FavoriteOut:
+    return await service.add_favorite(session, user, data)
+
+
+@favorites_router.delete("/{favorite_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def remove_favorite(favorite_id: str, user: CurrentUser, session: SessionDep) -> None:
+    await service.remove_favorite(session, user, parse_uuid(favorite_id, "favorite"))

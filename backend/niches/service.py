@@ -1,0 +1,235 @@
+"""Niche rules: reading the catalogue, semantic search, analyze requests, watchlists, alerts."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from typing import Any
+
+import numpy as np
+import redis
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db.base import utcnow
+from backend.discovery.catalog import catalog
+from backend.discovery.dedup import embed_texts
+from backend.discovery.metrics import NICHE_ALERTS
+from backend.errors import BadRequest, Conflict, NotFound
+from backend.events.bus import record_event
+from backend.jobs.queues import QueueName, enqueue_after_commit
+from backend.models import Niche, Trend, User, WatchlistEntry
+from backend.niches import repository
+from backend.niches.schemas import (
+    AnalyzeRequest,
+    FavoriteCreate,
+    FavoriteOut,
+    NicheDetail,
+    NicheOut,
+    SearchHit,
+    TrendOut,
+)
+from backend.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+ANALYZE_JOB_PREFIX = "niche-analyze-"
+
+
+def check_category(category: str | None) -> None:
+    if category is not None and category not in catalog().categories:
+        raise BadRequest(
+            f"unknown category {category!r}",
+            code="unknown_category",
+            details={"known": sorted(catalog().categories)},
+        )
+
+
+def encode_cursor(sort_value: Any, niche_id: uuid.UUID) -> str:
+    raw = json.dumps(
+        [
+            sort_value if not hasattr(sort_value, "isoformat") else sort_value.isoformat(),
+            str(niche_id),
+        ]
+    )
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[Any, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, niche_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        uuid.UUID(niche_id)
+    except (ValueError, TypeError) as exc:
+        raise BadRequest("malformed cursor", code="invalid_cursor") from exc
+    return value, niche_id
+
+
+def cursor_for(niche: Niche, sort: str) -> str:
+    value = {"score": niche.score, "recent": niche.created_at, "name": niche.name}[sort]
+    return encode_cursor(value, niche.id)
+
+
+async def get(session: AsyncSession, niche_id: uuid.UUID) -> Niche:
+    niche = await repository.get(session, niche_id)
+    if niche is None:
+        raise NotFound("niche", niche_id)
+    return niche
+
+
+def trend_out(trend: Trend) -> TrendOut:
+    return TrendOut.model_validate(trend)
+
+
+async def detail(session: AsyncSession, niche: Niche) -> NicheDetail:
+    trends = await repository.trends_for(session, [niche.id])
+    own = next((t for t in trends if t.topic == niche.name and t.series), None)
+    others = sorted(
+        (t for t in trends if t is not own),
+        key=lambda t: (t.growth is None, -(t.growth or 0.0), t.topic),
+    )
+    base = NicheOut.model_validate(niche).model_dump()
+    return NicheDetail(
+        **base,
+        inputs=niche.inputs,
+        interest=trend_out(own) if own else None,
+        topics=[trend_out(t) for t in others],
+        top_videos=list(niche.inputs.get("top_videos", [])),
+    )
+
+
+async def search(
+    session: AsyncSession, settings: Settings, query: str, limit: int, category: str | None
+) -> list[SearchHit]:
+    """Niches nearest in meaning to ``query`` (cosine of all-MiniLM-L6-v2 embeddings)."""
+    text = " ".join(query.split())
+    if len(text) < 2 or len(text) > 200:
+        raise BadRequest("q must be 2 to 200 characters", code="invalid_query")
+    check_category(category)
+    niches = await repository.embedded(session, category)
+    if not niches:
+        return []
+    [vector] = await embed_texts(settings, [text])
+    matrix = np.asarray([n.embedding for n in niches], dtype=np.float32)
+    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-9)
+    sims = matrix @ np.asarray(vector, dtype=np.float32)
+    order = np.argsort(-sims)[:limit]
+    return [
+        SearchHit(
+            **NicheOut.model_validate(niches[i]).model_dump(), similarity=round(float(sims[i]), 4)
+        )
+        for i in order
+    ]
+
+
+async def request_analysis(
+    session: AsyncSession, connection: redis.Redis, data: AnalyzeRequest
+) -> tuple[str, Niche]:
+    """The named niche (created when new), and a job id that scores it after commit."""
+    check_category(data.category)
+    niche = await repository.get_by_name(session, data.name)
+    if niche is None:
+        niche = Niche(
+            id=uuid.uuid4(),
+            name=data.name,
+            category=data.category,
+            description=data.description,
+            breakdown={},
+            inputs={},
+            sources=["custom"],
+            keywords=data.keywords,
+        )
+        session.add(niche)
+        await session.flush()
+        log.info("niche.created", niche_id=str(niche.id), name=niche.name, origin="analyze")
+    elif niche.category != data.category:
+        raise Conflict(
+            f"niche {niche.name!r} exists in category {niche.category!r}",
+            code="niche_category_conflict",
+            details={"niche_id": str(niche.id), "category": niche.category},
+        )
+    job_id = f"{ANALYZE_JOB_PREFIX}{niche.id}-{uuid.uuid4().hex[:8]}"
+    enqueue_after_commit(
+        session,
+        connection,
+        QueueName.discovery,
+        "backend.discovery.tasks.analyze_niche",
+        str(niche.id),
+        job_id=job_id,
+    )
+    return job_id, niche
+
+
+def favorite_out(entry: WatchlistEntry, niche: Niche) -> FavoriteOut:
+    return FavoriteOut(
+        id=entry.id,
+        niche=NicheOut.model_validate(niche),
+        alert_threshold=entry.alert_threshold,
+        last_alerted_at=entry.last_alerted_at,
+        created_at=entry.created_at,
+    )
+
+
+async def add_favorite(session: AsyncSession, user: User, data: FavoriteCreate) -> FavoriteOut:
+    niche = await get(session, data.niche_id)
+    entry = await repository.favorite_for_niche(session, user.id, niche.id)
+    if entry is not None:  # adding again updates the threshold
+        entry.alert_threshold = data.alert_threshold
+        await session.flush()
+        return favorite_out(entry, niche)
+    entry = WatchlistEntry(
+        id=uuid.uuid4(), user_id=user.id, niche_id=niche.id, alert_threshold=data.alert_threshold
+    )
+    try:
+        async with session.begin_nested():
+            session.add(entry)
+    except IntegrityError as exc:
+        raise Conflict("niche is already on the watchlist", code="favorite_exists") from exc
+    return favorite_out(entry, niche)
+
+
+async def remove_favorite(session: AsyncSession, user: User, entry_id: uuid.UUID) -> None:
+    """By entry id or niche id; someone else's entry answers 404 like a missing one."""
+    entry = await repository.favorite(session, user.id, entry_id)
+    entry = entry or await repository.favorite_for_niche(session, user.id, entry_id)
+    if entry is None:
+        raise NotFound("favorite", entry_id)
+    await session.delete(entry)
+    await session.flush()
+
+
+async def check_alerts(
+    session: AsyncSession, connection: redis.Redis | None, niche: Niche, previous: float | None
+) -> int:
+    """Record ``niche.alert`` for each watcher whose threshold the new score crossed upwards."""
+    if niche.score is None:
+        return 0
+    fired = 0
+    for entry in await repository.watchers_with_threshold(session, niche.id):
+        threshold = float(entry.alert_threshold or 0.0)
+        if niche.score < threshold or (previous is not None and previous >= threshold):
+            continue
+        now = utcnow()
+        await record_event(
+            session,
+            connection,
+            user_id=entry.user_id,
+            type="niche.alert",
+            message=f"{niche.name} scored {niche.score:.1f}, above your threshold {threshold:g}",
+            data={
+                "niche_id": str(niche.id),
+                "score": niche.score,
+                "previous": previous,
+                "threshold": threshold,
+            },
+            dedup_key=f"niche.alert:{entry.id}:{now.isoformat()}",
+        )
+        entry.last_alerted_at = now
+        fired += 1
+        NICHE_ALERTS.inc()
+    if fired:
+        await session.flush()
+        log.info("niche.alerts", niche_id=str(niche.id), score=niche.score, alerts=fired)
+    return fired
