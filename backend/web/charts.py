@@ -1,0 +1,226 @@
+"""Server-rendered SVG charts: line (with an optional forecast band), columns, horizontal bars.
+
+Colours come from CSS classes (``series-0`` ...), so the charts follow the light and dark
+themes; every chart has a title and a description for screen readers, and points carry
+native tooltips.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
+
+Format = Callable[[float], str]
+
+WIDTH, HEIGHT = 640, 240
+PAD_L, PAD_R, PAD_T, PAD_B = 56, 16, 16, 28
+
+
+def fmt_number(value: float) -> str:
+    if abs(value) >= 1_000_000:
+        return f"{value / 1_000_000:.1f}M"
+    if abs(value) >= 10_000:
+        return f"{value / 1000:.0f}k"
+    if abs(value) >= 1000:
+        return f"{value / 1000:.1f}k"
+    if value == int(value):
+        return f"{int(value)}"
+    return f"{value:.2f}"
+
+
+def fmt_money(value: float) -> str:
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    if value >= 1000:
+        return f"{sign}${value:,.0f}"
+    if value >= 1 or value == 0:
+        return f"{sign}${value:,.2f}"
+    return f"{sign}${value:.4f}"
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: Sequence[float]
+    dashed: bool = False
+
+
+@dataclass(frozen=True)
+class Band:
+    """A shaded range (a forecast's uncertainty) over the last points of the x axis."""
+
+    start: int  # x index of the band's first point
+    lower: Sequence[float]
+    upper: Sequence[float]
+
+
+@dataclass
+class _Scale:
+    lo: float
+    hi: float
+    ticks: list[float] = field(default_factory=list)
+
+    def y(self, value: float) -> float:
+        span = self.hi - self.lo or 1.0
+        return PAD_T + (HEIGHT - PAD_T - PAD_B) * (1 - (value - self.lo) / span)
+
+
+def _nice_scale(values: Sequence[float], count: int = 4) -> _Scale:
+    lo = min([0.0, *values])
+    hi = max([0.0, *values])
+    if hi == lo:
+        hi = lo + 1
+    raw = (hi - lo) / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    lo = math.floor(lo / step) * step
+    hi = math.ceil(hi / step) * step
+    ticks = [lo + i * step for i in range(round((hi - lo) / step) + 1)]
+    return _Scale(lo, hi, ticks)
+
+
+def _x(index: int, count: int) -> float:
+    inner = WIDTH - PAD_L - PAD_R
+    return PAD_L + (inner * index / (count - 1) if count > 1 else inner / 2)
+
+
+def _frame(title: str, desc: str, body: list[str], css: str) -> Markup:
+    return Markup(  # noqa: S704 - every text in the SVG went through escape()
+        f'<svg class="chart {css}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'xmlns="http://www.w3.org/2000/svg" aria-label="{escape(title)}">'
+        f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>{''.join(body)}</svg>"
+    )
+
+
+def _y_axis(scale: _Scale, fmt: Format) -> list[str]:
+    parts = []
+    for tick in scale.ticks:
+        y = scale.y(tick)
+        parts.append(
+            f'<line class="grid{" zero" if tick == 0 else ""}" x1="{PAD_L}" x2="{WIDTH - PAD_R}" '
+            f'y1="{y:.1f}" y2="{y:.1f}"/>'
+            f'<text class="tick" x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end">'
+            f"{escape(fmt(tick))}</text>"
+        )
+    return parts
+
+
+def _x_labels(labels: Sequence[str], positions: Sequence[float]) -> list[str]:
+    if not labels:
+        return []
+    picks = sorted({0, len(labels) // 2, len(labels) - 1})
+    anchors = {0: "start", len(labels) - 1: "end"}
+    return [
+        f'<text class="tick" x="{positions[i]:.1f}" y="{HEIGHT - 8}" '
+        f'text-anchor="{anchors.get(i, "middle") if len(labels) > 1 else "middle"}">'
+        f"{escape(labels[i])}</text>"
+        for i in picks
+    ]
+
+
+def line_chart(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    fmt: Format = fmt_number,
+    band: Band | None = None,
+) -> Markup:
+    """Lines over shared x labels; ``band`` shades a forecast range behind them."""
+    count = len(labels)
+    values = [v for s in series for v in s.values]
+    if band is not None:
+        values += [*band.lower, *band.upper]
+    scale = _nice_scale(values or [0.0])
+    body = _y_axis(scale, fmt)
+    if band is not None and band.lower:
+        top = [
+            f"{_x(band.start + i, count):.1f},{scale.y(v):.1f}" for i, v in enumerate(band.upper)
+        ]
+        bottom = [
+            f"{_x(band.start + i, count):.1f},{scale.y(v):.1f}" for i, v in enumerate(band.lower)
+        ]
+        body.append(f'<polygon class="band" points="{" ".join(top + bottom[::-1])}"/>')
+    show_points = count * len(series) <= 120
+    for index, s in enumerate(series):
+        offset = count - len(s.values)  # a series may cover only the last points
+        points = [(_x(offset + i, count), scale.y(v)) for i, v in enumerate(s.values)]
+        dash = " dashed" if s.dashed else ""
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+        body.append(f'<polyline class="line series-{index}{dash}" points="{path}"/>')
+        if show_points:
+            body.extend(
+                f'<circle class="dot series-{index}" cx="{x:.1f}" cy="{y:.1f}" r="3">'
+                f"<title>{escape(s.name)} · {escape(labels[offset + i])}: "
+                f"{escape(fmt(s.values[i]))}</title></circle>"
+                for i, (x, y) in enumerate(points)
+            )
+    body += _x_labels(labels, [_x(i, count) for i in range(count)])
+    last = labels[-1] if labels else ""
+    desc = "; ".join(
+        f"{s.name}: {fmt(s.values[-1]) if s.values else 'no data'} at {last}" for s in series
+    )
+    return _frame(title, desc, body, "line-chart")
+
+
+def column_chart(
+    title: str, labels: Sequence[str], values: Sequence[float], *, fmt: Format = fmt_number
+) -> Markup:
+    """Vertical bars, one per label (e.g. views per day)."""
+    count = len(labels)
+    scale = _nice_scale(list(values) or [0.0])
+    body = _y_axis(scale, fmt)
+    inner = WIDTH - PAD_L - PAD_R
+    slot = inner / max(count, 1)
+    bar = max(slot * 0.7, 1.0)
+    centers = []
+    for i, value in enumerate(values):
+        cx = PAD_L + slot * (i + 0.5)
+        centers.append(cx)
+        y0, y1 = scale.y(0), scale.y(value)
+        top, height = min(y0, y1), abs(y0 - y1)
+        body.append(
+            f'<rect class="bar{" negative" if value < 0 else ""}" x="{cx - bar / 2:.1f}" '
+            f'y="{top:.1f}" width="{bar:.1f}" height="{max(height, 0.5):.1f}" rx="2">'
+            f"<title>{escape(labels[i])}: {escape(fmt(value))}</title></rect>"
+        )
+    body += _x_labels(labels, centers)
+    total = fmt(sum(values)) if values else "no data"
+    return _frame(title, f"{count} bars, total {total}", body, "column-chart")
+
+
+def bar_list(
+    title: str,
+    rows: Sequence[tuple[str, float]],
+    *,
+    fmt: Format = fmt_number,
+    maximum: float | None = None,
+) -> Markup:
+    """Horizontal labelled bars (cost by stage, score components, budgets)."""
+    row_h = 30
+    height = max(row_h * len(rows) + 8, 40)
+    label_w = 150
+    value_w = 80
+    top = max([maximum or 0.0, *(v for _, v in rows)]) or 1.0
+    body = []
+    for i, (label, value) in enumerate(rows):
+        y = 4 + i * row_h
+        length = max((WIDTH - label_w - value_w) * max(value, 0) / top, 1.0)
+        body.append(
+            f'<text class="label" x="0" y="{y + 19}">{escape(label)}</text>'
+            f'<rect class="track" x="{label_w}" y="{y + 6}" rx="4" height="16" '
+            f'width="{WIDTH - label_w - value_w}"/>'
+            f'<rect class="bar series-{i % 6}" x="{label_w}" y="{y + 6}" rx="4" height="16" '
+            f'width="{length:.1f}"><title>{escape(label)}: {escape(fmt(value))}</title></rect>'
+            f'<text class="value" x="{WIDTH}" y="{y + 19}" text-anchor="end">'
+            f"{escape(fmt(value))}</text>"
+        )
+    desc = "; ".join(f"{label}: {fmt(value)}" for label, value in rows)
+    return Markup(  # noqa: S704 - every text in the SVG went through escape()
+        f'<svg class="chart bar-list" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'xmlns="http://www.w3.org/2000/svg" aria-label="{escape(title)}">'
+        f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>{''.join(body)}</svg>"
+    )

@@ -1,0 +1,201 @@
+"""Channels: list with the channel limit, create, edit, pause/resume, detail, queue a video."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Form, Request, Response
+from pydantic import ValidationError
+
+from backend.analytics import service as analytics_service
+from backend.channels import repository, service
+from backend.channels.schemas import ChannelUpdate
+from backend.dashboard import service as dashboard_service
+from backend.db.base import utcnow
+from backend.deps import RedisDep, SessionDep, parse_uuid
+from backend.errors import Conflict
+from backend.models import Channel, ChannelStatus
+from backend.videos import repository as video_repository
+from backend.videos import service as video_service
+from backend.videos.schemas import VideoCreate
+from backend.web.deps import Csrf, PageUser
+from backend.web.forms import ChannelForm
+from backend.web.pages.common import analytics_charts, notice_for
+from backend.web.routing import page_router, redirect
+from backend.web.templating import render
+
+router = page_router()
+
+
+async def _list_page(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    redis: RedisDep,
+    form: ChannelForm | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    channels = await repository.list_for_owner(session, user.id)
+    metrics = await dashboard_service.metrics(session, redis, user.id)
+    by_id = {m.id: m for m in metrics.channels}
+    return render(
+        request,
+        "channels.html",
+        {
+            "channels": [(c, by_id.get(c.id)) for c in channels],
+            "used": len(channels),
+            "limit": user.channel_limit,
+            "form": form or ChannelForm.blank(),
+            "form_error": error,
+            "notice": notice_for(request),
+        },
+        user=user,
+        section="channels",
+        status_code=status_code,
+    )
+
+
+@router.get("/channels")
+async def channels_page(
+    request: Request, user: PageUser, session: SessionDep, redis: RedisDep
+) -> Response:
+    return await _list_page(request, user, session, redis)
+
+
+@router.post("/channels", dependencies=[Csrf])
+async def create_channel(
+    request: Request, user: PageUser, session: SessionDep, redis: RedisDep
+) -> Response:
+    form = ChannelForm.read(await request.form())
+    data = form.to_create()
+    if data is None:
+        return await _list_page(
+            request, user, session, redis, form, "Check the highlighted fields.", 400
+        )
+    try:
+        channel = await service.create(session, user, data)
+    except Conflict as exc:
+        return await _list_page(request, user, session, redis, form, exc.message, 409)
+    return redirect(f"/channels/{channel.id}?notice=channel_created")
+
+
+async def _detail_page(
+    request: Request,
+    channel: Channel,
+    user: PageUser,
+    session: SessionDep,
+    redis: RedisDep,
+    queue_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    videos, next_cursor = await video_repository.page(
+        session, user.id, channel_id=channel.id, status=None, stage=None, cursor=None, limit=20
+    )
+    metrics = await dashboard_service.metrics(session, redis, user.id)
+    row = next((m for m in metrics.channels if m.id == channel.id), None)
+    end = utcnow().date()
+    analytics = await analytics_service.channel_analytics(
+        session, channel, end - timedelta(days=29), end
+    )
+    return render(
+        request,
+        "channel_detail.html",
+        {
+            "channel": channel,
+            "videos": videos,
+            "more_videos": next_cursor is not None,
+            "metrics": row,
+            "analytics": analytics,
+            "charts": analytics_charts(analytics.days),
+            "notice": notice_for(request),
+            "queue_error": queue_error,
+        },
+        user=user,
+        section="channels",
+        status_code=status_code,
+    )
+
+
+@router.get("/channels/{channel_id}")
+async def channel_page(
+    request: Request, channel_id: str, user: PageUser, session: SessionDep, redis: RedisDep
+) -> Response:
+    channel = await service.get_owned(session, user, parse_uuid(channel_id, "channel"))
+    return await _detail_page(request, channel, user, session, redis)
+
+
+@router.get("/channels/{channel_id}/edit")
+async def edit_page(
+    request: Request, channel_id: str, user: PageUser, session: SessionDep
+) -> Response:
+    channel = await service.get_owned(session, user, parse_uuid(channel_id, "channel"))
+    return render(
+        request,
+        "channel_edit.html",
+        {"channel": channel, "form": ChannelForm.of(channel), "form_error": None},
+        user=user,
+        section="channels",
+    )
+
+
+@router.post("/channels/{channel_id}/edit", dependencies=[Csrf])
+async def edit_channel(
+    request: Request, channel_id: str, user: PageUser, session: SessionDep
+) -> Response:
+    channel = await service.get_owned(session, user, parse_uuid(channel_id, "channel"))
+    form = ChannelForm.read(await request.form())
+    data = form.to_update(channel)
+    error = "Check the highlighted fields." if data is None else None
+    if data is not None:
+        try:
+            await service.update_channel(session, channel, data)
+        except Conflict as exc:
+            error = exc.message
+    if error is not None:
+        return render(
+            request,
+            "channel_edit.html",
+            {"channel": channel, "form": form, "form_error": error},
+            user=user,
+            section="channels",
+            status_code=400,
+        )
+    return redirect(f"/channels/{channel.id}?notice=channel_saved")
+
+
+@router.post("/channels/{channel_id}/pause", dependencies=[Csrf])
+async def pause_channel(channel_id: str, user: PageUser, session: SessionDep) -> Response:
+    channel = await service.get_owned(session, user, parse_uuid(channel_id, "channel"))
+    await service.update_channel(session, channel, ChannelUpdate(status=ChannelStatus.paused))
+    return redirect(f"/channels/{channel.id}?notice=channel_paused")
+
+
+@router.post("/channels/{channel_id}/resume", dependencies=[Csrf])
+async def resume_channel(channel_id: str, user: PageUser, session: SessionDep) -> Response:
+    channel = await service.get_owned(session, user, parse_uuid(channel_id, "channel"))
+    await service.update_channel(session, channel, ChannelUpdate(status=ChannelStatus.active))
+    return redirect(f"/channels/{channel.id}?notice=channel_resumed")
+
+
+@router.post("/channels/{channel_id}/videos", dependencies=[Csrf])
+async def queue_video(
+    request: Request,
+    channel_id: str,
+    user: PageUser,
+    session: SessionDep,
+    redis: RedisDep,
+    topic: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    channel = await service.get_owned(session, user, parse_uuid(channel_id, "channel"))
+    try:
+        data = VideoCreate(topic=topic.strip() or None)
+    except ValidationError as exc:
+        message = str(exc.errors()[0].get("msg", "not valid")).removeprefix("Value error, ")
+        return await _detail_page(request, channel, user, session, redis, message, 400)
+    try:
+        await video_service.create(session, channel, data)
+    except Conflict as exc:
+        return await _detail_page(request, channel, user, session, redis, exc.message, 409)
+    return redirect("/queue?notice=video_queued")

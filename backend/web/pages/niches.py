@@ -1,0 +1,148 @@
+"""Niches explorer: scores with their breakdown, interest with its forecast band, watchlist."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import Form, Request, Response
+from markupsafe import Markup
+
+from backend.deps import SessionDep, parse_uuid
+from backend.errors import NotFound
+from backend.models import Niche, Trend
+from backend.web import repository
+from backend.web.charts import Band, Series, bar_list, line_chart
+from backend.web.deps import Csrf, PageUser
+from backend.web.pages.common import notice_for
+from backend.web.routing import page_router, redirect
+from backend.web.templating import render
+
+router = page_router()
+
+# The score's components and their weights (the Niche Discovery Engine).
+COMPONENTS = (
+    ("trend", "Trend", 30),
+    ("competition", "Competition", 25),
+    ("monetization", "Monetization", 25),
+    ("search_volume", "Search volume", 20),
+)
+DATE_KEYS = ("ds", "date", "day", "week", "period")
+VALUE_KEYS = ("y", "value", "interest", "count")
+
+
+def _first(point: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    return next((point[k] for k in keys if point.get(k) is not None), None)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def component_value(breakdown: dict[str, Any], key: str) -> float | None:
+    """A component's 0-100 value; accepts ``{"trend": 71}`` or ``{"trend": {"score": 71}}``."""
+    raw = breakdown.get(key)
+    if isinstance(raw, dict):
+        raw = raw.get("score", raw.get("value"))
+    return _number(raw)
+
+
+def breakdown_chart(niche: Niche) -> Markup | None:
+    rows = []
+    for key, label, weight in COMPONENTS:
+        value = component_value(niche.breakdown or {}, key)
+        if value is not None:
+            rows.append((f"{label} ({weight}%)", value))
+    if not rows:
+        return None
+    return bar_list(f"Score breakdown of {niche.name}", rows, maximum=100)
+
+
+def trend_chart(trend: Trend) -> Markup | None:
+    """The interest series, then the forecast's line and uncertainty band."""
+    history = []
+    for point in trend.series or []:
+        if isinstance(point, dict):
+            day, value = _first(point, DATE_KEYS), _number(_first(point, VALUE_KEYS))
+            if day is not None and value is not None:
+                history.append((str(day)[:10], value))
+    seen = {label for label, _ in history}
+    ahead = []
+    for point in trend.forecast or []:
+        if not isinstance(point, dict):
+            continue
+        day = _first(point, DATE_KEYS)
+        mid = _number(point.get("yhat", point.get("value")))
+        lo = _number(point.get("yhat_lower", point.get("lower")))
+        hi = _number(point.get("yhat_upper", point.get("upper")))
+        if day is not None and mid is not None and str(day)[:10] not in seen:
+            ahead.append((str(day)[:10], mid, lo if lo is not None else mid, hi or mid))
+    if len(history) + len(ahead) < 2:
+        return None
+    labels = [label for label, _ in history] + [a[0] for a in ahead]
+    series = [Series("Interest", [v for _, v in history])]
+    band = None
+    if ahead:
+        # the forecast line starts at the last observed point so the two join
+        joined = ([history[-1][1]] if history else []) + [a[1] for a in ahead]
+        series.append(Series("Forecast", joined, dashed=True))
+        band = Band(start=len(history), lower=[a[2] for a in ahead], upper=[a[3] for a in ahead])
+    return line_chart(f"Interest in {trend.topic} with forecast", labels, series, band=band)
+
+
+@router.get("/niches")
+async def niches_page(
+    request: Request, user: PageUser, session: SessionDep, niche: str | None = None
+) -> Response:
+    niches = await repository.top_niches(session)
+    watched = await repository.watched(session, user.id)
+    selected = None
+    if niche:
+        selected = await repository.get_niche(session, parse_uuid(niche, "niche"))
+        if selected is None:
+            raise NotFound("niche", niche)
+    elif niches:
+        selected = niches[0]
+    trends = []
+    if selected is not None:
+        for trend in await repository.trends_for(session, selected.id):
+            trends.append((trend, trend_chart(trend)))
+    return render(
+        request,
+        "niches.html",
+        {
+            "niches": niches,
+            "watched": watched,
+            "selected": selected,
+            "breakdown": breakdown_chart(selected) if selected is not None else None,
+            "trends": trends,
+            "components": COMPONENTS,
+            "component_value": component_value,
+            "notice": notice_for(request),
+        },
+        user=user,
+        section="niches",
+    )
+
+
+@router.post("/niches/{niche_id}/watch", dependencies=[Csrf])
+async def toggle_watch(
+    niche_id: str,
+    user: PageUser,
+    session: SessionDep,
+    action: Annotated[str, Form(pattern="^(watch|unwatch)$")] = "watch",
+    threshold: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    ident: uuid.UUID = parse_uuid(niche_id, "niche")
+    if await repository.get_niche(session, ident) is None:
+        raise NotFound("niche", niche_id)
+    if action == "unwatch":
+        await repository.unwatch(session, user.id, ident)
+    else:
+        value = _number(threshold) if threshold.strip() else None
+        limit = max(0.0, min(100.0, value)) if value is not None else None
+        await repository.watch(session, user.id, ident, limit)
+    return redirect(f"/niches?niche={ident}&notice={action}ed")

@@ -1,0 +1,122 @@
+"""Jinja2 environment for the pages: templates and static files live in ``frontend/``."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from backend.models import User
+from backend.web.charts import fmt_money, fmt_number
+
+FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
+TEMPLATES_DIR = FRONTEND_DIR / "templates"
+STATIC_DIR = FRONTEND_DIR / "static"
+
+NAV = (
+    ("overview", "/", "Overview"),
+    ("channels", "/channels", "Channels"),
+    ("queue", "/queue", "Queue"),
+    ("niches", "/niches", "Niches"),
+    ("analytics", "/analytics", "Analytics"),
+    ("system", "/system", "System"),
+)
+
+
+@lru_cache(maxsize=64)
+def _asset_version(name: str, mtime: float) -> str:
+    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:10]
+
+
+def static_url(name: str) -> str:
+    """``/static/<name>?v=<content hash>`` so a new release is never served from cache."""
+    path = STATIC_DIR / name
+    version = _asset_version(name, path.stat().st_mtime) if path.is_file() else "0"
+    return f"/static/{name}?v={version}"
+
+
+def fmt_pct(value: float | None, digits: int = 0) -> str:
+    return "—" if value is None else f"{value:.{digits}f}%"
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def fmt_ago(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    seconds = int((datetime.now(UTC) - value).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return "just now"
+
+
+def fmt_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def humanize(value: str | None) -> str:
+    return (value or "").replace("_", " ")
+
+
+def _environment(templates: Jinja2Templates) -> None:
+    env = templates.env
+    env.filters.update(
+        money=fmt_money,
+        number=fmt_number,
+        pct=fmt_pct,
+        datetime=fmt_datetime,
+        ago=fmt_ago,
+        duration=fmt_duration,
+        humanize=humanize,
+    )
+    env.globals.update(static_url=static_url, nav=NAV)
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+_environment(templates)
+
+
+def csrf_token(request: Request) -> str:
+    from backend.web.middleware import codec_for
+
+    nonce = getattr(request.state, "csrf_nonce", None) or ""
+    return codec_for(request.app).csrf_token(nonce) if nonce else ""
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    user: User | None = None,
+    status_code: int = 200,
+    section: str | None = None,
+) -> HTMLResponse:
+    ctx = {"user": user, "csrf_token": csrf_token(request), "section": section, **(context or {})}
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    response.headers["cache-control"] = "no-store"
+    return response

@@ -1,0 +1,268 @@
+// YTEMPIRE dashboard: live events over /ws, toasts, in-place queue updates, 60 s polling.
+// No inline scripts (CSP script-src 'self'); everything hangs off data attributes.
+(function () {
+  "use strict";
+
+  var STAGES = ["topic", "script", "quality", "voice", "images", "render", "thumbnail"];
+
+  function $all(selector, root) {
+    return Array.prototype.slice.call((root || document).querySelectorAll(selector));
+  }
+
+  // ---- formatting --------------------------------------------------------
+  function money(value) {
+    var v = Number(value) || 0;
+    var sign = v < 0 ? "-" : "";
+    v = Math.abs(v);
+    if (v >= 1000) return sign + "$" + v.toLocaleString("en-US", { maximumFractionDigits: 0 });
+    if (v >= 1 || v === 0) return sign + "$" + v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    return sign + "$" + v.toFixed(4);
+  }
+  function format(value, kind) {
+    if (kind === "money") return money(value);
+    if (kind === "pct") return (Number(value) || 0).toFixed(0) + "%";
+    if (kind === "int") return String(Math.round(Number(value) || 0));
+    return String(value);
+  }
+
+  // ---- toasts ------------------------------------------------------------
+  function toast(kind, title, body, href) {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var el = document.createElement("div");
+    el.className = "toast toast-" + kind;
+    el.setAttribute("role", kind === "error" ? "alert" : "status");
+    el.dataset.kind = kind;
+    var h = document.createElement("p");
+    h.className = "toast-title";
+    h.textContent = title;
+    el.appendChild(h);
+    if (body) {
+      var p = document.createElement("p");
+      p.className = "toast-body";
+      if (href) {
+        var a = document.createElement("a");
+        a.href = href;
+        a.textContent = body;
+        p.appendChild(a);
+      } else {
+        p.textContent = body;
+      }
+      el.appendChild(p);
+    }
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", "Dismiss notification");
+    close.textContent = "×";
+    close.addEventListener("click", function () { el.remove(); });
+    el.appendChild(close);
+    box.appendChild(el);
+    var ttl = kind === "error" ? 15000 : 8000;
+    setTimeout(function () { el.remove(); }, ttl);
+    while (box.children.length > 5) box.firstChild.remove();
+  }
+
+  // ---- queue rows and video pages ---------------------------------------
+  function setStatus(root, status) {
+    $all(".js-status", root).forEach(function (badge) {
+      badge.className = badge.className.replace(/status-[a-z_]+/, "status-" + status);
+      badge.textContent = status.replace(/_/g, " ");
+    });
+  }
+  function setProgress(root, fraction) {
+    var pct = Math.max(0, Math.min(100, fraction * 100));
+    $all("progress.js-progress", root).forEach(function (bar) {
+      bar.value = pct;
+      bar.textContent = Math.round(pct) + "%";
+    });
+    $all(".js-percent", root).forEach(function (el) { el.textContent = Math.round(pct) + "%"; });
+  }
+  function setStage(root, stage, finished) {
+    $all(".js-stage", root).forEach(function (el) { el.textContent = stage; });
+    var index = STAGES.indexOf(stage);
+    $all(".stage-dots li", root).forEach(function (dot, i) {
+      dot.classList.toggle("done", finished || i < index);
+      dot.classList.toggle("now", !finished && i === index);
+    });
+  }
+  function videoRoots(id) {
+    return $all('[data-video-id="' + id + '"]');
+  }
+  function flash(root) {
+    if (root.tagName !== "TR") return;
+    root.classList.remove("flash");
+    void root.offsetWidth;
+    root.classList.add("flash");
+  }
+
+  function onEvent(event) {
+    var id = event.video_id;
+    if (event.type === "video.stage") {
+      videoRoots(id).forEach(function (root) {
+        var badge = root.querySelector(".js-status");
+        if (badge && /status-queued/.test(badge.className)) setStatus(root, "running");
+        setStage(root, event.stage, false);
+        setProgress(root, Number(event.progress) || 0);
+      });
+      return;
+    }
+    if (event.type === "video.completed") {
+      videoRoots(id).forEach(function (root) {
+        setStatus(root, "ready");
+        setStage(root, "done", true);
+        setProgress(root, 1);
+        flash(root);
+      });
+      toast("success", "Video ready", event.message || "A video finished.", id ? "/videos/" + id : null);
+      return;
+    }
+    if (event.type === "video.failed") {
+      videoRoots(id).forEach(function (root) { setStatus(root, "failed"); flash(root); });
+      toast("error", "Video failed", event.message || "A video failed.", id ? "/videos/" + id : null);
+      return;
+    }
+    if (event.type === "cost.alert") {
+      toast(event.severity === "critical" ? "error" : "warning", "Budget alert", event.message, event.channel_id ? "/channels/" + event.channel_id : null);
+      return;
+    }
+    if (event.type === "channel.paused" || event.type === "channel.resumed") {
+      toast("info", event.type === "channel.paused" ? "Channel paused" : "Channel resumed", event.message,
+        event.channel_id ? "/channels/" + event.channel_id : null);
+    }
+  }
+
+  // ---- WebSocket with reconnect and backoff ------------------------------
+  function liveState(state, label) {
+    var el = document.getElementById("live-status");
+    if (!el) return;
+    el.dataset.state = state;
+    var text = el.querySelector(".live-label");
+    if (text) text.textContent = label;
+    el.title = "Live updates: " + label.toLowerCase();
+  }
+
+  function connect() {
+    var attempt = 0;
+    var socket = null;
+    var pinger = null;
+
+    function schedule() {
+      var delay = Math.min(30000, 1000 * Math.pow(2, attempt)) * (0.75 + Math.random() * 0.5);
+      attempt += 1;
+      liveState("closed", "Reconnecting");
+      setTimeout(open, delay);
+    }
+
+    function open() {
+      var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      liveState("connecting", "Connecting");
+      socket = new WebSocket(scheme + location.host + "/ws");
+      socket.addEventListener("open", function () {
+        attempt = 0;
+        liveState("open", "Live");
+        document.body.dataset.ws = "open";
+        pinger = setInterval(function () {
+          if (socket.readyState === WebSocket.OPEN) socket.send("ping");
+        }, 25000);
+      });
+      socket.addEventListener("message", function (msg) {
+        var event;
+        try { event = JSON.parse(msg.data); } catch (e) { return; }
+        if (event && event.type) onEvent(event);
+      });
+      socket.addEventListener("close", function (ev) {
+        document.body.dataset.ws = "closed";
+        if (pinger) clearInterval(pinger);
+        if (ev.code === 4401) {
+          // The access token ran out: any HTTP request renews the session cookie.
+          fetch("/api/v1/users/me", { credentials: "same-origin" }).then(function (r) {
+            if (r.status === 401) {
+              location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+            } else {
+              schedule();
+            }
+          }, schedule);
+          return;
+        }
+        schedule();
+      });
+    }
+    open();
+  }
+
+  // ---- overview polling --------------------------------------------------
+  function lookup(data, path) {
+    return path.split(".").reduce(function (obj, key) { return obj == null ? undefined : obj[key]; }, data);
+  }
+  function apply(el, value, kind) {
+    if (value === undefined || value === null) return;
+    if (el.tagName === "PROGRESS") {
+      el.value = Math.min(Number(value) || 0, el.max);
+      return;
+    }
+    var text = format(value, kind);
+    if (el.textContent !== text) {
+      el.textContent = text;
+      el.classList.add("changed");
+      setTimeout(function () { el.classList.remove("changed"); }, 1500);
+    }
+    if (el.hasAttribute("data-sign")) el.classList.toggle("negative", Number(value) < 0);
+  }
+  function render(data) {
+    $all("[data-metric]").forEach(function (el) {
+      var maxPath = el.getAttribute("data-metric-max");
+      if (maxPath && el.tagName === "PROGRESS") el.max = Math.max(Number(lookup(data, maxPath)) || 0, 0.0001);
+      apply(el, lookup(data, el.getAttribute("data-metric")), el.getAttribute("data-format"));
+    });
+    (data.channels || []).forEach(function (row) {
+      var tr = document.querySelector('[data-channel-id="' + row.id + '"]');
+      if (!tr) return;
+      $all("[data-field]", tr).forEach(function (el) {
+        apply(el, row[el.getAttribute("data-field")], el.getAttribute("data-format"));
+      });
+    });
+    $all("[data-updated]").forEach(function (el) {
+      var when = new Date(data.generated_at);
+      el.setAttribute("datetime", data.generated_at);
+      el.textContent = when.toISOString().slice(0, 16).replace("T", " ") + " UTC";
+    });
+  }
+  function startPolling(host) {
+    var url = host.getAttribute("data-poll-url");
+    var seconds = Number(host.getAttribute("data-poll-seconds")) || 60;
+    function poll() {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) {
+          if (r.status === 401) { location.href = "/login?next=/"; return null; }
+          return r.ok ? r.json() : null;
+        })
+        .then(function (data) {
+          if (data) {
+            render(data);
+            document.body.dataset.polls = String(Number(document.body.dataset.polls || 0) + 1);
+          }
+        })
+        .catch(function () { /* offline for a moment: the next tick tries again */ });
+    }
+    setInterval(poll, seconds * 1000);
+  }
+
+  // ---- confirmations (no inline handlers under the CSP) ------------------
+  function confirmations() {
+    document.addEventListener("submit", function (ev) {
+      var form = ev.target;
+      var question = form.getAttribute && form.getAttribute("data-confirm");
+      if (question && !window.confirm(question)) ev.preventDefault();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    confirmations();
+    if (document.body.dataset.live === "1" && "WebSocket" in window) connect();
+    var host = document.querySelector("[data-poll-url]");
+    if (host) startPolling(host);
+  });
+
+  window.ytempire = { onEvent: onEvent, toast: toast };
+})();
