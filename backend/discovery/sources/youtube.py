@@ -143,9 +143,11 @@ class YouTubeSource:
         search = self.runtime.call(
             "search",
             {k: v for k, v in params.items() if k != "publishedAfter"} | {"days": days},
-            lambda: self._execute("search.list", self.service().search().list(**params)),
+            lambda: _parse_search(
+                self._execute("search.list", self.service().search().list(**params))
+            ),
         )
-        total, hits = _parse_search(search)
+        total, hits = int(search["total"]), list(search["hits"])
         ids = [h["id"] for h in hits]
         stats = self._videos(ids) if ids else {}
         channel_ids = sorted({h["channel_id"] for h in hits})
@@ -169,24 +171,20 @@ class YouTubeSource:
         }
 
     def _videos(self, ids: list[str]) -> dict[str, int]:
+        request = self.service().videos().list(part="statistics", id=",".join(ids))
         data = self.runtime.call(
-            "videos",
-            ids,
-            lambda: self._execute(
-                "videos.list", self.service().videos().list(part="statistics", id=",".join(ids))
-            ),
+            "videos", ids, lambda: _statistics(self._execute("videos.list", request), "viewCount")
         )
-        return _statistics(data, "viewCount")
+        return {str(k): int(v) for k, v in data.items()}
 
     def _channels(self, ids: list[str]) -> dict[str, int]:
+        request = self.service().channels().list(part="statistics", id=",".join(ids))
         data = self.runtime.call(
             "channels",
             ids,
-            lambda: self._execute(
-                "channels.list", self.service().channels().list(part="statistics", id=",".join(ids))
-            ),
+            lambda: _statistics(self._execute("channels.list", request), "subscriberCount"),
         )
-        return _statistics(data, "subscriberCount")
+        return {str(k): int(v) for k, v in data.items()}
 
     def _execute(self, method: str, request: Any) -> Any:
         self.quota.spend(method, QUOTA_COST[method])
@@ -223,7 +221,7 @@ def _error_reason(content: bytes) -> str | None:
         return None
 
 
-def _parse_search(data: Any) -> tuple[int, list[dict[str, Any]]]:
+def _parse_search(data: Any) -> dict[str, Any]:
     try:
         total = int(data["pageInfo"]["totalResults"])
         hits = [
@@ -238,7 +236,7 @@ def _parse_search(data: Any) -> tuple[int, list[dict[str, Any]]]:
         ]
     except (KeyError, TypeError, ValueError) as exc:
         raise MalformedResponse(NAME, f"search.list: unexpected shape ({exc!r})") from exc
-    return total, hits
+    return {"total": total, "hits": hits}
 
 
 def _statistics(data: Any, field: str) -> dict[str, int]:
