@@ -32,6 +32,11 @@ LABELS = {
     "tone": "Tone",
     "voice": "Voice",
 }
+MODEL_RULES = {
+    "daily_budget_usd cannot exceed monthly_budget_usd": (
+        "The daily budget cannot exceed the monthly budget"
+    ),
+}
 STYLE_KEYS = {"tone": "tone", "target_minutes": "target_minutes"}
 VOICE_KEYS = {"voice": "voice"}
 
@@ -111,9 +116,10 @@ class ChannelForm:
             loc = [str(p) for p in error.get("loc", ())]
             name = loc[-1] if loc and loc[0] in ("style_settings", "voice_settings") else None
             name = name or (loc[0] if loc else "")
-            if name not in LABELS:  # a model-level rule: the budgets
-                name = "monthly_budget_usd" if "budget" in error.get("msg", "") else "name"
             message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+            if name not in LABELS:  # a model-level rule: the budgets
+                name = "monthly_budget_usd" if "budget" in message else "name"
+                message = MODEL_RULES.get(message, message)
             if error.get("type") == "missing" or (
                 error.get("input") is None and error.get("type") != "value_error"
             ):
