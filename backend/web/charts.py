@@ -46,6 +46,7 @@ class Series:
     name: str
     values: Sequence[float]
     dashed: bool = False
+    start: int = 0  # x index of the first value (a forecast starts where history ends)
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def line_chart(
         body.append(f'<polygon class="band" points="{" ".join(top + bottom[::-1])}"/>')
     show_points = count * len(series) <= 120
     for index, s in enumerate(series):
-        offset = count - len(s.values)  # a series may cover only the last points
+        offset = s.start
         points = [(_x(offset + i, count), scale.y(v)) for i, v in enumerate(s.values)]
         dash = " dashed" if s.dashed else ""
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
@@ -213,7 +214,7 @@ def bar_list(
             f'<text class="label" x="0" y="{y + 19}">{escape(label)}</text>'
             f'<rect class="track" x="{label_w}" y="{y + 6}" rx="4" height="16" '
             f'width="{WIDTH - label_w - value_w}"/>'
-            f'<rect class="bar series-{i % 6}" x="{label_w}" y="{y + 6}" rx="4" height="16" '
+            f'<rect class="hbar series-{i % 6}" x="{label_w}" y="{y + 6}" rx="4" height="16" '
             f'width="{length:.1f}"><title>{escape(label)}: {escape(fmt(value))}</title></rect>'
             f'<text class="value" x="{WIDTH}" y="{y + 19}" text-anchor="end">'
             f"{escape(fmt(value))}</text>"

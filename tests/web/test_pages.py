@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -173,7 +174,7 @@ async def test_an_expired_access_token_is_renewed_once_for_parallel_requests(
         user.role.value,
         settings.resolved_secret_key(),
         1,
-        now=utcnow().replace(microsecond=0) - __import__("datetime").timedelta(minutes=5),
+        now=utcnow().replace(microsecond=0) - timedelta(minutes=5),
     )
     owner_browser.http.cookies.set(
         SESSION_COOKIE, codec.encode(WebSession(expired, current.refresh_token))

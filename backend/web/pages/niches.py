@@ -88,7 +88,7 @@ def trend_chart(trend: Trend) -> Markup | None:
     if ahead:
         # the forecast line starts at the last observed point so the two join
         joined = ([history[-1][1]] if history else []) + [a[1] for a in ahead]
-        series.append(Series("Forecast", joined, dashed=True))
+        series.append(Series("Forecast", joined, dashed=True, start=max(len(history) - 1, 0)))
         band = Band(start=len(history), lower=[a[2] for a in ahead], upper=[a[3] for a in ahead])
     return line_chart(f"Interest in {trend.topic} with forecast", labels, series, band=band)
 
