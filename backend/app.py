@@ -28,6 +28,7 @@ from backend.settings import Settings, get_settings, use_settings
 from backend.system.endpoints import router as system_router
 from backend.users.endpoints import router as users_router
 from backend.videos.endpoints import router as videos_router
+from backend.web import install_web
 
 log = structlog.get_logger(__name__)
 
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     app.include_router(system_router)
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    install_web(app)
     return app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -40,6 +41,21 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
     }
 
 
+def descendants(pid: int) -> list[int]:
+    """Child processes of ``pid``, recursively, read from /proc."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, stack = [], [pid]
+    while stack:
+        for child in parents.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
 class WorkerProcess:
     """``ytempire worker`` in its own process group, so a kill takes its work horse too."""
 
@@ -54,7 +70,10 @@ class WorkerProcess:
         )
 
     def kill(self) -> None:
-        os.killpg(self.proc.pid, signal.SIGKILL)
+        """SIGKILL the worker and its work horse (RQ gives the horse its own process group)."""
+        for pid in [*descendants(self.proc.pid), self.proc.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.proc.wait(10)
 
     def stop(self) -> None:
@@ -98,7 +117,7 @@ async def make_channel(
             password="long enough password",
         )
         values = {"name": "Science Bites", "niche": "science", **fields}
-        values.setdefault("style_settings", {"target_minutes": 0.25})
+        values.setdefault("style_settings", {"target_minutes": 0.5})
         channel = Channel(owner_id=user.id, **values)
         session.add(channel)
         await session.commit()

@@ -58,7 +58,8 @@ async def test_full_pipeline_produces_a_verified_mp4(
     workers: list[WorkerProcess],
     tmp_path: Path,
 ) -> None:
-    channel = await make_channel(db, settings)
+    # The quality gate has its own test; here a lenient threshold keeps the run about plumbing.
+    channel = await make_channel(db, settings, quality_threshold=0.3)
     video_id = await queue_video(db, connection, channel)  # no topic: trend_prophet picks one
     workers.append(WorkerProcess(settings, tmp_path / "worker.log"))
     video = await wait_for(db, video_id, finished, timeout_s=900)
@@ -98,7 +99,7 @@ async def test_sigkill_mid_render_loses_only_that_stage(
     workers: list[WorkerProcess],
     tmp_path: Path,
 ) -> None:
-    channel = await make_channel(db, settings)
+    channel = await make_channel(db, settings, quality_threshold=0.3)
     video_id = await queue_video(db, connection, channel, topic="How volcanoes form islands")
     env = {"YTE_STAGE_LEASE_SECONDS": "3", "YTE_RECONCILE_INTERVAL_SECONDS": "5"}
     first = WorkerProcess(settings, tmp_path / "worker1.log", **env)
@@ -127,6 +128,7 @@ async def test_sigkill_mid_render_loses_only_that_stage(
             assert path.stat().st_mtime_ns == mtime, f"{path} was rewritten"
 
 
+@POSTGRES
 async def test_quality_gate_regenerates_then_holds_for_review(
     settings: Settings,
     db: async_sessionmaker[AsyncSession],
