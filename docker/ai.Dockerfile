@@ -54,7 +54,8 @@ COPY ai ./ai
 COPY hardware ./hardware
 COPY scripts ./scripts
 COPY models/registry.yaml ./share/registry.yaml
-RUN pip install --no-deps . \
+# Editable, so the package finds its data files beside it in /app.
+RUN pip install --no-deps -e . \
  && useradd --create-home --uid 10001 --user-group ytempire \
  && mkdir -p /data /app/models \
  && chown -R ytempire:ytempire /data /app/models

@@ -32,11 +32,13 @@ RUN pip install --index-url "${TORCH_INDEX}" "torch==${TORCH_VERSION}" \
 
 # 2. The project itself (its dependencies are already there).
 COPY backend ./backend
+COPY frontend ./frontend
 COPY ai ./ai
 COPY hardware ./hardware
 COPY scripts ./scripts
 COPY models/registry.yaml ./share/registry.yaml
-RUN pip install --no-deps . \
+# Editable, so the package finds frontend/ and data beside it in /app.
+RUN pip install --no-deps -e . \
  && useradd --create-home --uid 10001 --user-group ytempire \
  && mkdir -p /data /app/models \
  && chown -R ytempire:ytempire /data /app/models
