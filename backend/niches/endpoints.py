@@ -125,7 +125,8 @@ async def analyze_status(
         job = Job.fetch(job_id, connection=connection)
     except NoSuchJobError as exc:
         raise NotFound("job", job_id) from exc
-    state = str(job.get_status(refresh=True) or "unknown")
+    raw = job.get_status(refresh=True)
+    state = str(getattr(raw, "value", raw) or "unknown")
     result = AnalyzeStatus(job_id=job_id, status=state)
     returned = job.return_value() if state == "finished" else None
     if isinstance(returned, dict):

@@ -41,8 +41,13 @@ def sleeps() -> Sleeps:
 @pytest.fixture
 def make_runtime(conn: redis.Redis, sleeps: Sleeps):  # type: ignore[no-untyped-def]
     def make(source: str, **policy: float) -> SourceRuntime:
-        values = {"per_minute": 100, "max_retries": 2, "backoff_s": 1.0, "max_backoff_s": 30.0,
-                  "cache_s": 3600} | policy
+        values = {
+            "per_minute": 100,
+            "max_retries": 2,
+            "backoff_s": 1.0,
+            "max_backoff_s": 30.0,
+            "cache_s": 3600,
+        } | policy
         return SourceRuntime(source, conn, SourcePolicy(**values), sleep=sleeps)  # type: ignore[arg-type]
 
     return make

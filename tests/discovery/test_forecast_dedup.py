@@ -20,10 +20,18 @@ from tests.backend.conftest import MODELS_DIR
 def seasonal(slope: float, peak_week: int = 26) -> list[dict[str, object]]:
     start = pd.Timestamp("2024-11-04")
     rng = np.random.default_rng(7)
-    return [{"ds": (start + pd.Timedelta(weeks=i)).date().isoformat(),
-             "y": float(50 + slope * i + 10 * math.cos(2 * math.pi * (i - peak_week) / 52.18)
-                        + rng.normal(0, 1.5))}
-            for i in range(110)]
+    return [
+        {
+            "ds": (start + pd.Timedelta(weeks=i)).date().isoformat(),
+            "y": float(
+                50
+                + slope * i
+                + 10 * math.cos(2 * math.pi * (i - peak_week) / 52.18)
+                + rng.normal(0, 1.5)
+            ),
+        }
+        for i in range(110)
+    ]
 
 
 def test_rising_seasonal_series_forecasts_growth_with_sane_intervals() -> None:
@@ -63,15 +71,22 @@ def test_competition_is_carried_over_when_youtube_is_unavailable() -> None:
 
 async def test_dedup_merges_paraphrases_and_keeps_topics_apart(tmp_path: Path) -> None:
     settings = Settings(models_dir=MODELS_DIR, data_dir=tmp_path)
-    items = [("air fryer recipes", "google_trends"), ("recipes for the air fryer", "reddit"),
-             ("budget travel tips", "rss"), ("how to travel on a budget", "google_trends"),
-             ("index fund investing", "reddit"), ("woodworking projects", "rss")]
+    items = [
+        ("air fryer recipes", "google_trends"),
+        ("recipes for the air fryer", "reddit"),
+        ("budget travel tips", "rss"),
+        ("how to travel on a budget", "google_trends"),
+        ("index fund investing", "reddit"),
+        ("woodworking projects", "rss"),
+    ]
     vectors = await embed_texts(settings, [t for t, _ in items])
     groups = group(items, vectors, threshold=0.80)
     by_topic = {g.topic: g for g in groups}
     assert len(groups) == 4
-    assert by_topic["air fryer recipes"].members == ["air fryer recipes",
-                                                     "recipes for the air fryer"]
+    assert by_topic["air fryer recipes"].members == [
+        "air fryer recipes",
+        "recipes for the air fryer",
+    ]
     assert by_topic["air fryer recipes"].sources == {"google_trends", "reddit"}
     assert by_topic["budget travel tips"].sources == {"rss", "google_trends"}
     assert by_topic["woodworking projects"].members == ["woodworking projects"]

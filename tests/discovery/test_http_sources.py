@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
+import redis
 
 from backend.discovery.errors import MalformedResponse, RateLimited, SourceError, SourceSkipped
 from backend.discovery.runtime import read_health
 from backend.discovery.sources.google_trends import GoogleTrendsSource
 from backend.discovery.sources.reddit import RedditSource
 from backend.discovery.sources.rss import RSSSource, parse_feed_setting
-from tests.discovery.conftest import FIXTURES, fixture_text
+from tests.discovery.conftest import FIXTURES, Sleeps, fixture_text
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -34,11 +36,12 @@ def trends_handler(calls: list[str]) -> Handler:
 
 def trends(make_runtime, handler: Handler, **policy: float) -> GoogleTrendsSource:  # type: ignore[no-untyped-def]
     client = httpx.Client(transport=httpx.MockTransport(handler))
-    return GoogleTrendsSource(make_runtime("google_trends", **policy), "https://trends.test",
-                              client=client)
+    return GoogleTrendsSource(
+        make_runtime("google_trends", **policy), "https://trends.test", client=client
+    )
 
 
-def test_trends_interest_over_time(conn, make_runtime) -> None:
+def test_trends_interest_over_time(conn: redis.Redis, make_runtime: Any) -> None:
     calls: list[str] = []
     points = trends(make_runtime, trends_handler(calls)).interest_over_time("air fryer recipes")
     assert len(points) == 109  # the partial last week is dropped
@@ -48,13 +51,15 @@ def test_trends_interest_over_time(conn, make_runtime) -> None:
     assert read_health(conn, "google_trends")["status"] == "ok"
 
 
-def test_trends_rising_queries(conn, make_runtime) -> None:
+def test_trends_rising_queries(conn: redis.Redis, make_runtime: Any) -> None:
     rising = trends(make_runtime, trends_handler([])).rising_queries("air fryer recipes")
     assert rising[1] == {"query": "air fryer frozen dumplings", "value": 5000}
     assert rising[0]["query"] == "air fryer salmon bites"
 
 
-def test_trends_429_honours_retry_after(conn, make_runtime, sleeps) -> None:
+def test_trends_429_honours_retry_after(
+    conn: redis.Redis, make_runtime: Any, sleeps: Sleeps
+) -> None:
     inner = trends_handler([])
     state = {"limited": 1}
 
@@ -68,7 +73,9 @@ def test_trends_429_honours_retry_after(conn, make_runtime, sleeps) -> None:
     assert sleeps == [12.0]
 
 
-def test_trends_retry_after_beyond_the_limit_fails_fast(conn, make_runtime, sleeps) -> None:
+def test_trends_retry_after_beyond_the_limit_fails_fast(
+    conn: redis.Redis, make_runtime: Any, sleeps: Sleeps
+) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(429, headers={"Retry-After": "3600"})
 
@@ -78,15 +85,23 @@ def test_trends_retry_after_beyond_the_limit_fails_fast(conn, make_runtime, slee
     assert read_health(conn, "google_trends")["status"] == "rate_limited"
 
 
-def test_trends_server_errors_back_off_exponentially(conn, make_runtime, sleeps) -> None:
+def test_trends_server_errors_back_off_exponentially(
+    conn: redis.Redis, make_runtime: Any, sleeps: Sleeps
+) -> None:
     with pytest.raises(SourceError, match="after 2 retries"):
         trends(make_runtime, lambda r: httpx.Response(503)).interest_over_time("x")
     assert len(sleeps) == 2 and 1.0 <= sleeps[0] <= 1.1 and 2.0 <= sleeps[1] <= 2.2
 
 
-@pytest.mark.parametrize("body", ["<html>consent</html>", ")]}'\n{\"widgets\": 5}",
-                                  ")]}',\n{\"default\": {\"timelineData\": [{\"time\": \"x\"}]}}"])
-def test_trends_malformed_payloads(conn, make_runtime, body: str) -> None:
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<html>consent</html>",
+        ')]}\'\n{"widgets": 5}',
+        ')]}\',\n{"default": {"timelineData": [{"time": "x"}]}}',
+    ],
+)
+def test_trends_malformed_payloads(conn: redis.Redis, make_runtime: Any, body: str) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/trends/api/explore" and "default" in body:
             return httpx.Response(200, text=fixture_text("trends_explore.txt"))
@@ -97,7 +112,7 @@ def test_trends_malformed_payloads(conn, make_runtime, body: str) -> None:
     assert read_health(conn, "google_trends")["status"] == "malformed"
 
 
-def test_trends_without_endpoint_is_skipped(conn, make_runtime) -> None:
+def test_trends_without_endpoint_is_skipped(conn: redis.Redis, make_runtime: Any) -> None:
     source = GoogleTrendsSource(make_runtime("google_trends"), "")
     with pytest.raises(SourceSkipped):
         source.interest_over_time("x")
@@ -108,7 +123,7 @@ def reddit(make_runtime, handler: Handler) -> RedditSource:  # type: ignore[no-u
     return RedditSource(make_runtime("reddit"), "id", "secret", "ytempire-test/1", client=client)
 
 
-def test_reddit_listing_with_app_only_token(conn, make_runtime) -> None:
+def test_reddit_listing_with_app_only_token(conn: redis.Redis, make_runtime: Any) -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -128,37 +143,48 @@ def test_reddit_listing_with_app_only_token(conn, make_runtime) -> None:
     assert [r.url.path for r in seen].count("/api/v1/access_token") == 1
 
 
-def test_reddit_429_then_garbage(conn, make_runtime, sleeps) -> None:
-    answers = iter([httpx.Response(200, text=fixture_text("reddit_token.json")),
-                    httpx.Response(429, headers={"Retry-After": "3"}),
-                    httpx.Response(200, text='{"kind": "Listing", "data": null}')])
+def test_reddit_429_then_garbage(conn: redis.Redis, make_runtime: Any, sleeps: Sleeps) -> None:
+    answers = iter(
+        [
+            httpx.Response(200, text=fixture_text("reddit_token.json")),
+            httpx.Response(429, headers={"Retry-After": "3"}),
+            httpx.Response(200, text='{"kind": "Listing", "data": null}'),
+        ]
+    )
     with pytest.raises(MalformedResponse):
         reddit(make_runtime, lambda r: next(answers)).subreddit("cooking")
     assert sleeps == [3.0]
 
 
-def test_reddit_without_credentials_is_skipped(conn, make_runtime) -> None:
+def test_reddit_without_credentials_is_skipped(conn: redis.Redis, make_runtime: Any) -> None:
     source = RedditSource(make_runtime("reddit"), None, None, "ua")
     with pytest.raises(SourceSkipped, match="REDDIT"):
         source.subreddit("cooking")
 
 
-def test_rss_and_atom_from_files_and_http(conn, make_runtime) -> None:
-    feeds = parse_feed_setting(f"cooking=file://{FIXTURES / 'feed.xml'}, "
-                               f"science_education=https://feeds.test/space.atom")
-    client = httpx.Client(transport=httpx.MockTransport(
-        lambda r: httpx.Response(200, content=(FIXTURES / "feed.atom").read_bytes())))
+def test_rss_and_atom_from_files_and_http(conn: redis.Redis, make_runtime: Any) -> None:
+    feeds = parse_feed_setting(
+        f"cooking=file://{FIXTURES / 'feed.xml'}, science_education=https://feeds.test/space.atom"
+    )
+    client = httpx.Client(
+        transport=httpx.MockTransport(
+            lambda r: httpx.Response(200, content=(FIXTURES / "feed.atom").read_bytes())
+        )
+    )
     source = RSSSource(make_runtime("rss"), feeds, client=client)
     titles = [e["title"] for e in source.entries("cooking")]
-    assert titles == ["Why everyone is buying a dual-basket air fryer",
-                      "Sourdough discard crackers, three ways"]
+    assert titles == [
+        "Why everyone is buying a dual-basket air fryer",
+        "Sourdough discard crackers, three ways",
+    ]
     assert source.entries("science_education")[0]["title"] == "Artemis launch window explained"
     assert source.entries("travel") == []
 
 
-def test_rss_garbage_is_malformed(conn, make_runtime) -> None:
-    client = httpx.Client(transport=httpx.MockTransport(
-        lambda r: httpx.Response(200, text="<html><body>not a feed")))
+def test_rss_garbage_is_malformed(conn: redis.Redis, make_runtime: Any) -> None:
+    client = httpx.Client(
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, text="<html><body>not a feed"))
+    )
     source = RSSSource(make_runtime("rss"), {"cooking": ["https://feeds.test/x"]}, client=client)
     with pytest.raises(MalformedResponse):
         source.entries("cooking")
@@ -169,7 +195,9 @@ def test_rss_feed_setting_rejects_bad_entries() -> None:
         parse_feed_setting("https://no-category.test/feed")
 
 
-def test_shared_rate_limit_waits_for_the_next_window(conn, make_runtime, sleeps) -> None:
+def test_shared_rate_limit_waits_for_the_next_window(
+    conn: redis.Redis, make_runtime: Any, sleeps: Sleeps
+) -> None:
     runtime = make_runtime("rss", per_minute=2, max_backoff_s=120)
     clock = iter([120.0, 121.0, 122.5, 180.0])
     runtime.clock = lambda: next(clock)

@@ -8,8 +8,15 @@ import pytest
 
 from backend.discovery.scoring import ScoreInputs, Weights, score
 
-BASE = ScoreInputs(cpm_usd=7.5, cpm_ceiling_usd=15.0, growth=0.0, interest_level=60.0,
-                   recent_videos=999, median_subscribers=9999.0, median_views=9999.0)
+BASE = ScoreInputs(
+    cpm_usd=7.5,
+    cpm_ceiling_usd=15.0,
+    growth=0.0,
+    interest_level=60.0,
+    recent_videos=999,
+    median_subscribers=9999.0,
+    median_views=9999.0,
+)
 
 
 def test_weighted_formula_on_known_inputs() -> None:
@@ -26,11 +33,15 @@ def test_weighted_formula_on_known_inputs() -> None:
 def test_breakdown_points_add_up_to_the_score() -> None:
     for growth in (-0.5, 0.0, 0.3):
         result = score(ScoreInputs(cpm_usd=3.0, cpm_ceiling_usd=15.0, growth=growth), Weights())
-        points = sum(result.breakdown[c]["points"] for c in
-                     ("trend", "competition", "monetization", "volume"))
+        points = sum(
+            result.breakdown[c]["points"]
+            for c in ("trend", "competition", "monetization", "volume")
+        )
         assert points == pytest.approx(result.total, abs=0.01)
-        assert sum(result.breakdown[c]["weight"] for c in
-                   ("trend", "competition", "monetization", "volume")) == pytest.approx(1.0)
+        assert sum(
+            result.breakdown[c]["weight"]
+            for c in ("trend", "competition", "monetization", "volume")
+        ) == pytest.approx(1.0)
 
 
 def test_weights_from_settings_are_normalised() -> None:
@@ -41,17 +52,22 @@ def test_weights_from_settings_are_normalised() -> None:
 
 
 def test_more_competition_never_raises_the_score() -> None:
-    totals = [score(ScoreInputs(**{**BASE.to_dict(), "recent_videos": v,
-                                   "median_subscribers": s}), Weights()).total
-              for v, s in [(0, 0), (10, 100), (1000, 10_000), (10**5, 10**6), (10**7, 10**8)]]
+    totals = [
+        score(
+            ScoreInputs(**{**BASE.to_dict(), "recent_videos": v, "median_subscribers": s}),
+            Weights(),
+        ).total
+        for v, s in [(0, 0), (10, 100), (1000, 10_000), (10**5, 10**6), (10**7, 10**8)]
+    ]
     assert totals == sorted(totals, reverse=True)
     assert totals[0] > totals[-1]
 
 
 def test_faster_growth_never_lowers_the_score() -> None:
     growths = [-0.9, -0.3, -0.05, 0.0, 0.05, 0.3, 1.0, 5.0]
-    totals = [score(ScoreInputs(**{**BASE.to_dict(), "growth": g}), Weights()).total
-              for g in growths]
+    totals = [
+        score(ScoreInputs(**{**BASE.to_dict(), "growth": g}), Weights()).total for g in growths
+    ]
     assert totals == sorted(totals)
     assert all(0 <= t <= 100 for t in totals)
 
