@@ -22,6 +22,8 @@ from backend.errors import AppError, TooManyRequests
 from backend.jobs.worker import EmbeddedWorker
 from backend.media.endpoints import router as media_router
 from backend.middleware import ObservabilityMiddleware
+from backend.niches.endpoints import favorites_router as niche_favorites_router
+from backend.niches.endpoints import router as niches_router
 from backend.observability.metrics import QueueCollector
 from backend.redis_client import connect
 from backend.settings import Settings, get_settings, use_settings
@@ -37,12 +39,14 @@ API_PREFIX = "/api/v1"
 
 API_ROUTERS: tuple[APIRouter, ...] = (
     auth_router,
+    niche_favorites_router,  # /users/favorites, before /users/{...}
     users_router,
     channels_router,
     videos_router,
     dashboard_router,
     analytics_router,
     media_router,
+    niches_router,
 )
 
 

@@ -44,6 +44,12 @@ def recurring_jobs(settings: Settings) -> list[Recurring]:
             "backend.pipeline.tasks.reconcile",
             settings.reconcile_interval_seconds,
         ),
+        Recurring(
+            "niche-discovery",
+            QueueName.discovery,
+            "backend.discovery.tasks.run_daily_discovery",
+            settings.discovery_interval_seconds,
+        ),
     ]
 
 

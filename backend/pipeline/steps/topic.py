@@ -6,8 +6,8 @@ import asyncio
 
 from sqlalchemy import select
 
-from backend.agents.niche_explorer import default_explorer
 from backend.models import Video
+from backend.niches.explorer import store_explorer
 from backend.pipeline.context import StageContext, StepResult
 
 
@@ -23,7 +23,8 @@ async def run(ctx: StageContext) -> StepResult:
             )
         )
         past = [t for t in rows if t]
-    explorer = default_explorer()
+    # Rising topics from the niche store; the bundled offline series when it has none.
+    explorer = store_explorer(ctx.sessions)
     picks = await asyncio.to_thread(explorer.explore, ctx.video.niche, exclude=past, limit=1)
     if not picks:
         raise LookupError(f"no fresh topic for niche {ctx.video.niche!r}; queue one with a topic")

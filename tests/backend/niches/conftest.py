@@ -1,23 +1,16 @@
-"""Niche API fixtures: the app with the niches routers mounted as backend/app.py mounts them
-(added here only while app.py does not list them yet), and a store with scored niches."""
+"""Niche API fixtures: settings that keep every source off the network, and scored niches."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend.app import API_PREFIX, create_app
 from backend.db.base import utcnow
 from backend.db.session import unit_of_work
 from backend.models import Niche, Trend
-from backend.niches.endpoints import favorites_router
-from backend.niches.endpoints import router as niches_router
 from backend.settings import Settings
 
 
@@ -25,17 +18,6 @@ from backend.settings import Settings
 def settings(settings: Settings) -> Settings:
     """No source reaches the network in these tests."""
     return settings.model_copy(update={"google_trends_url": "", "discovery_bundled_series": True})
-
-
-@pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
-    paths = {getattr(r, "path", "") for r in application.routes}
-    if f"{API_PREFIX}/niches" not in paths:
-        application.include_router(niches_router, prefix=API_PREFIX)
-        application.include_router(favorites_router, prefix=API_PREFIX)
-    async with LifespanManager(application):
-        yield application
 
 
 def make_niche(
