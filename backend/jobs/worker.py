@@ -83,9 +83,20 @@ class PeriodicScheduler(threading.Thread):
         self._halt.set()
 
 
+# A worker serving several queues takes from the first non-empty one: videos in flight
+# come before housekeeping, and long discovery runs never starve production.
+PRIORITY: tuple[QueueName, ...] = (
+    QueueName.production,
+    QueueName.gpu,
+    QueueName.publishing,
+    QueueName.maintenance,
+    QueueName.discovery,
+)
+
+
 def queues_for(connection: redis.Redis, names: Sequence[str] | None) -> list[Queue]:
-    chosen = [QueueName(n) for n in names] if names else list(ALL_QUEUES)
-    return [Queue(name.value, connection=connection) for name in chosen]
+    chosen = {QueueName(n) for n in names} if names else set(ALL_QUEUES)
+    return [Queue(name.value, connection=connection) for name in PRIORITY if name in chosen]
 
 
 def run_worker(

@@ -37,6 +37,8 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         "YTE_DATA_DIR": str(settings.data_dir),
         "YTE_MODELS_DIR": str(settings.models_dir),
         "YTE_LOG_LEVEL": "INFO",
+        # No network here: the daily discovery job must not spend the test reaching for it.
+        "YTE_GOOGLE_TRENDS_URL": "",
         **extra,
     }
 
