@@ -87,7 +87,8 @@ async def _demo(settings: Settings, options: DemoOptions) -> bool:
     await migrate.upgrade(engine)
     sessions = create_sessionmaker(engine)
     connection = sync_redis(settings)
-    worker = EmbeddedWorker(connection, settings)
+    # One video, start to finish: no housekeeping or discovery runs beside it.
+    worker = EmbeddedWorker(connection, settings, recurring=())
     worker.start()
     started = time.perf_counter()
     try:

@@ -131,12 +131,14 @@ class EmbeddedWorker(threading.Thread):
         settings: Settings,
         poll_s: float = 0.25,
         on_idle: Callable[[], None] | None = None,
+        recurring: Sequence[Recurring] | None = None,
     ) -> None:
         super().__init__(name="ytempire-embedded-worker", daemon=True)
         self._redis = connection
         self._poll = poll_s
         self._halt = threading.Event()
-        self._scheduler = PeriodicScheduler(connection, recurring_jobs(settings))
+        jobs = recurring_jobs(settings) if recurring is None else recurring
+        self._scheduler = PeriodicScheduler(connection, jobs)
         self._on_idle = on_idle
 
     def run(self) -> None:
