@@ -58,6 +58,9 @@ class SourceRuntime:
         self.policy = policy
         self.sleep = sleep
         self.clock = clock
+        # Circuit breaker: a source that stayed down through its retries (or asked us to
+        # wait longer than we may) is not called again by this runtime, i.e. this run.
+        self.tripped: SourceError | None = None
 
     def call(self, op: str, key: Any, fetch: Callable[[], Any], *, cache: bool = True) -> Any:
         """The cached answer for (op, key), else ``fetch()`` under the limit, with retries.
@@ -66,6 +69,9 @@ class SourceRuntime:
         transient failures; any other :class:`SourceError` ends the call at once.
         """
         cache_key = self._cache_key(op, key)
+        if self.tripped is not None:
+            SOURCE_CALLS.labels(self.source, "tripped").inc()
+            raise SourceError(self.source, f"not called: {self.tripped.message} earlier this run")
         if cache and self.policy.cache_s > 0:
             hit = self.redis.get(cache_key)
             if hit is not None:
@@ -93,15 +99,18 @@ class SourceRuntime:
             except Retryable as exc:
                 if attempt >= self.policy.max_retries:
                     if exc.retry_after is not None:
-                        raise RateLimited(self.source, exc.message, exc.retry_after) from exc
-                    raise SourceError(
-                        self.source, f"{exc.message} (after {attempt} retries)"
-                    ) from exc
+                        self.tripped = RateLimited(self.source, exc.message, exc.retry_after)
+                    else:
+                        self.tripped = SourceError(
+                            self.source, f"{exc.message} (after {attempt} retries)"
+                        )
+                    raise self.tripped from exc
                 delay = self._delay(attempt, exc.retry_after)
                 if delay > self.policy.max_backoff_s:
-                    raise RateLimited(
+                    self.tripped = RateLimited(
                         self.source, f"{exc.message}; asked to wait {delay:.0f}s", delay
-                    ) from exc
+                    )
+                    raise self.tripped from exc
                 SOURCE_CALLS.labels(self.source, "retry").inc()
                 log.warning(
                     "discovery.source.retry",

@@ -176,6 +176,7 @@ async def test_embedded_mode_runs_jobs_in_process(tmp_path: Path, database_url: 
         redis_url="embedded",
         secret_key=SECRET,
         data_dir=tmp_path / "data",
+        google_trends_url="",  # no network here: discovery runs offline
     )
     app: FastAPI = create_app(settings)
     async with LifespanManager(app):
