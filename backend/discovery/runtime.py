@@ -71,7 +71,10 @@ class SourceRuntime:
         cache_key = self._cache_key(op, key)
         if self.tripped is not None:
             SOURCE_CALLS.labels(self.source, "tripped").inc()
-            raise SourceError(self.source, f"not called: {self.tripped.message} earlier this run")
+            message = f"not called: {self.tripped.message} earlier this run"
+            if isinstance(self.tripped, RateLimited):
+                raise RateLimited(self.source, message, self.tripped.retry_after)
+            raise SourceError(self.source, message)
         if cache and self.policy.cache_s > 0:
             hit = self.redis.get(cache_key)
             if hit is not None:
