@@ -239,17 +239,37 @@ class StageRunner:
             return "next"
         await state.transition(session, video, VideoStatus.ready, stage_progress=1.0)
         crisis.on_success(channel)
+        await self._video_event(
+            session,
+            video,
+            channel,
+            "video.completed",
+            f"{video.title or video.topic}: ready",
+            {"title": video.title},
+        )
+        return "ready"
+
+    async def _video_event(
+        self,
+        session: AsyncSession,
+        video: Video,
+        channel: Channel,
+        type: str,
+        message: str,
+        data: dict[str, Any],
+        severity: str = "info",
+    ) -> None:
         await record_event(
             session,
             self.ctx.redis,
             user_id=channel.owner_id,
             channel_id=channel.id,
             video_id=video.id,
-            type="video.completed",
-            message=f"{video.title or video.topic}: ready",
-            data={"title": video.title},
+            type=type,
+            severity=severity,
+            message=message,
+            data=data,
         )
-        return "ready"
 
     async def _fail(self, exc: BaseException, seconds: float) -> None:
         error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -269,16 +289,14 @@ class StageRunner:
             await state.transition(
                 session, video, VideoStatus.failed, error=f"{self.stage.value}: {error}"
             )
-            await record_event(
+            await self._video_event(
                 session,
-                self.ctx.redis,
-                user_id=channel.owner_id,
-                channel_id=channel.id,
-                video_id=video.id,
-                type="video.failed",
+                video,
+                channel,
+                "video.failed",
+                f"{video.title or video.topic or 'video'} failed at {self.stage.value}",
+                {"stage": self.stage.value, "error": error},
                 severity="error",
-                message=f"{video.title or video.topic or 'video'} failed at {self.stage.value}",
-                data={"stage": self.stage.value, "error": error},
             )
             await crisis.on_failure(session, self.ctx.redis, channel, error)
 
