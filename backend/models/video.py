@@ -20,6 +20,7 @@ class VideoStatus(enum.StrEnum):
     published = "published"
     failed = "failed"
     cancelled = "cancelled"
+    discarded = "discarded"  # a finished video the owner threw away (can be made again)
 
 
 class VideoStage(enum.StrEnum):

@@ -18,10 +18,12 @@ TRANSITIONS: dict[VideoStatus, frozenset[VideoStatus]] = {
     S.running: frozenset({S.queued, S.ready, S.needs_review, S.failed, S.cancelled}),
     S.needs_review: frozenset({S.queued, S.cancelled}),
     S.failed: frozenset({S.queued, S.cancelled}),
-    S.ready: frozenset({S.publishing, S.cancelled}),
+    # Cancel is for work in flight; a finished video is discarded (and can be made again).
+    S.ready: frozenset({S.publishing, S.discarded}),
     S.publishing: frozenset({S.published, S.failed, S.ready}),
     S.published: frozenset(),
-    S.cancelled: frozenset(),
+    S.cancelled: frozenset({S.queued}),
+    S.discarded: frozenset({S.queued}),
 }
 TERMINAL = frozenset(s for s, nexts in TRANSITIONS.items() if not nexts)
 
@@ -58,6 +60,9 @@ async def transition(
     cancelled.
     """
     check(video.status, target)
+    # Flush first: the refresh below would otherwise discard changes made to ``video``
+    # (or any object of this session) that were not yet written.
+    await session.flush()
     allowed = frozenset(sources) if sources is not None else allowed_sources(target)
     now = utcnow()
     stamps: dict[str, Any] = {"updated_at": now}

@@ -6,6 +6,7 @@ SQLite files are copied from a migrated template file, so each test starts at he
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -26,7 +27,8 @@ from backend.db.engine import create_engine, create_sessionmaker
 from backend.settings import Settings
 from tests.conftest import POSTGRES_DSN, REDIS_URL, require_postgres, require_redis
 
-TEMPLATE_DB = "yte_test_template"
+# Parallel local runs set their own template name and Redis db (YTE_TEST_REDIS) to stay apart.
+TEMPLATE_DB = os.environ.get("YTE_TEST_PG_TEMPLATE", "yte_test_template")
 SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct horse battery"
 # The repository's git-ignored model cache: converted CPU models are reused across tests.

@@ -154,10 +154,11 @@ async def test_status_machine(owner: Api, db: async_sessionmaker[AsyncSession]) 
 
     cancelled = await owner.post(f"{url}/cancel")
     assert cancelled.json()["status"] == "cancelled"
-    again = await owner.post(f"{url}/retry")
-    assert again.status_code == 409
     assert (await owner.post(f"{url}/cancel")).status_code == 409
     assert (await owner.get(url)).json()["status"] == "cancelled"
+    # a cancelled video can be made again
+    again = await owner.post(f"{url}/retry")
+    assert again.status_code == 200 and again.json()["status"] == "queued"
 
 
 async def test_published_video_cannot_be_cancelled(
