@@ -82,3 +82,7 @@ class Video(IdMixin, TimestampMixin, Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A script held for review and approved anyway: by whom (user id), when, at what score.
+    approved_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_score: Mapped[float | None] = mapped_column(Float)
