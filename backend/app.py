@@ -20,6 +20,7 @@ from backend.dashboard.endpoints import router as dashboard_router
 from backend.db.engine import create_engine, create_sessionmaker
 from backend.errors import AppError, TooManyRequests
 from backend.jobs.worker import EmbeddedWorker
+from backend.limits import RequestLimitsMiddleware
 from backend.media.endpoints import router as media_router
 from backend.middleware import ObservabilityMiddleware
 from backend.niches.endpoints import favorites_router as niche_favorites_router
@@ -31,6 +32,7 @@ from backend.system.endpoints import router as system_router
 from backend.users.endpoints import router as users_router
 from backend.videos.endpoints import router as videos_router
 from backend.web import install_web
+from backend.web.pages.docs import install_docs
 
 log = structlog.get_logger(__name__)
 
@@ -89,18 +91,26 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         version="0.1.0",
         description="Self-hosted YouTube production appliance",
         lifespan=lifespan,
+        docs_url=None,  # served from local assets by install_docs
+        redoc_url=None,
     )
     use_settings(settings)
     pipeline.install()
     app.state.settings = settings
     # Embedded Redis lives in this process, so its jobs can only run here.
     app.state.run_worker = settings.embedded if run_worker is None else run_worker
-    app.add_middleware(ObservabilityMiddleware)
+    app.add_middleware(
+        RequestLimitsMiddleware,
+        max_bytes=settings.max_request_bytes,
+        max_json_depth=settings.max_json_depth,
+    )
+    app.add_middleware(ObservabilityMiddleware)  # outermost: 413s are counted and get headers
     install_error_handlers(app)
     app.include_router(system_router)
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     install_web(app)
+    install_docs(app)
     return app
 
 

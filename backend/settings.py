@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     default_channel_limit: int = Field(default=5, ge=1)
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=900, ge=1)
+    # Failures from one address before it is refused (several people may share one address;
+    # accounts are throttled on their own, with a lockout that doubles on each further failure).
+    login_max_failures_per_address: int = Field(default=100, ge=1)
+    login_max_lockout_seconds: int = Field(default=3600, ge=1)
+
+    # request limits (backend/limits.py): refused before the body is parsed
+    max_request_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    max_json_depth: int = Field(default=32, ge=2)
 
     # queue
     budget_watch_interval_seconds: int = Field(default=300, ge=10)
@@ -54,6 +62,21 @@ class Settings(BaseSettings):
     narration_wpm: float = Field(default=170.0, ge=60, le=300)
     stage_lease_seconds: float = Field(default=15.0, ge=3)
     reconcile_interval_seconds: int = Field(default=15, ge=5)
+    # Per-stage time limits (backend/pipeline/limits.py). None: a default scaled by the
+    # channel's target length and the hardware profile (CPU slower than GPU).
+    topic_timeout_seconds: float | None = Field(default=None, gt=0)
+    script_timeout_seconds: float | None = Field(default=None, gt=0)
+    quality_timeout_seconds: float | None = Field(default=None, gt=0)
+    voice_timeout_seconds: float | None = Field(default=None, gt=0)
+    images_timeout_seconds: float | None = Field(default=None, gt=0)
+    render_timeout_seconds: float | None = Field(default=None, gt=0)
+    thumbnail_timeout_seconds: float | None = Field(default=None, gt=0)
+    upload_timeout_seconds: float | None = Field(default=None, gt=0)
+    # Tries of one stage (runner retries, timeouts and killed workers together) before the
+    # video fails; a new round starts when the stage succeeds or the owner retries.
+    stage_max_attempts: int = Field(default=3, ge=1, le=20)
+    # Diagnostics and tests: "stage=seconds,..." makes those stages wait that long first.
+    stage_delay_seconds: str = ""
 
     # discovery (backend/discovery, backend/niches): sources, quotas, score weights
     youtube_api_key: str | None = None  # YouTube Data API v3 key; None: the source is skipped

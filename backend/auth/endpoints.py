@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, status
 
 from backend.auth import service
 from backend.auth.schemas import LoginIn, LogoutIn, RefreshIn, RegisterIn, TokenPair
-from backend.auth.throttle import LoginThrottle
+from backend.auth.throttle import login_throttle
 from backend.db.session import commit
 from backend.deps import CurrentUser, OptionalUser, RedisDep, SessionDep, SettingsDep
 from backend.errors import RefreshTokenReused, Unauthorized
@@ -25,7 +25,7 @@ async def register(
 async def login(
     data: LoginIn, request: Request, session: SessionDep, settings: SettingsDep, redis: RedisDep
 ) -> TokenPair:
-    throttle = LoginThrottle(redis, settings.login_max_failures, settings.login_window_seconds)
+    throttle = login_throttle(redis, settings)
     address = request.client.host if request.client else "unknown"
     await throttle.check(str(data.email), address)
     user = await service.authenticate(session, str(data.email), data.password)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,9 +25,11 @@ def create_engine(settings: Settings, *, pooled: bool = True) -> AsyncEngine:
     loop, and pooled asyncpg connections must not outlive the loop that made them.
     """
     url = settings.resolved_database_url
-    kwargs: dict[str, Any] = {}
+    # Bound parameters (password hashes, tokens) never reach an error message or a log.
+    kwargs: dict[str, Any] = {"hide_parameters": True}
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _private_sqlite_file(url)
         kwargs["connect_args"] = {"timeout": 30}
     elif pooled:
         # Sized for a dashboard's worth of concurrent requests; connections are recycled
@@ -38,6 +41,20 @@ def create_engine(settings: Settings, *, pooled: bool = True) -> AsyncEngine:
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _private_sqlite_file(url: str) -> None:
+    """The database holds password hashes: create it readable by its owner only (0600)."""
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        return
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        candidate = path.with_name(path.name + suffix)
+        if candidate.exists():
+            candidate.chmod(0o600)
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

@@ -1,15 +1,22 @@
-"""Sign in and sign out with the session cookie, through the API's auth service."""
+"""Sign in and sign out with the session cookie, through the API's auth service.
+
+First run: while the appliance has no user, ``/login`` (and so every page) leads to
+``/setup``, where the owner creates the first account (an admin) and is signed in.
+Once any user exists, ``/setup`` answers 404.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
+from email_validator import EmailNotValidError, validate_email
 from fastapi import Form, Request, Response
 
 from backend.auth import service as auth_service
-from backend.auth.throttle import LoginThrottle
+from backend.auth.throttle import login_throttle
 from backend.deps import RedisDep, SessionDep, SettingsDep
-from backend.errors import TooManyRequests
+from backend.errors import Conflict, NotFound, TooManyRequests
+from backend.auth.schemas import TokenPair
 from backend.models import User
 from backend.security.tokens import decode_access_token
 from backend.web.deps import Csrf, safe_next
@@ -38,10 +45,94 @@ def _login_form(
 
 
 @router.get("/login")
-async def login_page(request: Request, next: str = "/") -> Response:
+async def login_page(request: Request, session: SessionDep, next: str = "/") -> Response:
     if getattr(request.state, "session_token", None):
         return redirect(safe_next(next))
+    if not await auth_service.has_users(session):
+        return redirect("/setup")
     return _login_form(request, next_url=next)
+
+
+def _signed_in(request: Request, settings: SettingsDep, pair: TokenPair, to: str) -> Response:
+    """A redirect that carries the new session cookie."""
+    response = redirect(to)
+    value = codec_for(request.app).encode(from_pair(pair))
+    max_age = settings.refresh_token_days * 86400
+    response.headers.append(
+        "set-cookie", session_cookie(value, max_age=max_age, secure=is_secure(request.scope))
+    )
+    return response
+
+
+def _setup_form(
+    request: Request,
+    *,
+    email: str = "",
+    full_name: str = "",
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "signup.html",
+        {"email": email, "full_name": full_name, "errors": errors or {}},
+        status_code=status_code,
+    )
+
+
+def setup_errors(email: str, password: str, confirm: str) -> dict[str, str]:
+    """Plain-word problems with the owner sign-up form, keyed by field."""
+    errors: dict[str, str] = {}
+    if not email:
+        errors["email"] = "Enter your email address."
+    else:
+        try:
+            validate_email(email, check_deliverability=False)
+        except EmailNotValidError as exc:
+            errors["email"] = f"That is not a valid email address: {exc}"
+    if len(password) < 10:
+        errors["password"] = "Use at least 10 characters."
+    elif len(password) > 128:
+        errors["password"] = "Use at most 128 characters."
+    elif password != confirm:
+        errors["confirm"] = "The two passwords differ."
+    return errors
+
+
+@router.get("/setup")
+async def setup_page(request: Request, session: SessionDep) -> Response:
+    if await auth_service.has_users(session):
+        raise NotFound("page")
+    return _setup_form(request)
+
+
+@router.post("/setup", dependencies=[Csrf])
+async def setup(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form(max_length=320)] = "",
+    full_name: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    confirm: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Create the owner (an admin) and sign them in; only while there is no user."""
+    email, full_name = email.strip(), full_name.strip()
+    errors = setup_errors(email, password, confirm)
+    if errors:
+        if not await auth_service.has_users(session):
+            return _setup_form(
+                request, email=email, full_name=full_name, errors=errors, status_code=400
+            )
+        raise NotFound("page")
+    try:
+        user = await auth_service.create_owner(
+            session, settings, email=email, password=password, full_name=full_name or None
+        )
+    except Conflict as exc:  # someone else finished the sign-up first
+        raise NotFound("page") from exc
+    pair = await auth_service.issue_tokens(session, settings, user)
+    return _signed_in(request, settings, pair, "/")
 
 
 @router.post("/login", dependencies=[Csrf])
@@ -63,7 +154,7 @@ async def login(
             status_code=400,
             error="Enter your email address and password.",
         )
-    throttle = LoginThrottle(redis, settings.login_max_failures, settings.login_window_seconds)
+    throttle = login_throttle(redis, settings)
     address = request.client.host if request.client else "unknown"
     try:
         await throttle.check(email, address)
@@ -88,13 +179,7 @@ async def login(
         )
     await throttle.succeeded(email)
     pair = await auth_service.issue_tokens(session, settings, user)
-    response = redirect(safe_next(next))
-    value = codec_for(request.app).encode(from_pair(pair))
-    max_age = settings.refresh_token_days * 86400
-    response.headers.append(
-        "set-cookie", session_cookie(value, max_age=max_age, secure=is_secure(request.scope))
-    )
-    return response
+    return _signed_in(request, settings, pair, safe_next(next))
 
 
 @router.post("/logout", dependencies=[Csrf])
