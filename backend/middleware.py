@@ -16,6 +16,9 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"same-origin"),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
+# Sent only on responses served over HTTPS (a browser ignores it over plain HTTP anyway,
+# and on the loopback default it would pin a name to HTTPS that has none).
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
 class ObservabilityMiddleware:
@@ -38,6 +41,8 @@ class ObservabilityMiddleware:
                 headers.append((b"x-request-id", request_id.encode()))
                 present = {k.lower() for k, _ in headers}
                 headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
+                if scope.get("scheme") == "https" and HSTS[0] not in present:
+                    headers.append(HSTS)
                 message["headers"] = headers
             await send(message)
 

@@ -154,3 +154,11 @@ async def test_the_embedded_database_file_is_private(tmp_path: Path) -> None:
         await engine.dispose()
     for path in (tmp_path / "data").glob("ytempire.db*"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+async def test_hsts_is_sent_over_https_only(app: object) -> None:
+    for scheme, expected in (("https", True), ("http", False)):
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url=f"{scheme}://test") as http:
+            response = await http.get("/health")
+        assert ("strict-transport-security" in response.headers) is expected, scheme
