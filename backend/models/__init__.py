@@ -5,24 +5,33 @@ from backend.models.cost_event import CostEvent
 from backend.models.event import Event
 from backend.models.metrics import ChannelDailyMetric
 from backend.models.niche import Niche
+from backend.models.quota_usage import QuotaUsage
 from backend.models.refresh_token import RefreshToken
 from backend.models.stage_run import StageRun, StageStatus
 from backend.models.trend import Trend
+from backend.models.upload_session import UploadSession, UploadStatus
 from backend.models.user import User, UserRole
 from backend.models.video import Video, VideoStage, VideoStatus
 from backend.models.watchlist import WatchlistEntry
+from backend.models.youtube_authorization import YouTubeAuthorization
+from backend.models.youtube_credential import ConnectionStatus, YouTubeCredential
+from backend.models.youtube_oauth_client import YouTubeOAuthClient
 
 __all__ = [
     "Channel",
     "ChannelDailyMetric",
     "ChannelStatus",
+    "ConnectionStatus",
     "CostEvent",
     "Event",
     "Niche",
+    "QuotaUsage",
     "RefreshToken",
     "StageRun",
     "StageStatus",
     "Trend",
+    "UploadSession",
+    "UploadStatus",
     "User",
     "UserRole",
     "Video",
@@ -30,4 +39,7 @@ __all__ = [
     "VideoStage",
     "VideoStatus",
     "WatchlistEntry",
+    "YouTubeAuthorization",
+    "YouTubeCredential",
+    "YouTubeOAuthClient",
 ]

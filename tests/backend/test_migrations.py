@@ -26,6 +26,12 @@ TABLES = {
     "trends",
     "watchlist_entries",
     "events",
+    # publishing (migration 0004)
+    "youtube_oauth_clients",
+    "youtube_credentials",
+    "youtube_authorizations",
+    "upload_sessions",
+    "quota_usage",
 }
 
 
