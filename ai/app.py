@@ -32,8 +32,24 @@ from backend.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
 USAGE_HEADER = "x-ytempire-usage"
-BACKEND_HEADER = "x-ytempire-backend"
+BACKEND_HEADER = "x-ytempire-backend"  # historical name: it carries the model id, like x-model
 SERVED_HEADER = "x-ytempire-served"
+MODEL_HEADER = "x-model"  # the model that really served the call, on every model response
+KEY_SETTING = "YTE_AI_API_KEY"
+
+
+def default_api_key() -> str:
+    """The documented default of ``YTE_AI_API_KEY`` (safe to print)."""
+    return str(Settings.model_fields["ai_api_key"].default)
+
+
+def describe_key(settings: Settings) -> str:
+    """Which key clients must send, without printing a key the owner chose."""
+    if not settings.ai_api_key:
+        return f"key: none required ({KEY_SETTING} is empty)"
+    if settings.ai_api_key == default_api_key():
+        return f"key: {settings.ai_api_key} (the default of {KEY_SETTING}; set it to your own)"
+    return f"key: {KEY_SETTING} (set)"
 
 
 class Services:
@@ -50,6 +66,7 @@ def create_app(settings: Settings | None = None, *, gateway: Gateway | None = No
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         log.info("ai.gateway.start", profile=services.gateway.profile.name,
+                 key=describe_key(settings),
                  chains={m: [s.id for s in c] for m, c in services.gateway.chains.items()})
         yield
         await services.gateway.close()
@@ -73,7 +90,10 @@ def _check_key(settings: Settings, request: Request) -> None:
     header = request.headers.get("authorization", "")
     token = header.removeprefix("Bearer ").strip()
     if settings.ai_api_key and token != settings.ai_api_key:
-        raise _Unauthorized("invalid or missing API key for the AI gateway (YTE_AI_API_KEY)")
+        raise _Unauthorized(
+            f"invalid or missing API key for the AI gateway: send 'Authorization: Bearer <key>' "
+            f"with the value of {KEY_SETTING} (default {default_api_key()!r})"
+        )
 
 
 class _Unauthorized(GatewayError):
@@ -94,7 +114,7 @@ def _install_routes(app: FastAPI, settings: Settings) -> None:
             stream = await text_service.chat_stream(services.gateway, body)
             return StreamingResponse(
                 _sse(stream, body, started), media_type="text/event-stream",
-                headers={BACKEND_HEADER: stream.served.model},
+                headers={BACKEND_HEADER: stream.served.model, MODEL_HEADER: stream.served.model},
             )
         outcome = await text_service.chat(services.gateway, body)
         LATENCY.labels(modality="text").observe(time.perf_counter() - started)
@@ -119,7 +139,8 @@ def _install_routes(app: FastAPI, settings: Settings) -> None:
         LATENCY.labels(modality="image").observe(time.perf_counter() - started)
         data = [{"b64_json": img.png_b64(), "seed": img.seed, "revised_prompt": body.prompt}
                 for img in outcome.value]
-        return _json({"created": int(time.time()), "data": data}, outcome.usage, outcome.served)
+        payload = {"created": int(time.time()), "model": outcome.served.model, "data": data}
+        return _json(payload, outcome.usage, outcome.served)
 
     @app.post("/v1/audio/speech", dependencies=auth, response_model=None)
     async def speech(body: SpeechRequest, services: ServicesDep) -> Response:
@@ -149,7 +170,8 @@ def _install_routes(app: FastAPI, settings: Settings) -> None:
 
     @app.get("/v1/models", dependencies=auth)
     async def models(services: ServicesDep) -> dict[str, Any]:
-        return {"object": "list", "data": services.gateway.models_info()}
+        gateway = services.gateway
+        return {"object": "list", "data": gateway.models_info(), "aliases": gateway.aliases_info()}
 
     @app.get("/health")
     async def health(services: ServicesDep) -> dict[str, Any]:
@@ -209,6 +231,7 @@ def _headers(usage: Usage, served: Served) -> dict[str, str]:
     return {
         USAGE_HEADER: usage.model_dump_json(),
         BACKEND_HEADER: served.model,
+        MODEL_HEADER: served.model,
         SERVED_HEADER: served.model_dump_json(),
     }
 
@@ -238,6 +261,6 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = "not_found" if exc.status_code == 404 else "http_error"
-        body = {"error": {"code": code, "type": "http_error", "message": str(exc.detail),
-                          "details": {}}}
-        return JSONResponse(body, status_code=exc.status_code)
+        error: dict[str, Any] = {"message": str(exc.detail), "type": "invalid_request_error",
+                                 "param": None, "code": code, "details": {}}
+        return JSONResponse({"error": error}, status_code=exc.status_code)

@@ -2,57 +2,123 @@
 
 from __future__ import annotations
 
+import json
 import os
-from typing import Annotated
+import sys
+from dataclasses import asdict, dataclass
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ai.hardware import resolve_profile
+from ai.hardware import detect_machine, resolve_profile
 from ai.registry import load_registry
 from ai.weights import pull, verify
-from backend.settings import get_settings
+from backend.settings import Settings, get_settings
 
 console = Console()
 ai_app = typer.Typer(help="The AI gateway service.", no_args_is_help=True)
 models_app = typer.Typer(help="The model registry and local weights.", no_args_is_help=True)
 
 
-@ai_app.command("serve")
+def _serve_help() -> str:
+    default = Settings.model_fields["ai_api_key"].default
+    return (
+        "Run the OpenAI-compatible gateway over HTTP.\n\n"
+        "Clients must send 'Authorization: Bearer <key>' where the key is the setting "
+        f"YTE_AI_API_KEY (default {default!r}; set it to your own, or to an empty string to "
+        "require no key). The backend reads the same setting. The startup line names the "
+        "key in use without printing a key you chose."
+    )
+
+
+@ai_app.command("serve", help=_serve_help())
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address (YTE_AI_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (YTE_AI_PORT, 8100)")] = None,
 ) -> None:
-    """Run the OpenAI-compatible gateway over HTTP."""
     import uvicorn
 
-    from ai.app import create_app
+    from ai.app import create_app, describe_key
 
     settings = get_settings()
     app = create_app(settings)
-    uvicorn.run(app, host=host or settings.ai_host, port=port or settings.ai_port,
-                log_level="info")
+    bind, bind_port = host or settings.ai_host, port or settings.ai_port
+    profile = app.state.services.gateway.profile.name
+    typer.echo(f"AI gateway on http://{bind}:{bind_port}/v1 (profile {profile}); "
+               f"{describe_key(settings)}", err=False)
+    sys.stdout.flush()
+    uvicorn.run(app, host=bind, port=bind_port, log_level="info")
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """One registry model as this machine sees it (``models list``/``verify``)."""
+
+    id: str
+    modality: str
+    backend: str
+    tier: str
+    license: str
+    vram_gb: float
+    in_chain: bool
+    runs_here: bool
+    reason: str | None  # why it does not run here
+
+
+def model_rows(settings: Settings) -> tuple[str, list[ModelRow], list[dict[str, Any]]]:
+    """The active profile's name, every model with whether it runs here, and the aliases."""
+    from ai.gateway import Gateway, unavailable_reason
+
+    machine = detect_machine()
+    profile = resolve_profile(settings.ai_profile, settings.ai_hardware_dir, machine)
+    gateway = Gateway(settings, profile=profile)
+    in_chain = {s.id for chain in gateway.chains.values() for s in chain}
+    rows = []
+    for spec in gateway.registry.models:
+        reason = unavailable_reason(spec, settings, profile, cuda=machine.cuda)
+        rows.append(ModelRow(spec.id, spec.modality, spec.backend, spec.tier, spec.license,
+                             spec.vram_gb, spec.id in in_chain, reason is None, reason))
+    aliases = []
+    for name, alias in gateway.registry.aliases.items():
+        chain = gateway.alias_chain(name)
+        serving = next((s.id for s in chain
+                        if unavailable_reason(s, settings, profile, cuda=machine.cuda) is None),
+                       None)
+        aliases.append({"alias": name, "modality": alias.modality, "serve": list(alias.serve),
+                        "served_by": serving})
+    return profile.name, rows, aliases
 
 
 @models_app.command("list")
-def list_models() -> None:
-    """Every registered model, its tier, and whether it can run here."""
+def list_models(
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON document instead")] = False,
+) -> None:
+    """Every registered model: tier, license, and whether it runs on this machine (and why not)."""
     settings = get_settings()
-    registry = load_registry(settings.ai_registry_path)
-    profile = resolve_profile(settings.ai_profile, settings.ai_hardware_dir)
-    in_profile = {m for ids in profile.models.values() for m in ids}
-    table = Table(title=f"models (profile {profile.name})")
-    for column in ("id", "modality", "backend", "tier", "VRAM GB", "license", "files"):
-        table.add_column(column)
-    for spec in registry.models:
-        verdict = verify(spec, settings.models_dir)
-        marker = "*" if spec.id in in_profile else ""
-        table.add_row(f"{spec.id}{marker}", spec.modality, spec.backend, spec.tier,
-                      f"{spec.vram_gb:g}", spec.license.split(" (")[0],
-                      "[green]ok[/]" if verdict.ok else "[yellow]missing[/]")
+    profile, rows, aliases = model_rows(settings)
+    if as_json:
+        typer.echo(json.dumps({"profile": profile, "models": [asdict(r) for r in rows],
+                               "aliases": aliases}, indent=1))
+        return
+    table = Table(title=f"models (profile {profile})")
+    table.add_column("id", no_wrap=True)
+    for column in ("modality", "tier", "license", "VRAM GB", "runs here"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        verdict = "[green]yes[/]" if row.runs_here else f"[yellow]no[/]: {row.reason}"
+        table.add_row(f"{row.id}{'*' if row.in_chain else ''}", row.modality, row.tier,
+                      row.license, f"{row.vram_gb:g}", verdict)
     console.print(table)
-    console.print("* in this machine's profile")
+    console.print("* in this machine's fallback chains (YTE_AI_FALLBACK_<MODALITY>)")
+    alias_table = Table(title="aliases (models/registry.yaml): answered by local models")
+    for column in ("alias", "modality", "served here by"):
+        alias_table.add_column(column, overflow="fold")
+    for alias in aliases:
+        alias_table.add_row(alias["alias"], alias["modality"],
+                            alias["served_by"] or "[red]nothing runs here[/]")
+    console.print(alias_table)
 
 
 @models_app.command("pull")
@@ -90,29 +156,77 @@ def pull_models(
 
 @models_app.command("verify")
 def verify_models(
-    model_ids: Annotated[list[str] | None, typer.Argument(help="ids; default: all local")] = None,
+    model_ids: Annotated[
+        list[str] | None, typer.Argument(help="ids; default: the active profile's models")
+    ] = None,
+    all_models: Annotated[
+        bool, typer.Option("--all", help="every local model in the registry, not only the "
+                                         "profile's")
+    ] = False,
 ) -> None:
-    """Check that local weight files are present and complete."""
+    """Check the models this machine serves with: files present and complete, runnable here.
+
+    By default: every model in the active profile's fallback chains. A local model there must
+    run here and its files must verify; a cloud model without its key is skipped (the chain
+    falls through), and every modality needs one model that runs. Exit 1 otherwise.
+    With ids or --all: the weight files of those models (or every local model).
+    """
     settings = get_settings()
     registry = load_registry(settings.ai_registry_path)
-    ids = model_ids or [m.id for m in registry.models if not m.is_cloud]
-    table = Table(title="weights")
-    table.add_column("model")
-    table.add_column("ok")
-    table.add_column("detail")
+    profile_name, rows, _ = model_rows(settings)
+    by_id = {r.id: r for r in rows}
+    profile_mode = not model_ids and not all_models
+    if model_ids:
+        ids = list(model_ids)
+    elif all_models:
+        ids = [m.id for m in registry.models if not m.is_cloud]
+    else:
+        ids = [r.id for r in rows if r.in_chain]
+    title = (f"models of profile {profile_name} (its fallback chains)" if profile_mode
+             else "weights")
+    table = Table(title=title)
+    table.add_column("model", no_wrap=True)
+    for column in ("modality", "ok", "detail"):
+        table.add_column(column, overflow="fold")
     failed = False
+    serving: dict[str, bool] = {}
     for model_id in ids:
         spec = registry.get(model_id)
         if spec is None:
-            table.add_row(model_id, "[red]no[/]", "not in the registry")
+            table.add_row(model_id, "", "[red]no[/]", "not in the registry")
             failed = True
             continue
+        row = by_id[spec.id]
+        serving.setdefault(spec.modality, False)
+        if spec.is_cloud:
+            ok = row.runs_here
+            serving[spec.modality] |= ok
+            detail = "key configured" if ok else f"skipped: {row.reason}"
+            table.add_row(spec.id, spec.modality, "[green]yes[/]" if ok else "[dim]skip[/]",
+                          detail)
+            continue
         verdict = verify(spec, settings.models_dir)
-        failed |= not verdict.ok
-        table.add_row(spec.id, "[green]yes[/]" if verdict.ok else "[red]no[/]", verdict.detail)
+        runs = row.runs_here and verdict.ok
+        serving[spec.modality] |= runs
+        if profile_mode:
+            ok = runs
+            detail = verdict.detail if verdict.ok and row.runs_here else (
+                row.reason or verdict.detail)
+        else:
+            ok = verdict.ok
+            detail = verdict.detail + ("" if row.runs_here or not verdict.ok
+                                       else f" (does not run here: {row.reason})")
+        failed |= not ok
+        table.add_row(spec.id, spec.modality, "[green]yes[/]" if ok else "[red]no[/]", detail)
     console.print(table)
+    if profile_mode:
+        for modality, ok in serving.items():
+            if not ok:
+                console.print(f"[red]no {modality} model can serve on this machine[/]")
+                failed = True
     if failed:
         raise typer.Exit(1)
+    console.print(f"[green]all {len(ids)} model(s) ok[/]")
 
 
 def doctor() -> None:

@@ -6,20 +6,29 @@ from typing import Any
 
 
 class GatewayError(Exception):
+    """Rendered as OpenAI renders errors: ``{"error": {message, type, param, code}}``.
+
+    ``details`` is ours (what was skipped and why, the models on offer).
+    """
+
     status_code = 400
     code = "invalid_request"
+    type = "invalid_request_error"
 
-    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None,
+                 param: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or {}
+        self.param = param
 
     def body(self) -> dict[str, Any]:
         return {
             "error": {
-                "code": self.code,
-                "type": self.code,
                 "message": self.message,
+                "type": self.type,
+                "param": self.param,
+                "code": self.code,
                 "details": self.details,
             }
         }
@@ -45,6 +54,7 @@ class AllBackendsFailed(GatewayError):
 
     status_code = 503
     code = "no_backend_available"
+    type = "server_error"
 
 
 class BackendError(Exception):

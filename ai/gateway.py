@@ -77,6 +77,10 @@ class Gateway:
     # --- chains -----------------------------------------------------------
     def _expand_chain(self, modality: Modality) -> list[ModelSpec]:
         tokens = getattr(self.settings, f"ai_fallback_{modality}").split(",")
+        return self._expand(modality, tokens, f"YTE_AI_FALLBACK_{modality.upper()}")
+
+    def _expand(self, modality: Modality, tokens: list[str], source: str) -> list[ModelSpec]:
+        """Chain entries (a tier or a model id) to the models they stand for, in order."""
         ids: list[str] = []
         for entry in (t.strip() for t in tokens if t.strip()):
             if entry == "local-gpu":
@@ -89,23 +93,41 @@ class Gateway:
         for model_id in dict.fromkeys(ids):
             spec = self.registry.get(model_id)
             if spec is None or spec.modality != modality:
+                hint = (" (that is an alias; name a model id)"
+                        if self.registry.alias(model_id) else "")
                 raise ValueError(
-                    f"YTE_AI_FALLBACK_{modality.upper()} names {model_id!r}, which is not a "
-                    f"{modality} model in the registry"
+                    f"{source} names {model_id!r}, which is not a {modality} model in the "
+                    f"registry{hint}"
                 )
             specs.append(spec)
         return specs
+
+    def alias_chain(self, name: str) -> list[ModelSpec]:
+        """The local models an alias stands for on this profile (``aliases:`` in the registry)."""
+        alias = self.registry.alias(name)
+        if alias is None:
+            raise KeyError(name)
+        return self._expand(alias.modality, alias.serve, f"registry alias {name}")
 
     def chain_for(self, modality: Modality, requested: str | None) -> list[ModelSpec]:
         chain = self.chains[modality]
         if requested is None or requested in ALIASES or requested == modality:
             return list(chain)
+        alias = self.registry.alias(requested)
+        if alias is not None:
+            if alias.modality != modality:
+                raise InvalidRequest(f"model {requested!r} is an alias for {alias.modality} "
+                                     f"models, not {modality}")
+            return self.alias_chain(requested)
         spec = self.registry.get(requested)
         if spec is None:
             known = [m.id for m in self.registry.of_modality(modality)]
+            aliases = [n for n, a in self.registry.aliases.items() if a.modality == modality]
             raise UnknownModel(
-                f"unknown model {requested!r}; {modality} models: {', '.join(known)}",
-                details={"model": requested, "available": known},
+                f"unknown model {requested!r}: no such model or alias here; {modality} models: "
+                f"{', '.join(known)}; aliases: {', '.join(aliases) or 'none'}",
+                details={"model": requested, "available": known, "aliases": aliases},
+                param="model",
             )
         if spec.modality != modality:
             raise InvalidRequest(f"model {requested!r} is a {spec.modality} model, not {modality}")
@@ -113,18 +135,7 @@ class Gateway:
 
     def unavailable(self, spec: ModelSpec) -> str | None:
         """Why this model cannot serve here (no key, no CUDA, no weights), or None."""
-        if spec.backend == "openai" and not self.settings.openai_api_key:
-            return "no OpenAI API key configured (YTE_OPENAI_API_KEY)"
-        if spec.backend == "elevenlabs" and not self.settings.elevenlabs_api_key:
-            return "no ElevenLabs API key configured (YTE_ELEVENLABS_API_KEY)"
-        if spec.is_cloud:
-            return None
-        if spec.device == "cuda" and not _cuda_available():
-            return "needs a CUDA device; none is available"
-        if spec.vram_gb * 1024**3 > self.manager.budget_bytes:
-            return (f"needs {spec.vram_gb:g} GB; profile {self.profile.name} allows "
-                    f"{self.profile.memory_budget_gb:g} GB")
-        return missing_weights(spec, self.settings.models_dir)
+        return unavailable_reason(spec, self.settings, self.profile)
 
     # --- running ----------------------------------------------------------
     async def serve(
@@ -261,8 +272,36 @@ class Gateway:
             })
         return rows
 
+    def aliases_info(self) -> list[dict[str, Any]]:
+        """Each registry alias, the models it stands for here and the one that would serve."""
+        rows = []
+        for name, alias in self.registry.aliases.items():
+            chain = self.alias_chain(name)
+            serving = next((s.id for s in chain if self.unavailable(s) is None), None)
+            rows.append({"id": name, "object": "model.alias", "modality": alias.modality,
+                         "serve": list(alias.serve), "models": [s.id for s in chain],
+                         "served_by": serving})
+        return rows
+
     async def close(self) -> None:
         await self.manager.unload_all()
+
+
+def unavailable_reason(spec: ModelSpec, settings: Settings, profile: Profile,
+                       cuda: bool | None = None) -> str | None:
+    """Why ``spec`` cannot serve on this machine (no key, no CUDA, over budget, no weights)."""
+    if spec.backend == "openai" and not settings.openai_api_key:
+        return "no OpenAI API key configured (YTE_OPENAI_API_KEY)"
+    if spec.backend == "elevenlabs" and not settings.elevenlabs_api_key:
+        return "no ElevenLabs API key configured (YTE_ELEVENLABS_API_KEY)"
+    if spec.is_cloud:
+        return None
+    if spec.device == "cuda" and not (_cuda_available() if cuda is None else cuda):
+        return "needs a CUDA device; none is available"
+    if spec.vram_gb * 1024**3 > profile.memory_budget_bytes:
+        return (f"needs {spec.vram_gb:g} GB; profile {profile.name} allows "
+                f"{profile.memory_budget_gb:g} GB")
+    return missing_weights(spec, settings.models_dir)
 
 
 def _cuda_available() -> bool:

@@ -86,11 +86,22 @@ def package_dir(package: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+class Alias(BaseModel):
+    """An OpenAI model name answered by local models (``aliases:`` in the registry)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    modality: Modality
+    # chain entries tried in order: a tier (local-gpu, cpu, cloud) or a model id
+    serve: list[str] = Field(default_factory=lambda: ["local-gpu", "cpu"], min_length=1)
+
+
 class Registry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     models: list[ModelSpec]
     defaults: dict[Tier, dict[Modality, list[str]]] = Field(default_factory=dict)
+    aliases: dict[str, Alias] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _references_exist(self) -> Registry:
@@ -108,6 +119,18 @@ class Registry(BaseModel):
                         raise ValueError(
                             f"defaults.{tier}.{modality}: {model_id} is {spec.modality}"
                         )
+        for name, alias in self.aliases.items():
+            if name in self.by_id:
+                raise ValueError(f"alias {name!r} is also a model id; rename one of them")
+            for entry in alias.serve:
+                if entry in TIERS:
+                    continue
+                spec = self.by_id.get(entry)
+                if spec is None:
+                    raise ValueError(f"aliases.{name}: unknown model or tier {entry!r}")
+                if spec.modality != alias.modality:
+                    raise ValueError(f"aliases.{name}: {entry} is {spec.modality}, "
+                                     f"not {alias.modality}")
         return self
 
     @cached_property
@@ -116,6 +139,9 @@ class Registry(BaseModel):
 
     def get(self, model_id: str) -> ModelSpec | None:
         return self.by_id.get(model_id)
+
+    def alias(self, name: str) -> Alias | None:
+        return self.aliases.get(name)
 
     def of_modality(self, modality: Modality) -> list[ModelSpec]:
         return [m for m in self.models if m.modality == modality]

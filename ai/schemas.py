@@ -108,7 +108,7 @@ class SpeechRequest(BaseModel):
     voice: str = "alloy"
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
     pitch: int = Field(default=50, ge=0, le=100)
-    response_format: Literal["wav", "mp3"] = "wav"
+    response_format: Literal["wav", "mp3"] = "mp3"  # OpenAI's default; the pipeline asks for wav
 
     @field_validator("input")
     @classmethod

@@ -114,7 +114,8 @@ def tiny_specs(dirs: dict[str, Path]) -> list[ModelSpec]:
 
 def tiny_registry(dirs: dict[str, Path]) -> Registry:
     base = load_registry()
-    return Registry(models=[*base.models, *tiny_specs(dirs)], defaults=base.defaults)
+    return Registry(models=[*base.models, *tiny_specs(dirs)], defaults=base.defaults,
+                    aliases=base.aliases)
 
 
 def tiny_profile(budget_gb: float = 1.0, **overrides: Any) -> Profile:

@@ -41,7 +41,7 @@ def test_sync_client_reaches_the_embedded_gateway(embedded_settings: Settings) -
     assert speech.duration_s > 0.5 and speech.usage.device_seconds > 0
     with wave.open(io.BytesIO(speech.audio_bytes)) as audio:
         assert audio.getnframes() > 0
-    assert [s["model"] for s in speech.usage.skipped] == ["eleven-multilingual-v2", "tts-1"]
+    assert [s["model"] for s in speech.usage.skipped] == ["eleven-multilingual-v2", "openai-tts-1"]
     images = generate_image_sync(client, "Five habits of calm people", "640x360", n=2, seed=4)
     assert images.seeds == [4, 5] and images.usage.model == "slides"
     assert Image.open(io.BytesIO(images.images[1])).size == (640, 360)

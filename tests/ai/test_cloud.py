@@ -43,7 +43,8 @@ async def test_openai_chat_is_served_and_priced_per_token(cloud: FakeCloud, tmp_
     body = response.json()
     assert response.status_code == 200
     assert body["choices"][0]["message"]["content"] == "echo: ping"
-    assert body["ytempire"]["model"] == "gpt-4o-mini" and body["ytempire"]["device"] == "cloud"
+    assert body["ytempire"]["model"] == "openai-gpt-4o-mini"
+    assert body["ytempire"]["device"] == "cloud"
     expected = PROMPT_TOKENS * 0.15 / 1e6 + COMPLETION_TOKENS * 0.60 / 1e6
     assert body["usage"]["cost_usd"] == pytest.approx(expected)
     assert body["usage"]["device_seconds"] == 0
@@ -69,7 +70,7 @@ async def test_openai_images_are_fitted_to_the_size_and_priced_per_image(
         response = await client.post("/v1/images/generations", json={
             "prompt": "a lighthouse", "size": "1920x1080", "n": 2})
     body = response.json()
-    assert body["ytempire"]["model"] == "gpt-image-1"
+    assert body["ytempire"]["model"] == "openai-gpt-image-1"
     assert body["usage"]["cost_usd"] == pytest.approx(2 * 0.042)
     image = Image.open(io.BytesIO(base64.b64decode(body["data"][0]["b64_json"])))
     assert image.size == (1920, 1080)
@@ -81,7 +82,7 @@ async def test_openai_embeddings(cloud: FakeCloud, tmp_path: Path) -> None:
     async with raw_client(cloud_app(cloud, tmp_path)) as client:
         response = await client.post("/v1/embeddings", json={"input": ["ab", "abcd"]})
     body = response.json()
-    assert body["model"] == "text-embedding-3-small"
+    assert body["model"] == "openai-text-embedding-3-small"
     assert [d["embedding"][0] for d in body["data"]] == [2.0, 4.0]
     assert body["usage"]["cost_usd"] == pytest.approx(7 * 0.02 / 1e6)
 
@@ -110,7 +111,7 @@ async def test_openai_tts_when_elevenlabs_has_no_key(cloud: FakeCloud, tmp_path:
     async with raw_client(app) as client:
         response = await client.post("/v1/audio/speech", json={
             "input": "mp3 please", "voice": "onyx", "response_format": "mp3"})
-    assert response.headers["x-ytempire-backend"] == "tts-1"
+    assert response.headers["x-ytempire-backend"] == "openai-tts-1"
     assert response.headers["content-type"] == "audio/mpeg"
     served = json.loads(response.headers["x-ytempire-served"])
     assert served["skipped"][0]["model"] == "eleven-multilingual-v2"
@@ -132,7 +133,7 @@ async def test_a_failing_provider_falls_through_to_the_cpu_default(
     assert response.status_code == 200
     assert body["ytempire"]["model"] == "slides"
     skipped = body["ytempire"]["skipped"]
-    assert skipped[0]["model"] == "gpt-image-1" and "500" in skipped[0]["reason"]
+    assert skipped[0]["model"] == "openai-gpt-image-1" and "500" in skipped[0]["reason"]
 
 
 async def test_the_official_sdk_reaches_the_cloud_through_the_gateway(
@@ -140,6 +141,6 @@ async def test_the_official_sdk_reaches_the_cloud_through_the_gateway(
 ) -> None:
     client = sdk_client(cloud_app(cloud, tmp_path))
     completion = await client.chat.completions.create(
-        model="gpt-4o-mini", messages=[{"role": "user", "content": "via sdk"}])
+        model="openai-gpt-4o-mini", messages=[{"role": "user", "content": "via sdk"}])
     assert completion.choices[0].message.content == "echo: via sdk"
     await client.close()

@@ -33,7 +33,7 @@ async def test_smollm2_answers_a_chat_request(cpu_sdk: openai.AsyncOpenAI) -> No
     assert extra["device_seconds"] > 0 and extra["cost_usd"] > 0
     served = (completion.model_extra or {})["ytempire"]
     assert served["backend"] == "gguf" and served["device"] == "cpu"
-    assert [s["model"] for s in served["skipped"]] == ["gpt-4o-mini"]
+    assert [s["model"] for s in served["skipped"]] == ["openai-gpt-4o-mini"]
     assert "OpenAI API key" in served["skipped"][0]["reason"]
 
 
@@ -137,20 +137,21 @@ async def test_models_lists_modality_backend_and_load_state(cpu_sdk: openai.Asyn
     assert models["espeak-ng"]["modality"] == "speech"
     assert models["llama-3.1-8b-instruct"]["loaded"] is False
     assert "CUDA" in models["llama-3.1-8b-instruct"]["unavailable"]
-    assert models["gpt-4o-mini"]["backend"] == "openai"
+    assert models["openai-gpt-4o-mini"]["backend"] == "openai"
 
 
 async def test_health_and_metrics(cpu_http: httpx.AsyncClient) -> None:
     await cpu_http.post("/v1/audio/speech", json={"input": "count me", "voice": "alloy"})
     health = (await cpu_http.get("/health")).json()
     assert health["status"] == "ok" and health["profile"] == "cpu-only"
-    assert health["chains"]["speech"] == ["eleven-multilingual-v2", "tts-1", "espeak-ng"]
+    assert health["chains"]["speech"] == ["eleven-multilingual-v2", "openai-tts-1", "espeak-ng"]
     metrics = (await cpu_http.get("/metrics")).text
     assert 'ytempire_ai_requests_total{backend="espeak",modality="speech",model="espeak-ng",' \
            'outcome="ok"}' in metrics
     assert 'ytempire_ai_cost_usd_total{model="espeak-ng"}' in metrics
     assert 'ytempire_ai_device_seconds_total{model="espeak-ng"}' in metrics
-    fallback = 'ytempire_ai_fallbacks_total{modality="speech",model="tts-1",reason="api_key"}'
+    fallback = ('ytempire_ai_fallbacks_total{modality="speech",model="openai-tts-1",'
+                'reason="api_key"}')
     assert fallback in metrics
 
 

@@ -25,10 +25,10 @@ async def test_missing_weights_and_a_broken_checkpoint_fall_through(
     served = response.json()["ytempire"]
     assert served["model"] == "tiny-llama"
     reasons = {s["model"]: s["reason"] for s in served["skipped"]}
-    assert list(reasons) == ["absent-llama", "broken-llama", "gpt-4o-mini"]
+    assert list(reasons) == ["absent-llama", "broken-llama", "openai-gpt-4o-mini"]
     assert "weights not found" in reasons["absent-llama"]
     assert "failed to load" in reasons["broken-llama"]
-    assert "API key" in reasons["gpt-4o-mini"]
+    assert "API key" in reasons["openai-gpt-4o-mini"]
     assert response.headers["x-ytempire-backend"] == "tiny-llama"
 
 
@@ -53,7 +53,8 @@ async def test_when_every_backend_fails_the_answer_is_503_with_reasons(
     assert response.status_code == 503
     error = response.json()["error"]
     assert error["code"] == "no_backend_available"
-    assert [s["model"] for s in error["details"]["skipped"]] == ["absent-llama", "gpt-4o-mini"]
+    skipped = [s["model"] for s in error["details"]["skipped"]]
+    assert skipped == ["absent-llama", "openai-gpt-4o-mini"]
     assert "absent-llama" in error["message"]
 
 
@@ -105,9 +106,9 @@ async def test_models_over_the_profile_budget_are_skipped(tiny_dirs: dict[str, P
 
 def test_chains_expand_tiers_and_reject_unknown_models(tiny_dirs: dict[str, Path],
                                                       tmp_path: Path) -> None:
-    gateway = _gateway(tiny_dirs, tmp_path, ai_fallback_image="cpu,local-gpu,gpt-image-1")
-    assert [s.id for s in gateway.chains["image"]] == ["slides", "tiny-sdxl", "gpt-image-1"]
+    gateway = _gateway(tiny_dirs, tmp_path, ai_fallback_image="cpu,local-gpu,openai-gpt-image-1")
+    assert [s.id for s in gateway.chains["image"]] == ["slides", "tiny-sdxl", "openai-gpt-image-1"]
     assert [s.id for s in gateway.chains["speech"]] == [
-        "tiny-vits", "eleven-multilingual-v2", "tts-1", "espeak-ng"]
+        "tiny-vits", "eleven-multilingual-v2", "openai-tts-1", "espeak-ng"]
     with pytest.raises(ValueError, match="not a text model"):
         _gateway(tiny_dirs, tmp_path, ai_fallback_text="cloud,slides")
