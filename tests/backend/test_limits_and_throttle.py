@@ -162,3 +162,28 @@ async def test_hsts_is_sent_over_https_only(app: object) -> None:
         async with httpx.AsyncClient(transport=transport, base_url=f"{scheme}://test") as http:
             response = await http.get("/health")
         assert ("strict-transport-security" in response.headers) is expected, scheme
+
+
+async def test_a_nul_character_is_a_422_everywhere(owner: Api, client: httpx.AsyncClient) -> None:
+    channel = await owner.create_channel()
+    probes = [
+        owner.post("/api/v1/channels", json={"name": "bad\x00name", "niche": "x"}),
+        owner.patch(f"/api/v1/channels/{channel['id']}", json={"niche": "a\x00b"}),
+        owner.post(f"/api/v1/channels/{channel['id']}/videos", json={"topic": "t\x00pic"}),
+        client.post("/api/v1/auth/login", json={"email": "a@b.co", "password": "x\x00y"}),
+        owner.get("/api/v1/videos", params={"cursor": "abc\x00"}),
+        client.post(
+            "/login",
+            content=b"email=a%40b.co&password=pa%00ss",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        ),
+    ]
+    for probe in probes:
+        response = await probe
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["code"] == "validation_error"
+    # An escaped backslash before "u0000" is ordinary text, not a NUL.
+    fine = await owner.post(
+        f"/api/v1/channels/{channel['id']}/videos", json={"topic": "path \\u0000 literal"}
+    )
+    assert fine.status_code == 201, fine.text
