@@ -8,7 +8,14 @@ from backend.channels import service as channel_service
 from backend.deps import CurrentUser, SessionDep, parse_uuid
 from backend.models import VideoStage, VideoStatus
 from backend.videos import repository, service
-from backend.videos.schemas import VideoCreate, VideoDetail, VideoOut, VideoPage
+from backend.videos.schemas import (
+    ScriptEdit,
+    ScriptOut,
+    VideoCreate,
+    VideoDetail,
+    VideoOut,
+    VideoPage,
+)
 
 router = APIRouter(tags=["videos"])
 
@@ -61,3 +68,42 @@ async def retry_video(video_id: str, user: CurrentUser, session: SessionDep) -> 
 async def cancel_video(video_id: str, user: CurrentUser, session: SessionDep) -> VideoOut:
     video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
     return VideoOut.model_validate(await service.cancel(session, video))
+
+
+@router.post("/videos/{video_id}/discard")
+async def discard_video(video_id: str, user: CurrentUser, session: SessionDep) -> VideoOut:
+    """Throw a ready video away; `retry` makes it again from the script stage."""
+    video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    return VideoOut.model_validate(await service.discard(session, video))
+
+
+@router.post("/videos/{video_id}/approve")
+async def approve_video(video_id: str, user: CurrentUser, session: SessionDep) -> VideoDetail:
+    """Approve a script held for review: production continues at the voice."""
+    video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    await service.approve(session, video, user.id)
+    return await service.detail(session, video)
+
+
+@router.post("/videos/{video_id}/regenerate")
+async def regenerate_video(video_id: str, user: CurrentUser, session: SessionDep) -> VideoOut:
+    """Write a new script for a held video; the quality gate runs again."""
+    video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    return VideoOut.model_validate(await service.regenerate(session, video))
+
+
+@router.get("/videos/{video_id}/script")
+async def get_script(video_id: str, user: CurrentUser, session: SessionDep) -> ScriptOut:
+    video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    return service.script_out(video)
+
+
+@router.put("/videos/{video_id}/script")
+async def put_script(
+    video_id: str, data: ScriptEdit, user: CurrentUser, session: SessionDep
+) -> ScriptOut:
+    """Edit a held script: title, hook, each scene's narration and image prompt (the same
+    number of scenes). Approve it afterwards to produce the video from it."""
+    video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    await service.update_script(session, video, data, user.id)
+    return service.script_out(video)

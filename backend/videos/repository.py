@@ -42,6 +42,27 @@ async def get_owned(
     return result
 
 
+async def get(session: AsyncSession, video_id: uuid.UUID) -> Video | None:
+    return await session.get(Video, video_id)
+
+
+async def recent(
+    session: AsyncSession,
+    *,
+    channel_id: uuid.UUID | None = None,
+    status: VideoStatus | None = None,
+    limit: int = 50,
+) -> list[tuple[Video, Channel]]:
+    """Newest videos of every owner with their channel (the admin CLI)."""
+    query = select(Video, Channel).join(Channel, Channel.id == Video.channel_id)
+    if channel_id is not None:
+        query = query.where(Video.channel_id == channel_id)
+    if status is not None:
+        query = query.where(Video.status == status)
+    query = query.order_by(Video.created_at.desc(), Video.id.desc()).limit(limit)
+    return [(video, channel) for video, channel in await session.execute(query)]
+
+
 async def page(
     session: AsyncSession,
     owner_id: uuid.UUID,

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from backend.agents.script import MAX_SCENES, MIN_SCENES, Scene, Script
 from backend.models import StageStatus, VideoStage, VideoStatus
+
+# Control characters other than tab and newlines: PostgreSQL cannot store NUL in text, and
+# none of them belongs in a narration.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MIN_WORDS = 20
 
 
 class VideoCreate(BaseModel):
@@ -77,6 +84,12 @@ class VideoDetail(VideoOut):
     tags: list[str]
     script: dict[str, Any] | None
     quality_reasons: list[str]
+    approved_by: uuid.UUID | None = None
+    approved_at: datetime | None = None
+    approved_score: float | None = None
+    # What the owner can do now, by the status machine: retry, cancel, discard, approve,
+    # regenerate, edit_script (a button for each, never one that would be refused).
+    actions: list[str] = []
     stages: list[StageRunOut] = []
     cost: CostBreakdown | None = None
 
@@ -84,3 +97,83 @@ class VideoDetail(VideoOut):
 class VideoPage(BaseModel):
     items: list[VideoOut]
     next_cursor: str | None
+
+
+def _clean_text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters (such as NUL bytes)")
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+class SceneEdit(BaseModel):
+    """One scene as the owner edits it: what the voice reads and what the image shows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    narration: str = Field(min_length=10, max_length=1200)
+    image_prompt: str = Field(min_length=3, max_length=500)
+
+    @field_validator("narration", "image_prompt", mode="before")
+    @classmethod
+    def _clean(cls, value: Any) -> Any:
+        return _clean_text(value) if isinstance(value, str) else value
+
+
+class ScriptEdit(BaseModel):
+    """The editable part of a held script. Description and tags stay as written (the
+    thumbnail stage rewrites them for SEO); the number of scenes stays the same."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=3, max_length=120)
+    hook: str = Field(min_length=10, max_length=400)
+    scenes: list[SceneEdit] = Field(min_length=MIN_SCENES, max_length=MAX_SCENES)
+
+    @field_validator("title", "hook", mode="before")
+    @classmethod
+    def _clean(cls, value: Any) -> Any:
+        return _clean_text(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _enough_words(self) -> ScriptEdit:
+        words = self.word_count()
+        if words < MIN_WORDS:
+            raise ValueError(f"the narration needs at least {MIN_WORDS} words (it has {words})")
+        return self
+
+    def word_count(self) -> int:
+        text = " ".join([self.hook, *(s.narration for s in self.scenes)])
+        return len(re.findall(r"\b[\w'-]+\b", text))
+
+
+class ScriptOut(BaseModel):
+    video_id: uuid.UUID
+    status: VideoStatus
+    editable: bool
+    title: str
+    hook: str
+    scenes: list[Scene]
+    description: str
+    tags: list[str]
+    words: int
+    quality_score: float | None
+    quality_reasons: list[str]
+
+    @classmethod
+    def of(
+        cls, video_id: uuid.UUID, status: VideoStatus, script: Script, **extra: Any
+    ) -> ScriptOut:
+        return cls(
+            video_id=video_id,
+            status=status,
+            title=script.title,
+            hook=script.hook,
+            scenes=script.scenes,
+            description=script.description,
+            tags=script.tags,
+            words=script.word_count(),
+            **extra,
+        )

@@ -1,24 +1,50 @@
-"""The video queue: create, list, detail, retry and cancel, through the status machine."""
+"""The video queue: create, list, detail, and what the owner can do with a video.
+
+Every status change goes through the status machine (``state.transition``):
+
+- ``cancel``: work in flight (queued, running, needs_review) stops at the next boundary.
+- ``discard``: a ready video is thrown away (its files stay until it is made again).
+- ``retry``: a failed, cancelled or discarded video is queued again and resumes at its first
+  unfinished stage, keeping finished artifacts. A discarded video has every production
+  stage finished, so "make again" re-runs it from the script stage, keeping the topic: a
+  new script, a new quality check, a new voice, images, render and thumbnail.
+- ``approve`` / ``regenerate`` / ``update_script``: the ways out of ``needs_review``.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
 
 import structlog
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.errors import Conflict, NotFound
-from backend.models import Channel, ChannelStatus, Video, VideoStatus
+from backend.agents.script import Script
+from backend.db.base import utcnow
+from backend.errors import BadRequest, Conflict, NotFound
+from backend.models import Channel, ChannelStatus, StageRun, StageStatus, Video, VideoStage
+from backend.models import VideoStatus as S
 from backend.models.video import STAGE_ORDER
+from backend.pipeline.dispatch import first_unfinished, stage_runs
+from backend.pipeline.stages import PRODUCTION_STAGES
 from backend.videos import repository, state
 from backend.videos.schemas import (
     CostBreakdown,
     CostLine,
+    ScriptEdit,
+    ScriptOut,
     StageRunOut,
     VideoCreate,
     VideoDetail,
 )
+
+IN_FLIGHT = frozenset({S.queued, S.running, S.needs_review})
+REMAKEABLE = frozenset({S.failed, S.cancelled, S.discarded})
+# What "make again" re-runs for a video whose production had finished: all but the topic.
+REMAKE_STAGES = PRODUCTION_STAGES[PRODUCTION_STAGES.index(VideoStage.script) :]
 
 log = structlog.get_logger(__name__)
 
@@ -46,6 +72,56 @@ async def get_owned(session: AsyncSession, owner_id: uuid.UUID, video_id: uuid.U
     return video
 
 
+async def get_any(session: AsyncSession, video_id: uuid.UUID) -> Video:
+    """Any owner's video (the admin CLI); the API and pages use :func:`get_owned`."""
+    video = await repository.get(session, video_id)
+    if video is None:
+        raise NotFound("video", video_id)
+    return video
+
+
+def actions(video: Video, channel_active: bool = True) -> list[str]:
+    """What the owner can do now; each one is allowed by the status machine."""
+    out: list[str] = []
+    status = video.status
+    if status == S.needs_review:
+        out.append("edit_script")
+        if channel_active:
+            out += ["approve", "regenerate"]
+    if status in REMAKEABLE and channel_active:
+        out.append("retry")
+    if status in IN_FLIGHT:
+        out.append("cancel")
+    if S.discarded in state.TRANSITIONS[status]:
+        out.append("discard")
+    return out
+
+
+async def channel_active(session: AsyncSession, video: Video) -> bool:
+    channel = await session.get(Channel, video.channel_id)
+    return channel is not None and channel.status == ChannelStatus.active
+
+
+async def _require_active_channel(session: AsyncSession, video: Video, doing: str) -> None:
+    channel = await session.get(Channel, video.channel_id)
+    if channel is not None and channel.status != ChannelStatus.active:
+        raise Conflict(
+            f"Channel is paused; resume it before {doing}",
+            code="channel_paused",
+            details={"reason": channel.pause_reason},
+        )
+
+
+def _require_review(video: Video, doing: str) -> None:
+    if video.status != S.needs_review:
+        raise Conflict(
+            f"Only a video waiting for review can be {doing}; this one is "
+            f"{video.status.value.replace('_', ' ')}",
+            code="invalid_transition",
+            details={"from": video.status.value, "to": S.queued.value},
+        )
+
+
 async def create(session: AsyncSession, channel: Channel, data: VideoCreate) -> Video:
     if channel.status != ChannelStatus.active:
         raise Conflict(
@@ -57,7 +133,7 @@ async def create(session: AsyncSession, channel: Channel, data: VideoCreate) -> 
         id=uuid.uuid4(),
         channel_id=channel.id,
         topic=data.topic,
-        status=VideoStatus.queued,
+        status=S.queued,
         tags=[],
         quality_reasons=[],
     )
@@ -69,22 +145,188 @@ async def create(session: AsyncSession, channel: Channel, data: VideoCreate) -> 
 
 
 async def retry(session: AsyncSession, video: Video) -> Video:
-    """Queue a failed or held video again; the pipeline resumes at its first unfinished stage."""
-    channel = await session.get(Channel, video.channel_id)
-    if channel is not None and channel.status != ChannelStatus.active:
-        raise Conflict(
-            "Channel is paused; resume it before retrying",
-            code="channel_paused",
-            details={"reason": channel.pause_reason},
-        )
-    await state.transition(session, video, VideoStatus.queued, error=None)
+    """Queue a failed, cancelled or discarded video again (a held one: regenerate).
+
+    The pipeline resumes at the first unfinished stage, keeping finished artifacts. When
+    nothing is unfinished, a discarded video is made again from the script stage (keeping
+    the topic); a cancelled one re-runs its last stage so that the pipeline finishes it.
+    """
+    if video.status == S.needs_review:
+        return await regenerate(session, video)
+    await _require_active_channel(session, video, "retrying")
+    state.check(video.status, S.queued)
+    if await first_unfinished(session, video.id) is None:
+        runs = await stage_runs(session, video.id)
+        if video.status == S.discarded:
+            _reset_for_remake(video, runs)
+        else:
+            runs[PRODUCTION_STAGES[-1]].status = StageStatus.pending
+    await state.transition(session, video, S.queued, error=None)
     await _queued(session, video)
+    log.info("video.retried", video_id=str(video.id))
     return video
+
+
+def _reset_for_remake(video: Video, runs: dict[VideoStage, StageRun]) -> None:
+    for stage in REMAKE_STAGES:
+        run = runs.get(stage)
+        if run is None:
+            continue
+        run.status = StageStatus.pending
+        run.attempts = 0
+        run.output = {}
+        run.artifacts = {}
+        run.error = None
+        run.started_at = run.finished_at = None
+        run.duration_s = None
+        run.device_seconds = 0.0
+        run.cost_usd = Decimal("0")
+    video.script = None
+    video.title = None
+    video.description = None
+    video.tags = []
+    video.quality_score = None
+    video.quality_reasons = []
+    video.approved_by = video.approved_at = video.approved_score = None
+    video.stage = None
+    video.stage_progress = 0.0
+    video.completed_at = None
 
 
 async def cancel(session: AsyncSession, video: Video) -> Video:
     """Cancel; a stage in flight finishes, and the pipeline stops at the next boundary."""
-    await state.transition(session, video, VideoStatus.cancelled)
+    await state.transition(session, video, S.cancelled)
+    return video
+
+
+async def discard(session: AsyncSession, video: Video) -> Video:
+    """Throw a ready video away; ``retry`` makes it again from the script stage."""
+    await state.transition(session, video, S.discarded)
+    log.info("video.discarded", video_id=str(video.id))
+    return video
+
+
+async def _held_runs(session: AsyncSession, video: Video) -> tuple[StageRun, StageRun]:
+    runs = await stage_runs(session, video.id)
+    script_run = runs.get(VideoStage.script)
+    if script_run is None or video.script is None:
+        raise Conflict("This video has no script yet", code="no_script")
+    quality_run = runs.get(VideoStage.quality)
+    if quality_run is None:
+        quality_run = StageRun(
+            id=uuid.uuid4(), video_id=video.id, stage=VideoStage.quality, attempts=0, output={}
+        )
+        session.add(quality_run)
+    return script_run, quality_run
+
+
+async def approve(session: AsyncSession, video: Video, user_id: uuid.UUID) -> Video:
+    """Accept a held script as it is now (edited or not): the quality stage is marked done,
+    its output records the approval, and the pipeline continues at the voice."""
+    _require_review(video, "approved")
+    await _require_active_channel(session, video, "approving")
+    script_run, quality_run = await _held_runs(session, video)
+    now = utcnow()
+    score = video.quality_score
+    approval: dict[str, Any] = {
+        "by": str(user_id),
+        "at": now.isoformat(),
+        "score": score,
+        "reasons": list(video.quality_reasons or []),
+        "edited": bool((script_run.output or {}).get("edited")),
+    }
+    # The voice, images and thumbnail read the script stage's output: it must be this one.
+    script_run.output = {**(script_run.output or {}), "script": video.script}
+    script_run.status = StageStatus.succeeded
+    quality_run.output = {**(quality_run.output or {}), "score": score, "approved": approval}
+    quality_run.status = StageStatus.succeeded
+    quality_run.error = None
+    quality_run.finished_at = now
+    await state.transition(
+        session,
+        video,
+        S.queued,
+        sources=(S.needs_review,),
+        error=None,
+        approved_by=user_id,
+        approved_at=now,
+        approved_score=score,
+    )
+    await _queued(session, video)
+    log.info("video.approved", video_id=str(video.id), score=score, by=str(user_id))
+    return video
+
+
+async def regenerate(session: AsyncSession, video: Video) -> Video:
+    """Write a new script for a held video; the quality gate runs again on it."""
+    _require_review(video, "regenerated")
+    await _require_active_channel(session, video, "regenerating")
+    script_run, quality_run = await _held_runs(session, video)
+    script_run.status = StageStatus.pending
+    quality_run.status = StageStatus.pending
+    await state.transition(session, video, S.queued, sources=(S.needs_review,), error=None)
+    await _queued(session, video)
+    log.info("video.regenerating", video_id=str(video.id))
+    return video
+
+
+def script_out(video: Video) -> ScriptOut:
+    if not video.script:
+        raise NotFound("script", video.id)
+    return ScriptOut.of(
+        video.id,
+        video.status,
+        Script.model_validate(video.script),
+        editable=video.status == S.needs_review,
+        quality_score=video.quality_score,
+        quality_reasons=list(video.quality_reasons or []),
+    )
+
+
+async def update_script(
+    session: AsyncSession, video: Video, data: ScriptEdit, user_id: uuid.UUID
+) -> Video:
+    """Edit a held script (title, hook, each scene's narration and image prompt).
+
+    The same number of scenes: each scene is one voice clip and one image. The edited
+    script becomes the one the voice and images stages read once the video is approved.
+    """
+    if video.status != S.needs_review:
+        raise Conflict(
+            "The script can be edited only while the video waits for review; this one is "
+            f"{video.status.value.replace('_', ' ')}",
+            code="script_locked",
+            details={"status": video.status.value},
+        )
+    script_run, _ = await _held_runs(session, video)
+    current = Script.model_validate(video.script)
+    if len(data.scenes) != len(current.scenes):
+        raise BadRequest(
+            f"The script has {len(current.scenes)} scenes; send exactly that many "
+            "(regenerate for a different structure)",
+            code="scene_count_mismatch",
+            details={"expected": len(current.scenes), "got": len(data.scenes)},
+        )
+    try:
+        edited = Script.model_validate(
+            {**current.model_dump(), **data.model_dump(include={"title", "hook", "scenes"})}
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise BadRequest(
+            f"The script is not valid: {first.get('msg', 'invalid')}", code="invalid_script"
+        ) from exc
+    dump = edited.model_dump()
+    video.script = dump
+    video.title = edited.title
+    script_run.output = {
+        **(script_run.output or {}),
+        "script": dump,
+        "words": edited.word_count(),
+        "edited": {"by": str(user_id), "at": utcnow().isoformat()},
+    }
+    await session.flush()
+    log.info("video.script_edited", video_id=str(video.id), by=str(user_id))
     return video
 
 
@@ -94,6 +336,7 @@ async def detail(session: AsyncSession, video: Video) -> VideoDetail:
     by_stage = await repository.cost_lines(session, video.id, "stage")
     by_kind = await repository.cost_lines(session, video.id, "kind")
     out = VideoDetail.model_validate(video)
+    out.actions = actions(video, await channel_active(session, video))
     out.stages = [StageRunOut.model_validate(r) for r in runs]
     out.cost = CostBreakdown(
         total_usd=round(sum(line[1] for line in by_kind), 6),
