@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import openai
@@ -27,6 +27,8 @@ from backend.agents.usage import AIUsage
 
 log = structlog.get_logger(__name__)
 Strategy = Literal["auto", "json", "guided"]
+# Called as the script is written: (fraction done 0..1, short text such as "42 words written").
+OnProgress = Callable[[float, str], None]
 MAX_ATTEMPTS = 3
 # The angle of each scene in guided mode: the structure is ours, the words are the model's.
 SCENE_ANGLES = (
@@ -58,7 +60,8 @@ class ContentStrategist:
 
     async def write(self, client: openai.AsyncOpenAI, *, topic: str, niche: str,
                     target_seconds: float, language: str = "en", tone: str = "informative",
-                    feedback: Sequence[str] = ()) -> tuple[Script, list[AIUsage]]:
+                    feedback: Sequence[str] = (),
+                    on_progress: OnProgress | None = None) -> tuple[Script, list[AIUsage]]:
         if not topic.strip():
             raise ValueError("topic is empty")
         if target_seconds <= 0:
@@ -69,10 +72,11 @@ class ContentStrategist:
         started = time.perf_counter()
         brief = _Brief(topic.strip(), niche, target_seconds, language, tone, list(feedback),
                        self.style)
+        report = on_progress or (lambda _fraction, _detail: None)
         if strategy == "json":
-            script, usages = await self._write_json(client, brief)
+            script, usages = await self._write_json(client, brief, report)
         else:
-            script, usages = await self._write_guided(client, brief)
+            script, usages = await self._write_guided(client, brief, report)
         log.info("script.written", strategy=strategy, topic=topic, words=script.word_count(),
                  scenes=len(script.scenes), seconds=round(time.perf_counter() - started, 1),
                  device_seconds=round(sum(u.device_seconds for u in usages), 2))
@@ -108,15 +112,19 @@ class ContentStrategist:
         return response.choices[0].message.content or ""
 
     # --- json ---------------------------------------------------------------
-    async def _write_json(self, client: openai.AsyncOpenAI,
-                          brief: _Brief) -> tuple[Script, list[AIUsage]]:
+    async def _write_json(self, client: openai.AsyncOpenAI, brief: _Brief,
+                          report: OnProgress) -> tuple[Script, list[AIUsage]]:
         usages: list[AIUsage] = []
         messages = [{"role": "system", "content": JSON_SYSTEM},
                     {"role": "user", "content": brief.json_prompt()}]
         error = ""
         for attempt in range(1, self.max_attempts + 1):
+            report((attempt - 1) / self.max_attempts,
+                   f"writing the script (draft {attempt}/{self.max_attempts})")
             answer = await self._chat(client, messages, usages, max_tokens=brief.max_tokens(),
                                       temperature=0.4)
+            report(attempt / self.max_attempts,
+                   f"{len(answer.split())} words written, {_tokens(usages)} tokens")
             try:
                 return parse_script(answer, brief.style), usages
             except (ValueError, ValidationError) as exc:
@@ -129,15 +137,26 @@ class ContentStrategist:
             f"no valid script after {self.max_attempts} attempts; last error: {error}")
 
     # --- guided -------------------------------------------------------------
-    async def _write_guided(self, client: openai.AsyncOpenAI,
-                            brief: _Brief) -> tuple[Script, list[AIUsage]]:
+    async def _write_guided(self, client: openai.AsyncOpenAI, brief: _Brief,
+                            report: OnProgress) -> tuple[Script, list[AIUsage]]:
         usages: list[AIUsage] = []
         seen: set[str] = set()
+        parts = 2 + brief.scene_count()
+        words = 0
+
+        def written(done: int, text: str) -> None:
+            nonlocal words
+            words += len(text.split())
+            report(done / parts, f"{words} words written ({done}/{parts} parts)")
+
+        report(0.0, f"writing the title (0/{parts} parts)")
         title = await self._retry_text(client, usages, brief.title_messages(), 24,
                                        lambda t: clean_title(t) if len(clean_title(t)) >= 8 else "")
+        written(1, title)
         hook = await self._retry_text(
             client, usages, brief.hook_messages(), 48,
             lambda t: clean_narration(t, seen=seen, max_words=30))
+        written(2, hook)
         scenes: list[Scene] = []
         for index in range(brief.scene_count()):
             angle = SCENE_ANGLES[index % len(SCENE_ANGLES)].format(topic=brief.topic)
@@ -148,6 +167,7 @@ class ContentStrategist:
             if narration:
                 scenes.append(Scene(narration=narration,
                                     image_prompt=image_prompt(narration, brief.topic, brief.style)))
+            written(3 + index, narration)
         try:
             script = Script(title=title, hook=hook, scenes=scenes,
                             description=describe(hook, title, scenes, brief.topic),
@@ -265,6 +285,10 @@ def describe(hook: str, title: str, scenes: Sequence[Scene], topic: str) -> str:
 def tags_for(topic: str, niche: str, text: str, limit: int = 12) -> list[str]:
     tags = [topic.lower(), niche.replace("_", " ").lower(), *key_phrases(text, limit=limit)]
     return list(dict.fromkeys(t for t in tags if t))[:limit]
+
+
+def _tokens(usages: Sequence[AIUsage]) -> int:
+    return int(sum(u.units for u in usages if u.unit == "tokens"))
 
 
 def _short_error(exc: Exception) -> str:

@@ -24,6 +24,7 @@ EVENT_TYPES = frozenset(
         "video.stage",
         "video.completed",
         "video.failed",
+        "video.needs_review",
         "cost.alert",
         "channel.paused",
         "channel.resumed",

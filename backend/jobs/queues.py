@@ -38,18 +38,29 @@ def enqueue(
     *args: Any,
     job_id: str | None = None,
     retry: Retry | None = None,
+    job_timeout: int | None = None,
     **kwargs: Any,
 ) -> str:
-    """Enqueue now; a job with a fixed id that is already waiting is not enqueued twice."""
+    """Enqueue now; a job with a fixed id that is already waiting is not enqueued twice.
+
+    ``job_timeout`` (seconds) replaces RQ's default of 180 s for this job.
+    """
     queue = get_queue(name, connection)
     if job_id is not None:
         existing = queue.fetch_job(job_id)
         if existing is not None and existing.get_status(refresh=True) in {"queued", "started"}:
             return job_id
     job = queue.enqueue_call(
-        cast(Any, func), args=args, kwargs=kwargs or None, job_id=job_id, retry=retry
+        cast(Any, func),
+        args=args,
+        kwargs=kwargs or None,
+        job_id=job_id,
+        retry=retry,
+        timeout=job_timeout,
     )
-    log.info("job.enqueued", queue=name.value, job_id=job.id, func=job.func_name)
+    log.info(
+        "job.enqueued", queue=name.value, job_id=job.id, func=job.func_name, timeout=job.timeout
+    )
     return str(job.id)
 
 
@@ -60,11 +71,12 @@ def enqueue_after_commit(
     func: Callable[..., Any] | str,
     *args: Any,
     job_id: str | None = None,
+    job_timeout: int | None = None,
     **kwargs: Any,
 ) -> None:
     """Enqueue once the session's transaction commits; nothing is enqueued on rollback."""
 
     def _enqueue() -> None:
-        enqueue(connection, name, func, *args, job_id=job_id, **kwargs)
+        enqueue(connection, name, func, *args, job_id=job_id, job_timeout=job_timeout, **kwargs)
 
     after_commit(session, _enqueue)

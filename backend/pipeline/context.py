@@ -1,4 +1,4 @@
-"""What a stage step gets (StageContext) and what it gives back (StepResult)."""
+"""What a stage step gets (StageContext) and what it gives back (StepResult, VideoChanges)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import openai
 import redis
@@ -17,6 +17,9 @@ from backend.events.bus import publish_sync
 from backend.models import VideoStage
 from backend.pipeline.stages import overall_progress
 from backend.settings import Settings
+
+if TYPE_CHECKING:
+    from backend.models import Video
 
 Decision = Literal["continue", "regenerate", "hold"]
 
@@ -33,12 +36,45 @@ class Charge:
     cost_usd: float = 0.0
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VideoChanges:
+    """What a step changes on the video row; None leaves a field as it is.
+
+    A typed value, applied field by field: a misspelt field is a TypeError (and a mypy
+    error) where it is written, not a change silently dropped.
+    """
+
+    topic: str | None = None
+    title: str | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+    script: dict[str, Any] | None = None
+    quality_score: float | None = None
+    quality_reasons: list[str] | None = None
+
+    def apply(self, video: Video) -> None:
+        if self.topic is not None:
+            video.topic = self.topic
+        if self.title is not None:
+            video.title = self.title
+        if self.description is not None:
+            video.description = self.description
+        if self.tags is not None:
+            video.tags = list(self.tags)
+        if self.script is not None:
+            video.script = self.script
+        if self.quality_score is not None:
+            video.quality_score = self.quality_score
+        if self.quality_reasons is not None:
+            video.quality_reasons = list(self.quality_reasons)
+
+
 @dataclass
 class StepResult:
     output: dict[str, Any] = field(default_factory=dict)
     artifacts: dict[str, str] = field(default_factory=dict)  # name -> path under the video dir
     charges: list[Charge] = field(default_factory=list)
-    video_updates: dict[str, Any] = field(default_factory=dict)
+    video: VideoChanges = field(default_factory=VideoChanges)
     decision: Decision = "continue"
     hold_reasons: list[str] = field(default_factory=list)
 
@@ -67,6 +103,8 @@ class VideoSnapshot:
     quality_threshold: float
     voice: dict[str, Any]
     style: dict[str, Any]
+    status: str = "running"
+    quality_score: float | None = None
 
 
 @dataclass
@@ -97,28 +135,40 @@ class StageContext:
     def artifact(self, stage: VideoStage, name: str) -> Path:
         return self.video_dir / self.artifacts[stage][name]
 
-    def progress(self, fraction: float) -> None:
-        """Publish stage progress (throttled to 2 per second); safe from any thread."""
+    def progress(self, fraction: float, detail: str | None = None) -> None:
+        """Publish stage progress (throttled to 2 per second); safe from any thread.
+
+        ``detail`` is short human text for the live queue ("312 words written").
+        """
         now = time.monotonic()
-        if fraction < 1.0 and now - self._last_progress < 0.5:
+        if 0.0 < fraction < 1.0 and now - self._last_progress < 0.5:
             return
         self._last_progress = now
         publish_sync(
-            self.redis,
-            self.video.owner_id,
-            {
-                "type": "video.stage",
-                "video_id": str(self.video.id),
-                "channel_id": str(self.video.channel_id),
-                "stage": self.stage.value,
-                "stage_progress": round(fraction, 3),
-                "progress": overall_progress(self.stage, fraction),
-            },
+            self.redis, self.video.owner_id, stage_event(self.video, self.stage, fraction, detail)
         )
 
     async def close(self) -> None:
         if self._ai is not None:
             await self._ai.close()
+
+
+def stage_event(
+    video: VideoSnapshot, stage: VideoStage, fraction: float, detail: str | None = None
+) -> dict[str, Any]:
+    """The ``video.stage`` event: the fields the live queue shows (see COMMON interfaces)."""
+    return {
+        "type": "video.stage",
+        "video_id": str(video.id),
+        "channel_id": str(video.channel_id),
+        "stage": stage.value,
+        "stage_progress": round(max(0.0, min(1.0, fraction)), 3),
+        "progress": overall_progress(stage, fraction),
+        "status": video.status,
+        "title": video.title or video.topic or None,
+        "quality_score": video.quality_score,
+        "detail": detail,
+    }
 
 
 Step = Callable[[StageContext], Any]  # async (ctx) -> StepResult

@@ -2,7 +2,13 @@
 
 The reconciler is the pipeline's safety net: a video whose next job was lost (the
 worker died between commit and enqueue, Redis restarted, the channel was paused and
-resumed, a worker was killed mid-stage and its lease expired) is picked up again.
+resumed, a worker was killed mid-stage and its lease expired) is picked up again, but
+never past ``YTE_STAGE_MAX_ATTEMPTS`` tries of one stage: then the video fails.
+
+Tries of the current round are counted in the stage run (``tries``): one per runner
+start (so a killed worker's try counts) and per transient retry. A round ends when the
+stage succeeds, when the quality gate sends the script back, or when the owner queues
+the video again.
 """
 
 from __future__ import annotations
@@ -18,16 +24,47 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.base import utcnow
-from backend.jobs.queues import enqueue, enqueue_after_commit
+from backend.jobs.queues import enqueue_after_commit
 from backend.models import Channel, ChannelStatus, StageRun, StageStatus, Video, VideoStage
 from backend.models import VideoStatus as S
 from backend.pipeline.lease import is_held
+from backend.pipeline.limits import job_timeout, stage_timeout, target_minutes
+from backend.pipeline.outcome import fail_video
 from backend.pipeline.stages import PRODUCTION_STAGES, STAGE_QUEUE, job_id
+from backend.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
 
 RUN_STAGE = "backend.pipeline.tasks.run_stage"
 STALE_START = timedelta(seconds=60)
+TRIES_KEY = "_tries"  # in a run's output until the stage succeeds (the step never sees it)
+
+
+def tries(run: StageRun | None) -> int:
+    """Tries of this stage in the current round."""
+    return int((run.output or {}).get(TRIES_KEY, 0)) if run is not None else 0
+
+
+def count_try(run: StageRun) -> int:
+    used = tries(run) + 1
+    run.output = {**(run.output or {}), TRIES_KEY: used}
+    return used
+
+
+def reset_tries(run: StageRun) -> None:
+    if TRIES_KEY in (run.output or {}):
+        run.output = step_output(run)
+
+
+def step_output(run: StageRun) -> dict[str, object]:
+    """The run's output as its step wrote it (without the runner's bookkeeping)."""
+    return {k: v for k, v in (run.output or {}).items() if k != TRIES_KEY}
+
+
+def timeout_for(settings: Settings, channel: Channel, stage: VideoStage) -> float:
+    return stage_timeout(
+        settings, stage, target_minutes(channel.format.value, channel.style_settings)
+    )
 
 
 async def stage_runs(session: AsyncSession, video_id: uuid.UUID) -> dict[VideoStage, StageRun]:
@@ -52,7 +89,9 @@ def dispatch_after_commit(
     video_id: uuid.UUID,
     stage: VideoStage,
     attempt: int,
+    timeout_s: float,
 ) -> None:
+    """Enqueue ``stage`` after commit, with an RQ limit a little above its own timeout."""
     enqueue_after_commit(
         session,
         connection,
@@ -61,17 +100,26 @@ def dispatch_after_commit(
         str(video_id),
         stage.value,
         job_id=job_id(video_id, stage, attempt),
+        job_timeout=job_timeout(timeout_s),
     )
 
 
 async def dispatch_next(session: AsyncSession, connection: redis.Redis, video: Video) -> None:
     nxt = await first_unfinished(session, video.id)
-    if nxt is not None:
-        dispatch_after_commit(session, connection, video.id, *nxt)
+    channel = await session.get(Channel, video.channel_id)
+    if nxt is not None and channel is not None:
+        stage, attempts = nxt
+        timeout_s = timeout_for(get_settings(), channel, stage)
+        dispatch_after_commit(session, connection, video.id, stage, attempts, timeout_s)
 
 
 async def on_video_queued(session: AsyncSession, video: Video) -> None:
-    """Hook for the video service: a video became queued, start (or resume) it after commit."""
+    """Hook for the video service: a video became queued (new, retried, approved or sent
+    back): a fresh round of tries for its unfinished stages, started after commit."""
+    for run in (await stage_runs(session, video.id)).values():
+        if run.status not in (StageStatus.succeeded, StageStatus.skipped):
+            reset_tries(run)
+    await session.flush()
     connection = session.info.get("redis")
     if connection is not None:  # otherwise the reconciler picks it up
         await dispatch_next(session, connection, video)
@@ -97,10 +145,14 @@ def _job_alive(connection: redis.Redis, jid: str, video_id: uuid.UUID, stage: Vi
     return False
 
 
-async def reconcile(session: AsyncSession, connection: redis.Redis) -> list[str]:
-    """Enqueue the first unfinished stage of every open video that has no live job."""
+async def reconcile(
+    session: AsyncSession, connection: redis.Redis, settings: Settings | None = None
+) -> list[str]:
+    """Enqueue the first unfinished stage of every open video that has no live job; fail
+    the video instead when that stage has used all its tries."""
+    settings = settings or get_settings()
     query = (
-        select(Video)
+        select(Video, Channel)
         .join(Channel, Channel.id == Video.channel_id)
         .where(
             Video.status.in_((S.queued, S.running)),
@@ -110,7 +162,7 @@ async def reconcile(session: AsyncSession, connection: redis.Redis) -> list[str]
         .order_by(Video.created_at)
     )
     enqueued = []
-    for video in await session.scalars(query):
+    for video, channel in (await session.execute(query)).tuples().all():
         nxt = await first_unfinished(session, video.id)
         if nxt is None:
             continue
@@ -120,7 +172,25 @@ async def reconcile(session: AsyncSession, connection: redis.Redis) -> list[str]
         jid = job_id(video.id, stage, attempts)
         if _job_alive(connection, jid, video.id, stage):
             continue
-        enqueue(connection, STAGE_QUEUE[stage], RUN_STAGE, str(video.id), stage.value, job_id=jid)
+        run = (await stage_runs(session, video.id)).get(stage)
+        used = tries(run)
+        if run is not None and used >= settings.stage_max_attempts:
+            last = run.error if run.status == StageStatus.failed and run.error else None
+            reason = last or "its worker stopped (killed, or past its RQ time limit)"
+            await fail_video(
+                session,
+                connection,
+                video,
+                channel,
+                stage,
+                f"failed after {used} attempts: {reason}",
+            )
+            continue
+        if run is not None and run.status == StageStatus.running:
+            run.status = StageStatus.failed
+            run.error = f"attempt {used} stopped: its worker died or was killed"
+        timeout_s = timeout_for(settings, channel, stage)
+        dispatch_after_commit(session, connection, video.id, stage, attempts, timeout_s)
         enqueued.append(jid)
     if enqueued:
         log.info("pipeline.reconciled", jobs=enqueued)

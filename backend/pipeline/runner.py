@@ -1,36 +1,54 @@
 """Runs one stage of one video, durably.
 
 1. Under the stage's lease, check the video still wants this stage (not cancelled, this
-   is its first unfinished stage, the channel may spend) and mark the run started.
-2. Run the step; transient errors retry with backoff.
-3. In one transaction record the outputs, artifacts, cost events and timings, then
-   (after commit) enqueue the next stage or finish the video.
-A crash anywhere loses at most this stage: the run stays `running` without a lease and
-the reconciler enqueues it again; finished stages are never re-run.
+   is its first unfinished stage, the channel may spend, tries are left) and mark the
+   run started: one more try.
+2. Run the step within the stage's time limit (``YTE_<STAGE>_TIMEOUT_SECONDS``);
+   transient errors retry with backoff inside that limit, each retry one more try.
+3. In one transaction record the outputs, artifacts, cost events, timings and the
+   step's typed changes to the video, then (after commit) enqueue the next stage or
+   finish the video.
+A try that times out or runs out of transient retries is recorded as failed with its
+reason and the stage is enqueued again, until ``YTE_STAGE_MAX_ATTEMPTS`` tries: then the
+video fails with that reason. Any other error fails the video at once. A crash anywhere
+loses at most this try: the run stays `running` without a lease and the reconciler
+enqueues it again (the crashed try counts); finished stages are never re-run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
+from collections.abc import Awaitable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import openai
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.agents.crisis_manager import CrisisManager
 from backend.costs.service import record_cost
 from backend.db.base import utcnow
-from backend.db.session import unit_of_work
-from backend.events.bus import record_event
+from backend.db.session import after_commit, unit_of_work
+from backend.events.bus import publish_sync
 from backend.jobs.runtime import JobContext
 from backend.models import Channel, StageRun, StageStatus, Video, VideoStage, VideoStatus
-from backend.pipeline.context import StageContext, StepResult, VideoSnapshot
-from backend.pipeline.dispatch import dispatch_after_commit, first_unfinished, stage_runs
+from backend.pipeline.context import StageContext, StepResult, VideoSnapshot, stage_event
+from backend.pipeline.dispatch import (
+    count_try,
+    dispatch_after_commit,
+    dispatch_next,
+    first_unfinished,
+    stage_runs,
+    step_output,
+    timeout_for,
+    tries,
+)
+from backend.pipeline.limits import setting_name, stage_delay
+from backend.pipeline.outcome import crisis, fail_video, video_event
 from backend.pipeline.stages import next_stage, overall_progress
 from backend.pipeline.steps import STEPS
 from backend.videos import state
@@ -46,9 +64,12 @@ TRANSIENT = (
     openai.RateLimitError,
     openai.InternalServerError,
 )
-MAX_TRANSIENT_RETRIES = 3
 BACKOFF_S = (2.0, 5.0, 15.0)
-crisis = CrisisManager()
+T = TypeVar("T")
+
+
+class StageTimedOut(Exception):
+    """One try of a stage ran past its time limit."""
 
 
 class StageRunner:
@@ -56,6 +77,8 @@ class StageRunner:
         self.ctx = ctx
         self.video_id = video_id
         self.stage = stage
+        self.timeout_s = 0.0  # set at start, from the channel's target length
+        self.max_tries = ctx.settings.stage_max_attempts
 
     async def run(self) -> dict[str, Any]:
         stage_ctx = await self._start()
@@ -64,6 +87,8 @@ class StageRunner:
         started = time.perf_counter()
         try:
             result = await self._execute(stage_ctx)
+        except (StageTimedOut, *TRANSIENT) as exc:
+            return await self._try_failed(_reason(exc), time.perf_counter() - started)
         except Exception as exc:
             await self._fail(exc, time.perf_counter() - started)
             raise
@@ -83,7 +108,7 @@ class StageRunner:
             nxt = await first_unfinished(session, video.id)
             if nxt is None or nxt[0] != self.stage:
                 if nxt is not None:
-                    dispatch_after_commit(session, self.ctx.redis, video.id, *nxt)
+                    await dispatch_next(session, self.ctx.redis, video)
                 return {"skipped": "not the next stage"}
             channel = await session.get(Channel, video.channel_id)
             assert channel is not None
@@ -91,9 +116,16 @@ class StageRunner:
             if not verdict.proceed:
                 log.info("stage.held", video_id=str(video.id), reason=verdict.reason)
                 return {"held": verdict.reason}
+            runs = await stage_runs(session, video.id)
+            used = tries(runs.get(self.stage))
+            if used >= self.max_tries:  # the reconciler stops first; this is the backstop
+                previous = runs[self.stage].error or "its worker stopped"
+                reason = f"failed after {used} attempts: {previous}"
+                await fail_video(session, self.ctx.redis, video, channel, self.stage, reason)
+                return {"failed": reason}
             if video.status == VideoStatus.queued:
                 await state.transition(session, video, VideoStatus.running)
-            runs = await stage_runs(session, video.id)
+            self.timeout_s = timeout_for(self.ctx.settings, channel, self.stage)
             run = runs.get(self.stage) or StageRun(
                 id=uuid.uuid4(),
                 video_id=video.id,
@@ -105,6 +137,7 @@ class StageRunner:
             session.add(run)
             run.status = StageStatus.running
             run.attempts += 1
+            count_try(run)
             run.started_at = utcnow()
             run.finished_at = None
             run.error = None
@@ -112,12 +145,14 @@ class StageRunner:
             video.stage_progress = overall_progress(self.stage, 0.0)
             await session.flush()
             snapshot = _snapshot(video, channel)
-            outputs = {s: r.output for s, r in runs.items() if r.status == StageStatus.succeeded}
+            outputs = {
+                s: step_output(r) for s, r in runs.items() if r.status == StageStatus.succeeded
+            }
             artifacts = {
                 s: r.artifacts for s, r in runs.items() if r.status == StageStatus.succeeded
             }
             if self.stage in runs:  # quality history and the like survive a re-run
-                outputs.setdefault(self.stage, runs[self.stage].output)
+                outputs.setdefault(self.stage, step_output(runs[self.stage]))
         stage_ctx = StageContext(
             settings=self.ctx.settings,
             sessions=self.ctx.sessions,
@@ -127,32 +162,101 @@ class StageRunner:
             outputs=outputs,
             artifacts=artifacts,
         )
-        stage_ctx.progress(0.0)
-        log.info("stage.started", video_id=str(self.video_id), stage=self.stage.value)
+        stage_ctx.progress(0.0, f"attempt {used + 1}/{self.max_tries}")
+        log.info(
+            "stage.started",
+            video_id=str(self.video_id),
+            stage=self.stage.value,
+            attempt=used + 1,
+            timeout_s=self.timeout_s,
+        )
         return stage_ctx
 
     async def _execute(self, stage_ctx: StageContext) -> StepResult:
+        """The step, within this try's time limit; transient errors retry inside it."""
+        deadline = time.monotonic() + self.timeout_s
         step = STEPS[self.stage]
-        for attempt in range(MAX_TRANSIENT_RETRIES + 1):
+        used = 1
+        delay_s = stage_delay(self.ctx.settings, self.stage)
+        if delay_s:
+            await self._within(asyncio.sleep(delay_s), deadline)
+        while True:
             try:
-                result: StepResult = await step(stage_ctx)
-                return result
+                return await self._within(step(stage_ctx), deadline)
             except TRANSIENT as exc:
-                if attempt == MAX_TRANSIENT_RETRIES:
+                used = await self._note_retry(repr(exc))
+                if used >= self.max_tries:
                     raise
-                delay = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
+                backoff = BACKOFF_S[min(used - 1, len(BACKOFF_S) - 1)]
                 log.warning(
-                    "stage.transient_error", stage=self.stage.value, error=repr(exc), retry_in=delay
+                    "stage.transient_error",
+                    stage=self.stage.value,
+                    error=repr(exc),
+                    retry_in=backoff,
                 )
-                await self._note_retry(repr(exc))
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+                await self._within(asyncio.sleep(backoff), deadline)
 
-    async def _note_retry(self, error: str) -> None:
+    async def _within(self, work: Awaitable[T], deadline: float) -> T:
+        """``work`` if it ends before ``deadline``; otherwise it is cancelled: StageTimedOut.
+
+        A step blocked in a thread (an encode, a model call) is abandoned, not waited for.
+        """
+        task = asyncio.ensure_future(work)
+        done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - time.monotonic()))
+        if task in done:
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await asyncio.wait({task}, timeout=1.0)
+        raise StageTimedOut(f"timed out after {self.timeout_s:g} s ({setting_name(self.stage)})")
+
+    async def _note_retry(self, error: str) -> int:
+        """Record a transient failure as one more try; returns the tries used."""
         async with unit_of_work(self.ctx.sessions) as session:
             run = (await stage_runs(session, self.video_id))[self.stage]
             run.attempts += 1
             run.error = f"retrying after: {error}"[:2000]
+            return count_try(run)
+
+    async def _try_failed(self, reason: str, seconds: float) -> dict[str, Any]:
+        """This try failed in a way another may not (a timeout, a service that stayed down):
+        record it, and enqueue the next try or, with none left, fail the video."""
+        async with unit_of_work(self.ctx.sessions) as session:
+            session.info["redis"] = self.ctx.redis
+            video = await session.get(Video, self.video_id)
+            if video is None:
+                return {"skipped": "video gone"}
+            channel = await session.get(Channel, video.channel_id)
+            runs = await stage_runs(session, video.id)
+            run = runs[self.stage]
+            used = tries(run)
+            run.status = StageStatus.failed
+            run.error = f"attempt {used}/{self.max_tries}: {reason}"[:2000]
+            run.finished_at = utcnow()
+            run.duration_s = round(seconds, 3)
+            log.warning(
+                "stage.try_failed",
+                video_id=str(self.video_id),
+                stage=self.stage.value,
+                attempt=used,
+                reason=reason,
+            )
+            if video.status != VideoStatus.running or channel is None:
+                return {"stage": self.stage.value, "outcome": f"stopped: {reason}"}
+            if used >= self.max_tries:
+                await fail_video(
+                    session,
+                    self.ctx.redis,
+                    video,
+                    channel,
+                    self.stage,
+                    f"failed after {used} attempts: {reason}",
+                )
+                return {"stage": self.stage.value, "outcome": "failed", "reason": reason}
+            dispatch_after_commit(
+                session, self.ctx.redis, video.id, self.stage, run.attempts, self.timeout_s
+            )
+            return {"stage": self.stage.value, "outcome": "retry", "reason": reason}
 
     async def _finish(self, result: StepResult, seconds: float) -> dict[str, Any]:
         async with unit_of_work(self.ctx.sessions) as session:
@@ -166,7 +270,7 @@ class StageRunner:
             run.duration_s = round(seconds, 3)
             run.device_seconds = result.device_seconds
             run.cost_usd = Decimal(str(result.cost_usd))
-            run.output = result.output
+            run.output = result.output  # a new round of tries starts after a success
             run.artifacts = result.artifacts
             run.error = None
             for charge in result.charges:
@@ -183,9 +287,13 @@ class StageRunner:
                     device_seconds=charge.device_seconds,
                     amount_usd=charge.cost_usd,
                 )
-            for key, value in result.video_updates.items():
-                setattr(video, key, value)
+            result.video.apply(video)
             outcome = await self._advance(session, video, channel, run, runs, result)
+            snapshot = _snapshot(video, channel)
+            shown = next_stage(self.stage) if outcome == "next" else None
+            event = stage_event(snapshot, shown or self.stage, 0.0 if shown else 1.0)
+            event["progress"] = video.stage_progress
+            after_commit(session, lambda: publish_sync(self.ctx.redis, channel.owner_id, event))
         log.info(
             "stage.finished",
             video_id=str(self.video_id),
@@ -216,6 +324,7 @@ class StageRunner:
                     video.id,
                     VideoStage.script,
                     runs[VideoStage.script].attempts,
+                    timeout_for(self.ctx.settings, channel, VideoStage.script),
                 )
             return "regenerate"
         if result.decision == "hold":
@@ -224,6 +333,22 @@ class StageRunner:
             if not cancelled:
                 await state.transition(
                     session, video, VideoStatus.needs_review, quality_reasons=result.hold_reasons
+                )
+                await video_event(
+                    session,
+                    self.ctx.redis,
+                    video,
+                    channel,
+                    "video.needs_review",
+                    f"{video.title or video.topic or 'video'} needs review: "
+                    f"quality {video.quality_score or 0:.2f} below "
+                    f"{channel.quality_threshold:.2f}",
+                    {
+                        "title": video.title,
+                        "score": video.quality_score,
+                        "reasons": list(result.hold_reasons),
+                    },
+                    severity="warning",
                 )
             return "needs_review"
         run.status = StageStatus.succeeded
@@ -234,13 +359,19 @@ class StageRunner:
             video.stage_progress = overall_progress(nxt, 0.0)
             later = runs.get(nxt)
             dispatch_after_commit(
-                session, self.ctx.redis, video.id, nxt, later.attempts if later else 0
+                session,
+                self.ctx.redis,
+                video.id,
+                nxt,
+                later.attempts if later else 0,
+                timeout_for(self.ctx.settings, channel, nxt),
             )
             return "next"
         await state.transition(session, video, VideoStatus.ready, stage_progress=1.0)
         crisis.on_success(channel)
-        await self._video_event(
+        await video_event(
             session,
+            self.ctx.redis,
             video,
             channel,
             "video.completed",
@@ -249,30 +380,9 @@ class StageRunner:
         )
         return "ready"
 
-    async def _video_event(
-        self,
-        session: AsyncSession,
-        video: Video,
-        channel: Channel,
-        type: str,
-        message: str,
-        data: dict[str, Any],
-        severity: str = "info",
-    ) -> None:
-        await record_event(
-            session,
-            self.ctx.redis,
-            user_id=channel.owner_id,
-            channel_id=channel.id,
-            video_id=video.id,
-            type=type,
-            severity=severity,
-            message=message,
-            data=data,
-        )
-
     async def _fail(self, exc: BaseException, seconds: float) -> None:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
+        """An error another try would repeat (a bug, bad input): the video fails now."""
+        error = _reason(exc)
         log.error("stage.failed", video_id=str(self.video_id), stage=self.stage.value, error=error)
         async with unit_of_work(self.ctx.sessions) as session:
             video = await session.get(Video, self.video_id)
@@ -286,19 +396,15 @@ class StageRunner:
             run.duration_s = round(seconds, 3)
             if video.status != VideoStatus.running or channel is None:
                 return
-            await state.transition(
-                session, video, VideoStatus.failed, error=f"{self.stage.value}: {error}"
+            await fail_video(
+                session, self.ctx.redis, video, channel, self.stage, f"failed: {error}"
             )
-            await self._video_event(
-                session,
-                video,
-                channel,
-                "video.failed",
-                f"{video.title or video.topic or 'video'} failed at {self.stage.value}",
-                {"stage": self.stage.value, "error": error},
-                severity="error",
-            )
-            await crisis.on_failure(session, self.ctx.redis, channel, error)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, StageTimedOut):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"[:2000]
 
 
 def _snapshot(video: Video, channel: Channel) -> VideoSnapshot:
@@ -317,4 +423,6 @@ def _snapshot(video: Video, channel: Channel) -> VideoSnapshot:
         quality_threshold=channel.quality_threshold,
         voice=dict(channel.voice_settings or {}),
         style=dict(channel.style_settings or {}),
+        status=video.status.value,
+        quality_score=video.quality_score,
     )

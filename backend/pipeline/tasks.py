@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from backend.db.session import unit_of_work
-from backend.jobs.runtime import job_context
+from backend.jobs.runtime import job_context, run_job
 from backend.models import VideoStage
 from backend.pipeline.dispatch import reconcile as reconcile_videos
 from backend.pipeline.lease import StageLease
@@ -16,7 +16,7 @@ from backend.pipeline.runner import StageRunner
 
 def run_stage(video_id: str, stage: str) -> dict[str, Any]:
     """Run one stage of one video (keyed by video and stage; a second runner backs off)."""
-    return asyncio.run(_run_stage(uuid.UUID(video_id), VideoStage(stage)))
+    return run_job(_run_stage(uuid.UUID(video_id), VideoStage(stage)))
 
 
 async def _run_stage(video_id: uuid.UUID, stage: VideoStage) -> dict[str, Any]:
@@ -35,4 +35,4 @@ def reconcile() -> list[str]:
 
 async def _reconcile() -> list[str]:
     async with job_context() as ctx, unit_of_work(ctx.sessions) as session:
-        return await reconcile_videos(session, ctx.redis)
+        return await reconcile_videos(session, ctx.redis, ctx.settings)

@@ -32,9 +32,14 @@ def run_ffmpeg(args: Sequence[str], *, what: str) -> subprocess.CompletedProcess
 
 
 def run_ffmpeg_with_progress(
-    args: Sequence[str], *, what: str, on_time: Callable[[float], None]
+    args: Sequence[str],
+    *,
+    what: str,
+    on_time: Callable[[float], None],
+    on_frame: Callable[[int], None] | None = None,
 ) -> None:
-    """Run ffmpeg, calling ``on_time(seconds_written)`` as its ``-progress`` reports arrive."""
+    """Run ffmpeg, calling ``on_time(seconds_written)`` (and ``on_frame(frames_encoded)``)
+    as its ``-progress`` reports arrive."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:1", *args]
     with subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
@@ -44,6 +49,8 @@ def run_ffmpeg_with_progress(
             key, _, value = line.strip().partition("=")
             if key == "out_time_us" and value.lstrip("-").isdigit():
                 on_time(max(0, int(value)) / 1_000_000)
+            elif key == "frame" and value.isdigit() and on_frame is not None:
+                on_frame(int(value))
         stderr = proc.stderr.read()
         code = proc.wait()
     if code != 0:

@@ -36,6 +36,8 @@ from backend.render.timeline import Timeline, build_timeline
 log = structlog.get_logger(__name__)
 
 Progress = Callable[[float], None]
+# (overall fraction 0..1, frames encoded, frames in the video), as ffmpeg reports them
+FrameProgress = Callable[[float, int, int], None]
 PREPARE_SHARE = 0.15  # progress reported once the stills and the soundtrack are ready
 DEFAULT_OUTRO = "Thanks for watching!"
 
@@ -122,8 +124,11 @@ def _prepare(spec: RenderSpec, timeline: Timeline, narration_s: list[float], lay
     return _Prepared(inputs, cues, soundtrack.music_path)
 
 
-def render_video(spec: RenderSpec, progress: Progress | None = None) -> RenderResult:
-    """Render ``spec`` to ``out_dir/<basename>.mp4`` and ``.srt``, reporting progress 0..1.
+def render_video(
+    spec: RenderSpec, progress: Progress | None = None, on_frames: FrameProgress | None = None
+) -> RenderResult:
+    """Render ``spec`` to ``out_dir/<basename>.mp4`` and ``.srt``, reporting progress 0..1
+    (and, with ``on_frames``, the frames encoded so far).
 
     Both files appear under their final names only once the encode has succeeded.
     """
@@ -147,11 +152,21 @@ def render_video(spec: RenderSpec, progress: Progress | None = None) -> RenderRe
         log.info("render.prepared", seconds=round(time.perf_counter() - started, 2),
                  music=prepared.music.name if prepared.music else None,
                  captions=len(prepared.cues))
+        total_frames = timeline.total_frames
+        frames = [0]  # ffmpeg reports frame= before out_time_us= in each progress block
+
+        def on_time(t: float) -> None:
+            fraction = PREPARE_SHARE + (1 - PREPARE_SHARE) * 0.99 * min(1.0, t / timeline.total_s)
+            if on_frames is not None:
+                on_frames(fraction, min(frames[0], total_frames), total_frames)
+            else:
+                report(fraction)
+
         run_ffmpeg_with_progress(
             ffmpeg_args(prepared.inputs, timeline, layout, encoder, work / "video.mp4"),
             what=f"render {video_path.name}",
-            on_time=lambda t: report(
-                PREPARE_SHARE + (1 - PREPARE_SHARE) * 0.99 * min(1.0, t / timeline.total_s)),
+            on_time=on_time,
+            on_frame=lambda n: frames.__setitem__(0, n),
         )
         os.replace(write_srt(prepared.cues, work / "captions.srt"), srt_path)
         os.replace(work / "video.mp4", video_path)

@@ -27,6 +27,6 @@ async def run(ctx: StageContext) -> StepResult:
         write_atomic(ctx.video_dir / name, image.images[0])
         result.artifacts[f"image_{index:02d}"] = name
         result.charges.append(from_call("image", image.usage))
-        ctx.progress(index / len(script.scenes))
+        ctx.progress(index / len(script.scenes), f"image {index}/{len(script.scenes)}")
     result.output = {"scenes": len(script.scenes), "size": size}
     return result

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from backend.agents.quality_guardian import QualityGuardian
 from backend.agents.script import Script
 from backend.models import Video, VideoStage, VideoStatus
-from backend.pipeline.context import StageContext, StepResult
+from backend.pipeline.context import StageContext, StepResult, VideoChanges
 from backend.pipeline.steps.charges import from_agent
 from backend.pipeline.steps.script import planning_seconds
 
@@ -48,21 +48,19 @@ async def run(ctx: StageContext) -> StepResult:
     history.append({"score": report.score, "reasons": report.reasons, "checks": report.checks})
     ctx.progress(1.0)
     charges = [from_agent(u) for u in usage]
-    updates = {"quality_score": report.score, "quality_reasons": report.reasons}
+    updates = VideoChanges(quality_score=report.score, quality_reasons=list(report.reasons))
     if report.passed:
         output = {"history": history, "regenerations": regenerations, "score": report.score}
-        return StepResult(output=output, charges=charges, video_updates=updates)
+        return StepResult(output=output, charges=charges, video=updates)
     if regenerations < MAX_REGENERATIONS:
         output = {"history": history, "regenerations": regenerations + 1}
-        return StepResult(
-            output=output, charges=charges, video_updates=updates, decision="regenerate"
-        )
+        return StepResult(output=output, charges=charges, video=updates, decision="regenerate")
     # Held for review; a retry starts a fresh round of regenerations with this feedback.
     output = {"history": history, "regenerations": 0}
     return StepResult(
         output=output,
         charges=charges,
-        video_updates=updates,
+        video=updates,
         decision="hold",
         hold_reasons=report.reasons,
     )

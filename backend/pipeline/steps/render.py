@@ -36,7 +36,11 @@ async def run(ctx: StageContext) -> StepResult:
         outro_text=f"{OUTRO} — {ctx.video.channel_name}",
         basename="video",
     )
-    result = await asyncio.to_thread(render_video, spec, ctx.progress)
+
+    def frames(fraction: float, done: int, total: int) -> None:
+        ctx.progress(fraction, f"frame {done}/{total}")
+
+    result = await asyncio.to_thread(render_video, spec, ctx.progress, frames)
     await asyncio.to_thread(verify_render, result, result.narration_s)
     seconds = result.seconds
     charge = Charge(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from backend.agents.content_strategist import ContentStrategist
 from backend.models import VideoStage
-from backend.pipeline.context import StageContext, StepResult
+from backend.pipeline.context import StageContext, StepResult, VideoChanges
 from backend.pipeline.steps.charges import from_agent
 
 SHORT_SECONDS = 45.0
@@ -37,11 +37,12 @@ async def run(ctx: StageContext) -> StepResult:
         language=ctx.video.language,
         tone=str(ctx.video.style.get("tone", "informative")),
         feedback=feedback,
+        on_progress=ctx.progress,
     )
-    ctx.progress(1.0)
+    ctx.progress(1.0, f"{script.word_count()} words written")
     data = script.model_dump()
     return StepResult(
         output={"script": data, "words": script.word_count(), "feedback": feedback},
         charges=[from_agent(u) for u in usage],
-        video_updates={"script": data, "title": script.title},
+        video=VideoChanges(script=data, title=script.title),
     )

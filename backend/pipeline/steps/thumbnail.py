@@ -8,7 +8,7 @@ from backend.agents.revenue_optimizer import RevenueOptimizer
 from backend.agents.script import Script
 from backend.db.base import utcnow
 from backend.models import VideoStage
-from backend.pipeline.context import StageContext, StepResult
+from backend.pipeline.context import StageContext, StepResult, VideoChanges
 from backend.render import make_thumbnail
 
 
@@ -33,5 +33,5 @@ async def run(ctx: StageContext) -> StepResult:
     return StepResult(
         output={"seo": seo.model_dump(mode="json")},
         artifacts={"thumbnail": name},
-        video_updates={"title": seo.title, "description": seo.description, "tags": seo.tags},
+        video=VideoChanges(title=seo.title, description=seo.description, tags=list(seo.tags)),
     )

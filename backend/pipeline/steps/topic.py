@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from backend.models import Video
 from backend.niches.explorer import store_explorer
-from backend.pipeline.context import StageContext, StepResult
+from backend.pipeline.context import StageContext, StepResult, VideoChanges
 
 
 async def run(ctx: StageContext) -> StepResult:
@@ -38,5 +38,5 @@ async def run(ctx: StageContext) -> StepResult:
             "reason": pick.reason,
             "forecast": pick.forecast[-12:],
         },
-        video_updates={"topic": pick.topic},
+        video=VideoChanges(topic=pick.topic),
     )

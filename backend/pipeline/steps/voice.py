@@ -31,6 +31,6 @@ async def run(ctx: StageContext) -> StepResult:
         write_atomic(ctx.video_dir / name, speech.audio_bytes)
         result.artifacts[f"voice_{index:02d}"] = name
         result.charges.append(from_call("speech", speech.usage))
-        ctx.progress(index / len(scenes))
+        ctx.progress(index / len(scenes), f"{index}/{len(scenes)} scenes narrated")
     result.output = {"scenes": len(scenes), "voice": voice, "speed": speed}
     return result

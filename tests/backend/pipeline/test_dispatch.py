@@ -35,7 +35,7 @@ async def _queued_video(
 async def _reconcile(db: async_sessionmaker[AsyncSession], connection: redis.Redis) -> list[str]:
     async with db() as session:
         jobs = await reconcile(session, connection)
-        await session.commit()
+        await commit(session)  # the jobs are enqueued after commit
         return jobs
 
 
