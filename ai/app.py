@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, *, gateway: Gateway | None = No
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         log.info("ai.gateway.start", profile=services.gateway.profile.name,
-                 key=describe_key(settings),
+                 key=describe_key(settings).removeprefix("key: "),
                  chains={m: [s.id for s in c] for m, c in services.gateway.chains.items()})
         yield
         await services.gateway.close()
