@@ -132,6 +132,26 @@ class Settings(BaseSettings):
     ai_request_timeout_seconds: float = Field(default=600, gt=0)  # per backend attempt
     # --- end AI gateway -----------------------------------------------------
 
+    # publishing (backend/publishing) ---------------------------------------
+    # Google's endpoints are settings so that a local server can stand in for them in tests.
+    youtube_api_url: str = "https://youtube.googleapis.com/"
+    youtube_analytics_api_url: str = "https://youtubeanalytics.googleapis.com/"
+    google_oauth_auth_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_oauth_token_url: str = "https://oauth2.googleapis.com/token"
+    google_oauth_revoke_url: str = "https://oauth2.googleapis.com/revoke"
+    # CA bundle for those endpoints; None: the system's (tests point it at the fake's cert).
+    google_ca_certs: Path | None = None
+    google_http_timeout_seconds: float = Field(default=60.0, gt=0)
+    # Data API units per Google Cloud project per Pacific-time day (Google's default 10,000).
+    youtube_upload_quota: int = Field(default=10_000, ge=1)
+    youtube_upload_chunk_mb: int = Field(default=8, ge=1, le=1024)  # multiple of 256 KiB
+    youtube_upload_max_retries: int = Field(default=8, ge=0, le=30)
+    youtube_upload_backoff_seconds: float = Field(default=1.0, ge=0)
+    youtube_upload_max_backoff_seconds: float = Field(default=64.0, ge=0)
+    # Where Google sends the owner back after consent: <base>/oauth/youtube/callback.
+    oauth_redirect_base_url: str = "http://127.0.0.1:8000"
+    # --- end publishing -----------------------------------------------------
+
     @field_validator("data_dir", "models_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:

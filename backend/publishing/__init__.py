@@ -1,0 +1,1 @@
+"""YouTube publishing: OAuth (PKCE), encrypted grants, quota, crash-safe resumable upload."""
