@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -33,6 +33,7 @@ from backend.users.endpoints import router as users_router
 from backend.videos.endpoints import router as videos_router
 from backend.web import install_web
 from backend.web.pages.docs import install_docs
+from backend.web.routing import browser_error
 
 log = structlog.get_logger(__name__)
 
@@ -144,7 +145,10 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        page = await browser_error(request, exc.status_code)  # a browser gets a page
+        if page is not None:
+            return page
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
         return error_response(
             exc.status_code,

@@ -8,24 +8,29 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.models import ChannelDailyMetric, CostEvent, Video
+from backend.models import ChannelDailyMetric, CostEvent, Video, VideoStatus
+
+# "Videos made today": finished (reached ready) since midnight UTC and still a result: ready,
+# being published or published. A video discarded, cancelled or queued again after it was
+# finished no longer counts.
+MADE = (VideoStatus.ready, VideoStatus.publishing, VideoStatus.published)
 
 
 async def video_counts(
     session: AsyncSession, channel_ids: list[uuid.UUID], day_start: datetime
 ) -> list[tuple[uuid.UUID, str, int, int, int]]:
-    """(channel, status, count, completed today, failed today).
+    """(channel, status, count, made today, failed today).
 
-    Counts come from an index-only scan of (channel_id, status); today's completions and
-    failures from range scans of (channel_id, completed_at) / (channel_id, failed_at), so
-    no request reads the heap of every video.
+    Counts come from an index-only scan of (channel_id, status); today's videos made (see
+    ``MADE``) and failures from range scans of (channel_id, completed_at) /
+    (channel_id, failed_at), so no request reads the heap of every video.
     """
     counts = await session.execute(
         select(Video.channel_id, Video.status, func.count())
         .where(Video.channel_id.in_(channel_ids))
         .group_by(Video.channel_id, Video.status)
     )
-    done = await _today(session, channel_ids, Video.completed_at, day_start)
+    done = await _today(session, channel_ids, Video.completed_at, day_start, MADE)
     failed = await _today(session, channel_ids, Video.failed_at, day_start)
     rows = []
     first: set[uuid.UUID] = set()
@@ -38,13 +43,18 @@ async def video_counts(
 
 
 async def _today(
-    session: AsyncSession, channel_ids: list[uuid.UUID], column: Any, day_start: datetime
+    session: AsyncSession,
+    channel_ids: list[uuid.UUID],
+    column: Any,
+    day_start: datetime,
+    statuses: tuple[VideoStatus, ...] | None = None,
 ) -> dict[uuid.UUID, int]:
-    query = (
-        select(Video.channel_id, func.count())
-        .where(Video.channel_id.in_(channel_ids), column >= day_start)
-        .group_by(Video.channel_id)
+    query = select(Video.channel_id, func.count()).where(
+        Video.channel_id.in_(channel_ids), column >= day_start
     )
+    if statuses is not None:
+        query = query.where(Video.status.in_(statuses))
+    query = query.group_by(Video.channel_id)
     return {c: int(n) for c, n in await session.execute(query)}
 
 

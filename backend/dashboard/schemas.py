@@ -28,6 +28,8 @@ class ChannelMetrics(BaseModel):
 
 class Totals(BaseModel):
     videos_by_status: dict[str, int]
+    # videos made today: reached ready since midnight UTC and still ready, publishing or
+    # published (discarded, cancelled or re-queued videos are not counted)
     completed_today: int
     failed_today: int
     queue_depth: int

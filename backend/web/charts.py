@@ -13,32 +13,14 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
+from backend.web.formats import fmt_money, fmt_number
+
 Format = Callable[[float], str]
+__all__ = ["Band", "Series", "bar_list", "column_chart", "fmt_money", "fmt_number", "line_chart"]
 
 WIDTH, HEIGHT = 640, 240
 PAD_L, PAD_R, PAD_T, PAD_B = 56, 16, 16, 28
-
-
-def fmt_number(value: float) -> str:
-    if abs(value) >= 1_000_000:
-        return f"{value / 1_000_000:.1f}M"
-    if abs(value) >= 10_000:
-        return f"{value / 1000:.0f}k"
-    if abs(value) >= 1000:
-        return f"{value / 1000:.1f}k"
-    if value == int(value):
-        return f"{int(value)}"
-    return f"{value:.2f}"
-
-
-def fmt_money(value: float) -> str:
-    sign = "-" if value < 0 else ""
-    value = abs(value)
-    if value >= 1000:
-        return f"{sign}${value:,.0f}"
-    if value >= 1 or value == 0:
-        return f"{sign}${value:,.2f}"
-    return f"{sign}${value:.4f}"
+LABEL_CHARS = 20  # a bar label longer than this is cut with "…" (the full name is its title)
 
 
 @dataclass(frozen=True)
@@ -210,8 +192,10 @@ def bar_list(
     for i, (label, value) in enumerate(rows):
         y = 4 + i * row_h
         length = max((WIDTH - label_w - value_w) * max(value, 0) / top, 1.0)
+        short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
         body.append(
-            f'<text class="label" x="0" y="{y + 19}">{escape(label)}</text>'
+            f'<text class="label" x="0" y="{y + 19}"><title>{escape(label)}</title>'
+            f"{escape(short)}</text>"
             f'<rect class="track" x="{label_w}" y="{y + 6}" rx="4" height="16" '
             f'width="{WIDTH - label_w - value_w}"/>'
             f'<rect class="hbar series-{i % 6}" x="{label_w}" y="{y + 6}" rx="4" height="16" '

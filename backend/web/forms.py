@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,11 +33,123 @@ LABELS = {
     "tone": "Tone",
     "voice": "Voice",
 }
+# Labels of the other form and query fields of the pages (login, queue, analytics, niches).
+FIELD_LABELS = {
+    **LABELS,
+    "topic": "Topic",
+    "email": "Email",
+    "password": "Password",
+    "next": "The page to go back to",
+    "back": "The page to go back to",
+    "from": "From",
+    "to": "To",
+    "status": "Status",
+    "cursor": "The page position",
+    "threshold": "Alert threshold",
+    "action": "Action",
+    "niche_id": "Niche",
+    "channel_id": "Channel",
+    "video_id": "Video",
+}
+# Rules a generic message cannot say well: what the value should look like.
+FIELD_RULES = {
+    "language": "Language must be a 2- or 3-letter code such as en or pt, "
+    "optionally with a region: pt-BR",
+    "youtube_channel_id": "YouTube channel id must start with UC followed by 22 letters, "
+    "digits, - or _",
+    "email": "Email must be an address such as name@example.com",
+}
 MODEL_RULES = {
     "daily_budget_usd cannot exceed monthly_budget_usd": (
         "The daily budget cannot exceed the monthly budget"
     ),
 }
+VALUE_RULES = {
+    "must not be blank": "{label} must not be blank",
+    "topic must have at least 3 characters, or be omitted": (
+        "Topic must have at least 3 characters, or leave it empty to let YTEMPIRE pick one"
+    ),
+}
+
+
+def _number(value: Any) -> str:
+    try:
+        return f"{float(value):g}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def plain_message(name: str, error: Mapping[str, Any]) -> str:
+    """One pydantic error as a sentence a person understands, naming the field by its label."""
+    label = FIELD_LABELS.get(name) or (name.replace("_", " ").capitalize() or "This value")
+    kind = str(error.get("type", ""))
+    ctx: Mapping[str, Any] = error.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return f"{label} is required"
+    if name in FIELD_RULES and kind in ("string_pattern_mismatch", "value_error"):
+        return FIELD_RULES[name]
+    if kind == "string_too_short":
+        return f"{label} must have at least {ctx.get('min_length')} characters"
+    if kind == "string_too_long":
+        return f"{label} can have at most {ctx.get('max_length')} characters"
+    if kind == "string_pattern_mismatch":
+        return f"{label} is not in the expected form"
+    if kind in ("float_parsing", "float_type", "decimal_parsing", "decimal_type", "finite_number"):
+        return f"{label} must be a number, such as 1 or 2.5"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{label} must be a whole number"
+    if kind == "greater_than":
+        return f"{label} must be more than {_number(ctx.get('gt'))}"
+    if kind == "greater_than_equal":
+        return f"{label} must be {_number(ctx.get('ge'))} or more"
+    if kind == "less_than":
+        return f"{label} must be less than {_number(ctx.get('lt'))}"
+    if kind == "less_than_equal":
+        return f"{label} must be {_number(ctx.get('le'))} or less"
+    if kind in ("decimal_max_places", "decimal_max_digits"):
+        places = ctx.get("decimal_places")
+        return (
+            f"{label} can have at most {places} decimal places"
+            if places
+            else f"{label} is too long"
+        )
+    if kind in ("enum", "literal_error"):
+        expected = str(ctx.get("expected", "")).replace("'", "")
+        return f"{label} must be one of: {expected}" if expected else f"{label} is not a choice"
+    if kind.startswith(("date_", "datetime_")):
+        return f"{label} must be a date such as 2026-01-31"
+    if kind.startswith("uuid"):
+        return f"{label} is not a valid id"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"{label} must be yes or no"
+    if kind == "value_error":
+        message = str(error.get("msg", "")).removeprefix("Value error, ").strip().rstrip(".")
+        rule = MODEL_RULES.get(message) or VALUE_RULES.get(message)
+        if rule:
+            return rule.format(label=label)
+        return _sentence(message) if message else f"{label} is not valid"
+    return f"{label} is not valid"
+
+
+def error_field(error: Mapping[str, Any]) -> str:
+    """The form field an error belongs to (``voice_settings.voice`` is the ``voice`` field)."""
+    loc = [str(p) for p in error.get("loc", ()) if not isinstance(p, int)]
+    if loc and loc[0] in ("body", "query", "path", "form", "header", "cookie"):
+        loc = loc[1:]
+    if loc and loc[0] in ("style_settings", "voice_settings") and len(loc) > 1:
+        return loc[-1]
+    return loc[0] if loc else ""
+
+
+def validation_messages(errors: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Field name -> the first error of that field, in plain words."""
+    out: dict[str, str] = {}
+    for error in errors:
+        name = error_field(error)
+        out.setdefault(name, _sentence(plain_message(name, error)) + ".")
+    return out
+
+
 STYLE_KEYS = {"tone": "tone", "target_minutes": "target_minutes"}
 VOICE_KEYS = {"voice": "voice"}
 
@@ -113,17 +226,13 @@ class ChannelForm:
 
     def _collect(self, exc: ValidationError) -> None:
         for error in exc.errors():
-            loc = [str(p) for p in error.get("loc", ())]
-            name = loc[-1] if loc and loc[0] in ("style_settings", "voice_settings") else None
-            name = name or (loc[0] if loc else "")
-            message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+            name = error_field(error)
             if name not in LABELS:  # a model-level rule: the budgets
-                name = "monthly_budget_usd" if "budget" in message else "name"
-                message = MODEL_RULES.get(message, message)
-            if error.get("type") == "missing" or (
-                error.get("input") is None and error.get("type") != "value_error"
-            ):
-                message = "This field is required"
+                name = "monthly_budget_usd" if "budget" in str(error.get("msg")) else "name"
+            if error.get("type") != "value_error" and error.get("input") in (None, ""):
+                message = f"{LABELS[name]} is required"
+            else:
+                message = plain_message(name, error)
             self.errors.setdefault(name, _sentence(message))
 
     def to_create(self) -> ChannelCreate | None:

@@ -11,22 +11,72 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
-from backend.errors import AppError, NotFound
+from backend.deps import get_current_user
+from backend.errors import AppError, NotFound, Unauthorized
+from backend.models import User
 from backend.web.deps import CsrfFailed, LoginRequired
+from backend.web.forms import validation_messages
 from backend.web.templating import render
 
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
+BROWSER_ERRORS = {
+    404: (
+        "Page not found",
+        "There is no page at this address. Check the link, or pick a section above.",
+    ),
+    405: (
+        "This address does not take that request",
+        "The page exists, but not for this kind of request. Go back and try again from the page.",
+    ),
+}
 
-def error_page(request: Request, status: int, title: str, message: str) -> Response:
+
+async def optional_user(request: Request) -> User | None:
+    """The signed-in user of a browser request, or None (never raises, never redirects)."""
+    if not getattr(request.state, "session_token", None):
+        return None
+    app = request.app
+    try:
+        async with app.state.sessionmaker() as session:
+            user = await get_current_user(
+                request, None, session, app.state.settings, app.state.redis.aio
+            )
+            session.expunge(user)
+            return user
+    except (Unauthorized, AttributeError):
+        return None
+
+
+async def error_page(request: Request, status: int, title: str, message: str) -> Response:
+    """An error as a page, with the navigation when someone is signed in."""
+    user = await optional_user(request)
     return render(
         request,
         "error.html",
         {"title": title, "message": message, "code": status},
+        user=user,
         status_code=status,
     )
+
+
+def wants_html(request: Request) -> bool:
+    """A browser asking for a page: Accept names text/html and the path is not the API's."""
+    path = request.url.path
+    if path == "/api" or path.startswith(("/api/", "/ws")):
+        return False
+    return "text/html" in request.headers.get("accept", "").lower()
+
+
+async def browser_error(request: Request, status: int) -> Response | None:
+    """The HTML page for a routing error (unknown URL, wrong method) asked for by a browser;
+    None for the API and non-HTML clients, which keep the JSON error shape."""
+    if status not in BROWSER_ERRORS or not wants_html(request):
+        return None
+    title, message = BROWSER_ERRORS[status]
+    return await error_page(request, status, title, message)
 
 
 def not_found_message(exc: NotFound) -> str:
@@ -47,7 +97,7 @@ class PageRoute(APIRoute):
             except LoginRequired as exc:
                 return RedirectResponse(exc.location, status_code=303)
             except CsrfFailed:
-                return error_page(
+                return await error_page(
                     request,
                     403,
                     "This form has expired",
@@ -55,14 +105,16 @@ class PageRoute(APIRoute):
                     "Reload the page and submit it again.",
                 )
             except NotFound as exc:
-                return error_page(request, 404, "Not found", not_found_message(exc))
+                return await error_page(request, 404, "Not found", not_found_message(exc))
             except RequestValidationError as exc:
-                fields = ", ".join(str(e.get("loc", ["?"])[-1]) for e in exc.errors())
-                return error_page(
-                    request, 400, "That request is not valid", f"Check these values: {fields}."
+                messages = " ".join(validation_messages(exc.errors()).values())
+                return await error_page(
+                    request, 400, "That request is not valid", f"Check these values: {messages}"
                 )
             except AppError as exc:
-                return error_page(request, exc.status_code, "Something went wrong", exc.message)
+                return await error_page(
+                    request, exc.status_code, "Something went wrong", exc.message
+                )
 
         return page_handler
 

@@ -1,4 +1,13 @@
-"""Jinja2 environment for the pages: templates and static files live in ``frontend/``."""
+"""Jinja2 environment for the pages: templates and static files live in ``frontend/``.
+
+Every amount of money on every page goes through the ``money`` filter (``{{ x|money }}``),
+never through ``"%.2f"|format``: one rule, defined in :func:`backend.web.formats.fmt_money`
+and mirrored by ``money()`` in ``app.js`` for live updates:
+
+* ``$0.00`` for zero; two decimals from a cent up (``$0.75``, ``$12.30``, ``$1,234.50``);
+* under a cent, up to four decimals (``$0.0021``), so a real cost never reads as ``$0.00``;
+  under a hundredth of a cent, ``<$0.0001``; a minus in front of a negative amount.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +22,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from backend.models import User
-from backend.web.charts import fmt_money, fmt_number
+from backend.web.formats import fmt_money, fmt_number
 
 FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
 TEMPLATES_DIR = FRONTEND_DIR / "templates"

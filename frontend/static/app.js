@@ -10,13 +10,17 @@
   }
 
   // ---- formatting --------------------------------------------------------
+  // The money rule of backend/web/formats.py: $0.00, two decimals from a cent up,
+  // up to four decimals under a cent, <$0.0001 below that, a minus in front.
   function money(value) {
     var v = Number(value) || 0;
     var sign = v < 0 ? "-" : "";
     v = Math.abs(v);
-    if (v >= 1000) return sign + "$" + v.toLocaleString("en-US", { maximumFractionDigits: 0 });
-    if (v >= 1 || v === 0) return sign + "$" + v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-    return sign + "$" + v.toFixed(4);
+    if (v === 0 || v >= 0.01) {
+      return sign + "$" + v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    }
+    if (v < 0.0001) return sign + "<$0.0001";
+    return sign + "$" + v.toFixed(4).replace(/0+$/, "");
   }
   function format(value, kind) {
     if (kind === "money") return money(value);
@@ -78,6 +82,8 @@
     });
     $all(".js-percent", root).forEach(function (el) { el.textContent = Math.round(pct) + "%"; });
   }
+  var DONE_STATUSES = ["ready", "publishing", "published"];
+
   function setStage(root, stage, finished) {
     $all(".js-stage", root).forEach(function (el) { el.textContent = stage; });
     var index = STAGES.indexOf(stage);
@@ -85,6 +91,40 @@
       dot.classList.toggle("done", finished || i < index);
       dot.classList.toggle("now", !finished && i === index);
     });
+  }
+  function titleLinks(root, id) {
+    var marked = $all(".js-title", root);
+    if (marked.length || root.tagName !== "TR") return marked;
+    return $all('a[href="/videos/' + id + '"]', root).slice(0, 1);
+  }
+  function setTitle(root, id, title) {
+    if (!title) return;
+    titleLinks(root, id).forEach(function (el) {
+      el.textContent = title;
+      el.title = title;
+    });
+  }
+  function setDetail(root, detail) {
+    var boxes = $all(".js-detail", root);
+    if (!boxes.length) {
+      // a row without a detail line yet: put one under the stage name
+      $all(".js-stage", root).slice(0, 1).forEach(function (stage) {
+        var el = document.createElement("span");
+        el.className = "js-detail stage-detail small muted";
+        stage.insertAdjacentElement("afterend", el);
+        boxes.push(el);
+      });
+    }
+    boxes.forEach(function (el) { el.textContent = detail || ""; });
+  }
+  function setQuality(root, score) {
+    if (score === undefined || score === null || score === "") return;
+    var value = Number(score);
+    if (!isFinite(value)) return;
+    $all(".js-quality", root).forEach(function (el) { el.textContent = value.toFixed(2); });
+  }
+  function eventTitle(event) {
+    return event.title || (event.data && event.data.title) || null;
   }
   function videoRoots(id) {
     return $all('[data-video-id="' + id + '"]');
@@ -95,31 +135,56 @@
     void root.offsetWidth;
     root.classList.add("flash");
   }
+  function finish(root, id, event, status) {
+    setStatus(root, status);
+    setTitle(root, id, eventTitle(event));
+    if (DONE_STATUSES.indexOf(status) >= 0) {
+      setStage(root, status, true);
+    } else {
+      $all(".js-stage", root).forEach(function (el) { el.textContent = status.replace(/_/g, " "); });
+    }
+    setDetail(root, "");
+    var data = event.data || {};
+    setQuality(root, event.quality_score !== undefined ? event.quality_score : (data.quality_score !== undefined ? data.quality_score : data.score));
+    flash(root);
+  }
 
   function onEvent(event) {
     var id = event.video_id;
+    var href = id ? "/videos/" + id : null;
     if (event.type === "video.stage") {
       videoRoots(id).forEach(function (root) {
         var badge = root.querySelector(".js-status");
-        if (badge && /status-queued/.test(badge.className)) setStatus(root, "running");
+        if (event.status) {
+          setStatus(root, event.status);
+        } else if (badge && /status-queued/.test(badge.className)) {
+          setStatus(root, "running");
+        }
+        setTitle(root, id, event.title);
         setStage(root, event.stage, false);
         setProgress(root, Number(event.progress) || 0);
+        setDetail(root, event.detail);
+        setQuality(root, event.quality_score);
       });
       return;
     }
     if (event.type === "video.completed") {
       videoRoots(id).forEach(function (root) {
-        setStatus(root, "ready");
-        setStage(root, "done", true);
+        finish(root, id, event, "ready");
         setProgress(root, 1);
-        flash(root);
       });
-      toast("success", "Video ready", event.message || "A video finished.", id ? "/videos/" + id : null);
+      toast("success", "Video ready", event.message || ((eventTitle(event) || "A video") + ": ready"), href);
+      return;
+    }
+    if (event.type === "video.needs_review") {
+      var name = eventTitle(event) || "A video";
+      videoRoots(id).forEach(function (root) { finish(root, id, event, "needs_review"); });
+      toast("warning", "Needs review", name + " needs review", href);
       return;
     }
     if (event.type === "video.failed") {
       videoRoots(id).forEach(function (root) { setStatus(root, "failed"); flash(root); });
-      toast("error", "Video failed", event.message || "A video failed.", id ? "/videos/" + id : null);
+      toast("error", "Video failed", event.message || "A video failed.", href);
       return;
     }
     if (event.type === "cost.alert") {

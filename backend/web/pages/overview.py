@@ -20,7 +20,13 @@ from backend.web.templating import render
 
 router = page_router()
 
-ALERT_TYPES = ("video.failed", "cost.alert", "channel.paused", "niche.alert")
+ALERT_TYPES = (
+    "video.failed",
+    "video.needs_review",
+    "cost.alert",
+    "channel.paused",
+    "niche.alert",
+)
 
 
 @router.get("/")
