@@ -62,6 +62,7 @@ async def register(
     session: AsyncSession, settings: Settings, data: RegisterIn, actor: User | None
 ) -> User:
     """The first user becomes admin; later users are created by admins or by open sign-up."""
+    await repository.lock_users(session)  # two "first" registrations cannot both be first
     first = await repository.count_users(session) == 0
     is_admin = actor is not None and actor.role == UserRole.admin
     if not first and not is_admin and not settings.open_registration:
@@ -81,6 +82,28 @@ async def register(
         role=role,
         channel_limit=data.channel_limit,
     )
+
+
+async def create_owner(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    full_name: str | None = None,
+) -> User:
+    """First run: the appliance's first user, an admin. Refused once any user exists."""
+    await repository.lock_users(session)
+    if await repository.count_users(session) > 0:
+        raise Conflict("This appliance already has an owner; sign in instead", code="has_owner")
+    return await create_user(
+        session, settings, email=email, password=password, full_name=full_name,
+        role=UserRole.admin,
+    )
+
+
+async def has_users(session: AsyncSession) -> bool:
+    return await repository.count_users(session) > 0
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User | None:

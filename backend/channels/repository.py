@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.base import utcnow
-from backend.models import Channel, User
+from backend.models import Channel, User, Video, VideoStatus
 
 
 def alive() -> list[ColumnElement[bool]]:
@@ -44,3 +46,31 @@ async def get_for_owner(
 
 async def list_all(session: AsyncSession) -> list[Channel]:
     return list(await session.scalars(select(Channel).where(*alive()).order_by(Channel.created_at)))
+
+
+async def video_counts(session: AsyncSession, channel_id: uuid.UUID) -> dict[VideoStatus, int]:
+    """How many of the channel's videos are in each status."""
+    query = (
+        select(Video.status, func.count())
+        .where(Video.channel_id == channel_id)
+        .group_by(Video.status)
+    )
+    return {VideoStatus(status): int(count) for status, count in await session.execute(query)}
+
+
+async def get_alive(session: AsyncSession, channel_id: uuid.UUID) -> Channel | None:
+    result = await session.scalar(select(Channel).where(Channel.id == channel_id, *alive()))
+    return result
+
+
+async def cancel_videos(
+    session: AsyncSession,
+    channel_id: uuid.UUID,
+    statuses: Sequence[VideoStatus],
+    when: datetime,
+) -> None:
+    await session.execute(
+        update(Video)
+        .where(Video.channel_id == channel_id, Video.status.in_(statuses))
+        .values(status=VideoStatus.cancelled, updated_at=when)
+    )

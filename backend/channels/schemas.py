@@ -109,3 +109,22 @@ class ChannelList(BaseModel):
     items: list[ChannelOut]
     limit: int
     used: int
+
+
+class VoiceOut(BaseModel):
+    """A voice a channel can use here; ``served_by`` maps model ids to their own voice."""
+
+    id: str
+    label: str
+    group: str
+    language: str | None
+    served_by: dict[str, str]
+    preview_url: str
+
+
+class DeletePreviewOut(BaseModel):
+    videos: int
+    cancelled: int  # queued, running or in review: cancelled by the delete
+    running: int
+    kept: int  # finished or stopped: rows and media stay
+    summary: list[str]

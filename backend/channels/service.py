@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.channels import repository
 from backend.channels.schemas import ChannelCreate, ChannelOut, ChannelUpdate
 from backend.db.base import utcnow
 from backend.errors import Conflict, NotFound
-from backend.models import Channel, ChannelStatus, User, Video, VideoStatus
+from backend.models import Channel, ChannelStatus, User, VideoStatus
 
 log = structlog.get_logger(__name__)
 
@@ -39,7 +39,8 @@ async def create(session: AsyncSession, owner: User, data: ChannelCreate) -> Cha
     used = await repository.count_alive(session, owner.id)
     if used >= owner.channel_limit:
         raise Conflict(
-            f"Channel limit reached: {used} of {owner.channel_limit} channels in use",
+            f"Channel limit reached: {used} of {owner.channel_limit} channels in use. "
+            "Delete a channel to free a slot, or ask an administrator to raise your limit",
             code="channel_limit_reached",
             details={"limit": owner.channel_limit, "used": used},
         )
@@ -85,15 +86,65 @@ def set_status(channel: Channel, status: ChannelStatus, reason: str | None) -> N
     log.info("channel.status", channel_id=str(channel.id), status=status.value, reason=reason)
 
 
+@dataclass(frozen=True)
+class DeletePreview:
+    """What deleting a channel does to its videos, said before the owner confirms."""
+
+    total: int  # every video the channel has
+    cancelled: int  # queued, running or in review: cancelled by the delete
+    running: int  # of those, running now: the stage in flight finishes, nothing follows
+    kept: int  # the rest (ready, published, failed, ...): rows and files stay as they are
+
+    def sentences(self) -> list[str]:
+        if self.total == 0:
+            return ["The channel has no videos."]
+        lines = [f"The channel has {_videos(self.total)}."]
+        if self.cancelled:
+            running = f" ({self.running} running now: its stage in flight finishes first)"
+            lines.append(
+                f"{_videos(self.cancelled)} not finished yet (queued, running or waiting "
+                f"for review) will be cancelled{running if self.running else ''}."
+            )
+        if self.kept:
+            lines.append(f"{_videos(self.kept)} already finished or stopped stay as they are.")
+        lines.append(
+            "Nothing is erased: rendered media stays on disk under the data folder, and the "
+            "cost ledger and analytics keep the channel's history. Published YouTube videos "
+            "are not touched."
+        )
+        return lines
+
+
+def _videos(count: int) -> str:
+    return f"{count} video" + ("" if count == 1 else "s")
+
+
+async def delete_preview(session: AsyncSession, channel: Channel) -> DeletePreview:
+    counts = await repository.video_counts(session, channel.id)
+    cancelled = sum(counts.get(s, 0) for s in OPEN_VIDEO_STATUSES)
+    total = sum(counts.values())
+    return DeletePreview(
+        total=total,
+        cancelled=cancelled,
+        running=counts.get(VideoStatus.running, 0),
+        kept=total - cancelled,
+    )
+
+
+async def set_paused(session: AsyncSession, channel: Channel, paused: bool) -> Channel:
+    status = ChannelStatus.paused if paused else ChannelStatus.active
+    return await update_channel(session, channel, ChannelUpdate(status=status))
+
+
 async def delete(session: AsyncSession, channel: Channel) -> None:
-    """Soft delete: the cost ledger and analytics stay; open videos are cancelled."""
+    """Soft delete: the cost ledger, analytics and media stay; open videos are cancelled.
+
+    The channel stops counting against the owner's limit at once.
+    """
     now = utcnow()
     channel.deleted_at = now
     channel.status = ChannelStatus.paused
     channel.pause_reason = "deleted"
-    await session.execute(
-        update(Video)
-        .where(Video.channel_id == channel.id, Video.status.in_(OPEN_VIDEO_STATUSES))
-        .values(status=VideoStatus.cancelled, updated_at=now)
-    )
+    await repository.cancel_videos(session, channel.id, OPEN_VIDEO_STATUSES, now)
     await session.flush()
+    log.info("channel.deleted", channel_id=str(channel.id))

@@ -1,39 +1,276 @@
+"""``ytempire channel``: list, create, show, pause, resume and delete channels."""
+
 from __future__ import annotations
 
+import uuid
+from decimal import Decimal
+
 import typer
+from pydantic import ValidationError
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.channels import repository
-from backend.cli.common import console, run, session_scope
-from backend.models import User
+from backend.channels import repository, service
+from backend.channels.schemas import ChannelCreate, StyleSettings, VoiceSettings
+from backend.cli.common import console, err_console, run, session_scope
+from backend.errors import BadRequest, NotFound
+from backend.models import Channel, ChannelStatus, User
+from backend.users import service as user_service
 
-app = typer.Typer(help="Inspect channels.", no_args_is_help=True)
+app = typer.Typer(help="Manage channels.", no_args_is_help=True)
+
+CHANNEL_HELP = "The channel: its id, the first 8+ characters of its id, or its exact name."
+
+
+def short_id(channel: Channel) -> str:
+    return channel.id.hex[:8]
+
+
+async def find_channel(session: AsyncSession, ref: str, owner_email: str | None) -> Channel:
+    """A live channel by id, id prefix (8+ hex characters) or exact name."""
+    owner = await user_service.get_by_email(session, owner_email) if owner_email else None
+    channels = [
+        c
+        for c in await repository.list_all(session)
+        if owner is None or c.owner_id == owner.id
+    ]
+    ref = ref.strip()
+    try:
+        wanted = uuid.UUID(ref)
+        matches = [c for c in channels if c.id == wanted]
+    except ValueError:
+        prefix = ref.lower().replace("-", "")
+        matches = [c for c in channels if len(prefix) >= 8 and c.id.hex.startswith(prefix)]
+        matches = matches or [c for c in channels if c.name == ref]
+    if not matches:
+        raise NotFound("channel", ref)
+    if len(matches) > 1:
+        ids = ", ".join(short_id(c) for c in matches)
+        raise BadRequest(f"{len(matches)} channels match {ref!r} ({ids}); give the id instead")
+    return matches[0]
+
+
+OPTION_NAMES = {
+    "format": "--format",
+    "language": "--language",
+    "cadence_per_day": "--per-day",
+    "daily_budget_usd": "--daily-budget",
+    "monthly_budget_usd": "--monthly-budget",
+    "target_minutes": "--minutes",
+    "voice": "--voice",
+}
+
+
+def _plain(error: dict[str, object]) -> str:
+    kind, ctx = error.get("type"), error.get("ctx") or {}
+    assert isinstance(ctx, dict)
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_too_long":
+        return f"is too long (at most {ctx.get('max_length')} characters)"
+    if kind == "string_pattern_mismatch":
+        return "is not a language code like en, de or es-MX"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        bound = next(iter(ctx.values()), "")
+        words = {
+            "greater_than": "more than",
+            "greater_than_equal": "at least",
+            "less_than": "less than",
+            "less_than_equal": "at most",
+        }
+        return f"must be {words[str(kind)]} {bound}"
+    if kind == "enum":
+        return f"must be one of {ctx.get('expected', '')}"
+    message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+    return message.replace("daily_budget_usd", "the daily budget").replace(
+        "monthly_budget_usd", "the monthly budget"
+    )
+
+
+def plain_errors(exc: ValidationError) -> str:
+    """Pydantic's errors in plain words, named by the command's own options."""
+    parts = []
+    for error in exc.errors():
+        loc = [str(p) for p in error.get("loc", ())]
+        field = loc[-1] if loc else ""
+        where = OPTION_NAMES.get(field, field)
+        message = _plain(dict(error))
+        parts.append(f"{where} {message}" if where else message)
+    return "; ".join(parts)
+
+
+def describe(channel: Channel, owner: User | None) -> Table:
+    table = Table(show_header=False, box=None)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    status = channel.status.value + (f" ({channel.pause_reason})" if channel.pause_reason else "")
+    rows = [
+        ("id", str(channel.id)),
+        ("name", channel.name),
+        ("owner", owner.email if owner else "?"),
+        ("niche", channel.niche),
+        ("language", channel.language),
+        ("format", channel.format.value),
+        ("status", status),
+        ("videos per day", f"{channel.cadence_per_day:g}"),
+        ("budget", f"${channel.daily_budget_usd:.2f}/day, ${channel.monthly_budget_usd:.2f}/month"),
+        ("quality threshold", f"{channel.quality_threshold:g}"),
+        ("voice", str((channel.voice_settings or {}).get("voice", "en-us"))),
+        ("created", channel.created_at.strftime("%Y-%m-%d %H:%M UTC")),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    return table
 
 
 @app.command("list")
-def list_channels() -> None:
-    """List every channel with its owner, status and budgets."""
+def list_channels(
+    owner: str | None = typer.Option(None, "--owner", help="Only this user's channels (email)."),
+) -> None:
+    """List every channel: id, name, owner, niche, status and budget."""
 
     async def _list() -> None:
         async with session_scope() as session:
-            channels = await repository.list_all(session)
+            user = await user_service.get_by_email(session, owner) if owner else None
+            channels = [
+                c
+                for c in await repository.list_all(session)
+                if user is None or c.owner_id == user.id
+            ]
             owners = {c.owner_id: await session.get(User, c.owner_id) for c in channels}
-        table = Table(
-            "name", "owner", "niche", "format", "status", "per day", "budget/day", "budget/month"
-        )
+        if not channels:
+            console.print("no channels yet: ytempire channel create NAME --owner EMAIL --niche X")
+            return
+        table = Table("id", "name", "owner", "niche", "status", "/day", "budget/day")
+        table.columns[0].no_wrap = True
+        for column in table.columns[1:4]:
+            column.overflow = "fold"
         for c in channels:
-            owner = owners.get(c.owner_id)
+            user_row = owners.get(c.owner_id)
             status = c.status.value + (f" ({c.pause_reason})" if c.pause_reason else "")
             table.add_row(
+                short_id(c),
                 c.name,
-                owner.email if owner else "?",
+                user_row.email if user_row else "?",
                 c.niche,
-                c.format.value,
                 status,
                 f"{c.cadence_per_day:g}",
                 f"${c.daily_budget_usd:.2f}",
-                f"${c.monthly_budget_usd:.2f}",
             )
         console.print(table)
 
     run(_list)
+
+
+@app.command("create")
+def create(
+    name: str = typer.Argument(..., help="The channel's name."),
+    owner: str = typer.Option(..., "--owner", help="The owner's email."),
+    niche: str = typer.Option(..., "--niche", help="What the channel is about."),
+    fmt: str = typer.Option("long", "--format", help="long (16:9) or short (9:16)."),
+    language: str = typer.Option("en", "--language", help="ISO code: en, de, es-MX."),
+    per_day: float = typer.Option(1.0, "--per-day", help="Videos per day."),
+    daily_budget: Decimal = typer.Option(Decimal("5"), "--daily-budget", help="USD per day."),
+    monthly_budget: Decimal = typer.Option(
+        Decimal("100"), "--monthly-budget", help="USD per month."
+    ),
+    minutes: float = typer.Option(1.0, "--minutes", help="Target length of a video."),
+    voice: str = typer.Option("en-us", "--voice", help="See `ytempire channel voices`."),
+) -> None:
+    """Create a channel for a user (within their channel limit)."""
+    try:
+        data = ChannelCreate(
+            name=name,
+            niche=niche,
+            format=fmt,
+            language=language,
+            cadence_per_day=per_day,
+            daily_budget_usd=daily_budget,
+            monthly_budget_usd=monthly_budget,
+            voice_settings=VoiceSettings(voice=voice),
+            style_settings=StyleSettings(target_minutes=minutes),
+        )
+    except ValidationError as exc:
+        err_console.print(f"[red]error:[/red] {plain_errors(exc)}")
+        raise typer.Exit(1) from exc
+
+    async def _create() -> None:
+        async with session_scope() as session:
+            user = await user_service.get_by_email(session, owner)
+            channel = await service.create(session, user, data)
+            console.print(
+                f"created channel [bold]{channel.name}[/bold] for {user.email} id={channel.id}"
+            )
+
+    run(_create)
+
+
+@app.command("show")
+def show(
+    channel: str = typer.Argument(..., help=CHANNEL_HELP),
+    owner: str | None = typer.Option(None, "--owner", help="The owner's email."),
+) -> None:
+    """Show a channel's settings and what its videos are doing."""
+
+    async def _show() -> None:
+        async with session_scope() as session:
+            found = await find_channel(session, channel, owner)
+            user = await session.get(User, found.owner_id)
+            preview = await service.delete_preview(session, found)
+        console.print(describe(found, user))
+        console.print(
+            f"videos: {preview.total} in all, {preview.cancelled} queued/running/in review"
+        )
+
+    run(_show)
+
+
+def _set_status(channel: str, owner: str | None, status: ChannelStatus) -> None:
+    async def _apply() -> None:
+        async with session_scope() as session:
+            found = await find_channel(session, channel, owner)
+            await service.set_paused(session, found, status == ChannelStatus.paused)
+            console.print(f"channel [bold]{found.name}[/bold] ({short_id(found)}) {status.value}")
+
+    run(_apply)
+
+
+@app.command("pause")
+def pause(
+    channel: str = typer.Argument(..., help=CHANNEL_HELP),
+    owner: str | None = typer.Option(None, "--owner", help="The owner's email."),
+) -> None:
+    """Pause a channel: no new work starts until it is resumed."""
+    _set_status(channel, owner, ChannelStatus.paused)
+
+
+@app.command("resume")
+def resume(
+    channel: str = typer.Argument(..., help=CHANNEL_HELP),
+    owner: str | None = typer.Option(None, "--owner", help="The owner's email."),
+) -> None:
+    """Resume a paused channel (its failure count starts again at 0)."""
+    _set_status(channel, owner, ChannelStatus.active)
+
+
+@app.command("delete")
+def delete(
+    channel: str = typer.Argument(..., help=CHANNEL_HELP),
+    owner: str | None = typer.Option(None, "--owner", help="The owner's email."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete a channel; says first what happens to its videos."""
+
+    async def _delete() -> None:
+        async with session_scope() as session:
+            found = await find_channel(session, channel, owner)
+            preview = await service.delete_preview(session, found)
+            console.print(f"deleting channel [bold]{found.name}[/bold] ({found.id}):")
+            for line in preview.sentences():
+                console.print(f"  {line}")
+            if not yes and not typer.confirm("Delete it?", default=False):
+                raise typer.Exit(1)
+            await service.delete(session, found)
+        console.print("channel deleted")
+
+    run(_delete)

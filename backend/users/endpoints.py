@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.deps import AdminUser, CurrentUser, SessionDep
+from backend.deps import AdminUser, CurrentUser, SessionDep, parse_uuid
 from backend.users import service
-from backend.users.schemas import UserOut, UserUpdate
+from backend.users.schemas import AdminUserUpdate, UserOut, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -22,3 +22,17 @@ async def update_me(data: UserUpdate, user: CurrentUser, session: SessionDep) ->
 @router.get("")
 async def list_users(_admin: AdminUser, session: SessionDep) -> list[UserOut]:
     return [UserOut.model_validate(u) for u in await service.list_users(session)]
+
+
+@router.get("/{user_id}")
+async def get_user(user_id: str, _admin: AdminUser, session: SessionDep) -> UserOut:
+    return UserOut.model_validate(await service.get(session, parse_uuid(user_id, "user")))
+
+
+@router.patch("/{user_id}")
+async def update_user(
+    user_id: str, data: AdminUserUpdate, _admin: AdminUser, session: SessionDep
+) -> UserOut:
+    """Admins: raise a channel limit, change a role, deactivate or reactivate a user."""
+    user = await service.get(session, parse_uuid(user_id, "user"))
+    return UserOut.model_validate(await service.admin_update(session, user, data))

@@ -33,3 +33,13 @@ class UserUpdate(BaseModel):
         if (self.new_password or self.email) and not self.current_password:
             raise ValueError("current_password is required to change the email or password")
         return self
+
+
+class AdminUserUpdate(BaseModel):
+    """What an administrator changes on an account; every field is optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: UserRole | None = None
+    channel_limit: int | None = Field(default=None, ge=1, le=100)
+    is_active: bool | None = None

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from backend.web.middleware import WebSessionMiddleware
-from backend.web.pages import analytics, auth, channels, niches, overview, system, videos
+from backend.web.pages import admin, analytics, auth, channels, niches, overview, system, videos
 from backend.web.templating import STATIC_DIR
 from backend.web.ws import router as ws_router
 
@@ -18,6 +18,7 @@ PAGE_ROUTERS = (
     niches.router,
     analytics.router,
     system.router,
+    admin.router,
 )
 
 

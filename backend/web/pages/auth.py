@@ -13,10 +13,10 @@ from email_validator import EmailNotValidError, validate_email
 from fastapi import Form, Request, Response
 
 from backend.auth import service as auth_service
+from backend.auth.schemas import TokenPair
 from backend.auth.throttle import login_throttle
 from backend.deps import RedisDep, SessionDep, SettingsDep
 from backend.errors import Conflict, NotFound, TooManyRequests
-from backend.auth.schemas import TokenPair
 from backend.models import User
 from backend.security.tokens import decode_access_token
 from backend.web.deps import Csrf, safe_next
@@ -90,10 +90,8 @@ def setup_errors(email: str, password: str, confirm: str) -> dict[str, str]:
             validate_email(email, check_deliverability=False)
         except EmailNotValidError as exc:
             errors["email"] = f"That is not a valid email address: {exc}"
-    if len(password) < 10:
-        errors["password"] = "Use at least 10 characters."
-    elif len(password) > 128:
-        errors["password"] = "Use at most 128 characters."
+    if not 10 <= len(password) <= 128:
+        errors["password"] = "Use between 10 and 128 characters."  # noqa: S105
     elif password != confirm:
         errors["confirm"] = "The two passwords differ."
     return errors

@@ -1,4 +1,5 @@
-"""Channels: list with the channel limit, create, edit, pause/resume, detail, queue a video."""
+"""Channels: list with the channel limit, create, edit, pause/resume, delete (after a
+confirmation page that says what happens to the videos), detail, queue a video."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi import Form, Request, Response
 from pydantic import ValidationError
 
 from backend.analytics import service as analytics_service
-from backend.channels import repository, service
+from backend.channels import repository, service, voices
 from backend.channels.schemas import ChannelUpdate
 from backend.dashboard import service as dashboard_service
 from backend.db.base import utcnow
@@ -26,6 +27,14 @@ from backend.web.routing import page_router, redirect
 from backend.web.templating import render
 
 router = page_router()
+
+
+def voice_options(request: Request) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The voices installed here, grouped for the form's select."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for voice in voices.catalogue(request.app.state.settings):
+        groups.setdefault(voice.group, []).append((voice.id, voice.label))
+    return list(groups.items())
 
 
 async def _list_page(
@@ -49,6 +58,7 @@ async def _list_page(
             "limit": user.channel_limit,
             "form": form or ChannelForm.blank(),
             "form_error": error,
+            "voices": voice_options(request),
             "notice": notice_for(request),
         },
         user=user,
@@ -134,7 +144,12 @@ async def edit_page(
     return render(
         request,
         "channel_edit.html",
-        {"channel": channel, "form": ChannelForm.of(channel), "form_error": None},
+        {
+            "channel": channel,
+            "form": ChannelForm.of(channel),
+            "form_error": None,
+            "voices": voice_options(request),
+        },
         user=user,
         section="channels",
     )
@@ -157,7 +172,12 @@ async def edit_channel(
         return render(
             request,
             "channel_edit.html",
-            {"channel": channel, "form": form, "form_error": error},
+            {
+                "channel": channel,
+                "form": form,
+                "form_error": error,
+                "voices": voice_options(request),
+            },
             user=user,
             section="channels",
             status_code=400,
@@ -199,3 +219,26 @@ async def queue_video(
     except Conflict as exc:
         return await _detail_page(request, channel, user, session, redis, exc.message, 409)
     return redirect("/queue?notice=video_queued")
+
+
+@router.get("/channels/{channel_id}/delete")
+async def delete_page(
+    request: Request, channel_id: str, user: PageUser, session: SessionDep
+) -> Response:
+    """The confirmation step: what deleting does to this channel's videos, in numbers."""
+    channel = await service.get_owned(session, user, parse_uuid(channel_id, "channel"))
+    preview = await service.delete_preview(session, channel)
+    return render(
+        request,
+        "channel_delete.html",
+        {"channel": channel, "preview": preview},
+        user=user,
+        section="channels",
+    )
+
+
+@router.post("/channels/{channel_id}/delete", dependencies=[Csrf])
+async def delete_channel(channel_id: str, user: PageUser, session: SessionDep) -> Response:
+    channel = await service.get_owned(session, user, parse_uuid(channel_id, "channel"))
+    await service.delete(session, channel)
+    return redirect("/channels?deleted=1")

@@ -1,4 +1,5 @@
-"""System: RQ queues and workers, the AI gateway's models and memory, recent alerts."""
+"""System (admins only): RQ queues and workers, the AI gateway's models with the reason
+an unavailable one cannot run here, memory, recent alerts."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from backend.deps import SessionDep, SettingsDep
 from backend.jobs.queues import ALL_QUEUES
 from backend.settings import Settings
 from backend.web import repository
-from backend.web.deps import PageUser
+from backend.web.pages.admin import AdminPageUser
 from backend.web.routing import page_router
 from backend.web.templating import render
 
@@ -94,7 +95,7 @@ async def gateway_models(settings: Settings) -> tuple[list[dict[str, Any]], str 
 
 @router.get("/system")
 async def system_page(
-    request: Request, user: PageUser, session: SessionDep, settings: SettingsDep
+    request: Request, user: AdminPageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     connection: redis.Redis = request.app.state.redis.sync
     rq_task = asyncio.to_thread(rq_snapshot, connection)
