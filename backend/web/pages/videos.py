@@ -1,18 +1,25 @@
-"""The video queue (live stage progress over the WebSocket), video detail, retry and cancel."""
+"""The video queue (live stage progress over the WebSocket), video detail, and the owner's
+actions on a video: retry / make again, cancel, discard (confirmed on its own page), and
+the review of a held script (edit, approve, regenerate)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
 from fastapi import Form, Query, Request, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from backend.channels import repository as channel_repository
 from backend.deps import SessionDep, parse_uuid
+from backend.errors import AppError
 from backend.media import service as media_service
-from backend.models import Video, VideoStatus
+from backend.models import ChannelStatus, User, Video, VideoStatus
 from backend.models.video import STAGE_ORDER
 from backend.pipeline.stages import PRODUCTION_STAGES
-from backend.videos import repository, service, state
+from backend.videos import repository, service
+from backend.videos.schemas import ScriptEdit
 from backend.web.charts import bar_list, fmt_money
 from backend.web.deps import Csrf, PageUser, safe_next
 from backend.web.pages.common import notice_for
@@ -30,16 +37,25 @@ FILTERS = (
     ("ready", "Ready"),
     ("published", "Published"),
     ("cancelled", "Cancelled"),
+    ("discarded", "Discarded"),
 )
-RETRYABLE = frozenset({VideoStatus.failed, VideoStatus.needs_review})
+VIDEO_NOTICES = {
+    "video_discarded": "Video discarded. Make it again at any time: a new script, same topic.",
+    "video_remade": "Video queued again: a new script, voice, images and render on the same topic.",
+    "video_approved": "Script approved: production continues with the voice.",
+    "video_regenerating": "A new script is being written; the quality check runs again on it.",
+    "script_saved": "Script saved. Approve it to produce the video from it.",
+}
+LABELS = {
+    "title": "Title",
+    "hook": "Hook",
+    "narration": "Narration",
+    "image_prompt": "Image prompt",
+}
 
 
-def can_retry(video: Video) -> bool:
-    return video.status in RETRYABLE
-
-
-def can_cancel(video: Video) -> bool:
-    return VideoStatus.cancelled in state.TRANSITIONS[video.status]
+def _notice(request: Request) -> str | None:
+    return notice_for(request) or VIDEO_NOTICES.get(request.query_params.get("notice", ""))
 
 
 @router.get("/queue")
@@ -54,6 +70,13 @@ async def queue_page(
         session, user.id, channel_id=None, status=status, stage=None, cursor=cursor, limit=50
     )
     channels = {c.id: c for c in await channel_repository.list_for_owner(session, user.id)}
+
+    def actions_of(video: Video) -> list[str]:
+        channel = channels.get(video.channel_id)
+        return service.actions(
+            video, channel is not None and channel.status == ChannelStatus.active
+        )
+
     return render(
         request,
         "queue.html",
@@ -64,20 +87,100 @@ async def queue_page(
             "filters": FILTERS,
             "next_cursor": next_cursor,
             "stages": PRODUCTION_STAGES,
-            "can_retry": can_retry,
-            "can_cancel": can_cancel,
-            "notice": notice_for(request),
+            "actions_of": actions_of,
+            "notice": _notice(request),
         },
         user=user,
         section="queue",
     )
 
 
-@router.get("/videos/{video_id}")
-async def video_page(
-    request: Request, video_id: str, user: PageUser, session: SessionDep
+@dataclass
+class ScriptForm:
+    """The review form: title, hook, and each scene's narration and image prompt."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+    @classmethod
+    def of(cls, script: dict[str, Any] | None) -> ScriptForm:
+        script = script or {}
+        scenes = [
+            {"narration": s.get("narration", ""), "image_prompt": s.get("image_prompt", "")}
+            for s in script.get("scenes", [])
+        ]
+        return cls(
+            values={
+                "title": script.get("title", ""),
+                "hook": script.get("hook", ""),
+                "scenes": scenes,
+            }
+        )
+
+    @classmethod
+    def read(cls, form: FormData, scenes: int) -> ScriptForm:
+        def text(name: str) -> str:
+            value = form.get(name)
+            return value if isinstance(value, str) else ""
+
+        return cls(
+            values={
+                "title": text("title"),
+                "hook": text("hook"),
+                "scenes": [
+                    {"narration": text(f"narration_{i}"), "image_prompt": text(f"image_prompt_{i}")}
+                    for i in range(1, scenes + 1)
+                ],
+            }
+        )
+
+    def validate(self) -> ScriptEdit | None:
+        try:
+            return ScriptEdit.model_validate(self.values)
+        except ValidationError as exc:
+            for error in exc.errors():
+                self._collect(error)
+            return None
+
+    def _collect(self, error: Any) -> None:
+        loc = [str(p) for p in error.get("loc", ())]
+        ctx = error.get("ctx") or {}
+        kind = error.get("type", "")
+        if loc[:1] == ["scenes"] and len(loc) == 3:
+            name, label = (
+                f"{loc[2]}_{int(loc[1]) + 1}",
+                f"{LABELS[loc[2]]} of scene {int(loc[1]) + 1}",
+            )
+        elif loc and loc[0] in LABELS:
+            name, label = loc[0], LABELS[loc[0]]
+        else:
+            self.error = _sentence(str(error.get("msg", "")).removeprefix("Value error, "))
+            return
+        if kind == "string_too_short":
+            message = f"{label} needs at least {ctx.get('min_length')} characters"
+        elif kind == "string_too_long":
+            message = f"{label} can have at most {ctx.get('max_length')} characters"
+        else:
+            message = (
+                f"{label} {str(error.get('msg', 'is not valid')).removeprefix('Value error, ')}"
+            )
+        self.errors.setdefault(name, _sentence(message))
+
+
+def _sentence(message: str) -> str:
+    message = message.strip().rstrip(".")
+    return (message[:1].upper() + message[1:]) if message else "Not valid"
+
+
+async def _video_page(
+    request: Request,
+    user: User,
+    session: SessionDep,
+    video: Video,
+    form: ScriptForm | None = None,
+    status_code: int = 200,
 ) -> Response:
-    video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
     detail = await service.detail(session, video)
     channel = await channel_repository.get_for_owner(session, user.id, video.channel_id)
     artifacts = await media_service.artifacts(session, video.id)
@@ -99,13 +202,22 @@ async def video_page(
             "media_base": f"/api/v1/videos/{video.id}/media",
             "cost_chart": cost_chart,
             "stages": [(stage, runs.get(stage)) for stage in PRODUCTION_STAGES],
-            "can_retry": can_retry(video),
-            "can_cancel": can_cancel(video),
-            "notice": notice_for(request),
+            "actions": detail.actions,
+            "form": form or ScriptForm.of(detail.script),
+            "notice": _notice(request),
         },
         user=user,
         section="queue",
+        status_code=status_code,
     )
+
+
+@router.get("/videos/{video_id}")
+async def video_page(
+    request: Request, video_id: str, user: PageUser, session: SessionDep
+) -> Response:
+    video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    return await _video_page(request, user, session, video)
 
 
 def _back(back: str, default: str) -> str:
@@ -121,8 +233,10 @@ async def retry_video(
     back: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    remake = video.status == VideoStatus.discarded
     await service.retry(session, video)
-    return redirect(_back(back, f"/videos/{video.id}") + "?notice=video_retried")
+    notice = "video_remade" if remake else "video_retried"
+    return redirect(_back(back, f"/videos/{video.id}") + f"?notice={notice}")
 
 
 @router.post("/videos/{video_id}/cancel", dependencies=[Csrf])
@@ -135,3 +249,80 @@ async def cancel_video(
     video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
     await service.cancel(session, video)
     return redirect(_back(back, f"/videos/{video.id}") + "?notice=video_cancelled")
+
+
+@router.get("/videos/{video_id}/discard")
+async def discard_confirm_page(
+    request: Request,
+    video_id: str,
+    user: PageUser,
+    session: SessionDep,
+    back: Annotated[str, Query(max_length=500)] = "",
+) -> Response:
+    """The confirmation step: what discarding means, with the button that does it."""
+    video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    channel = await channel_repository.get_for_owner(session, user.id, video.channel_id)
+    return render(
+        request,
+        "video_discard.html",
+        {
+            "video": video,
+            "channel": channel,
+            "allowed": "discard" in service.actions(video),
+            "back": _back(back, f"/videos/{video.id}"),
+        },
+        user=user,
+        section="queue",
+    )
+
+
+@router.post("/videos/{video_id}/discard", dependencies=[Csrf])
+async def discard_video(
+    video_id: str,
+    user: PageUser,
+    session: SessionDep,
+    back: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    await service.discard(session, video)
+    return redirect(_back(back, f"/videos/{video.id}") + "?notice=video_discarded")
+
+
+@router.post("/videos/{video_id}/approve", dependencies=[Csrf])
+async def approve_video(video_id: str, user: PageUser, session: SessionDep) -> Response:
+    video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    await service.approve(session, video, user.id)
+    return redirect(f"/videos/{video.id}?notice=video_approved")
+
+
+@router.post("/videos/{video_id}/regenerate", dependencies=[Csrf])
+async def regenerate_video(video_id: str, user: PageUser, session: SessionDep) -> Response:
+    video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    await service.regenerate(session, video)
+    return redirect(f"/videos/{video.id}?notice=video_regenerating")
+
+
+@router.post("/videos/{video_id}/script", dependencies=[Csrf])
+async def save_script(
+    request: Request, video_id: str, user: PageUser, session: SessionDep
+) -> Response:
+    """Save the edited script; with ``then=approve``, approve it in the same step."""
+    video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    raw = await request.form()
+    scenes = len((video.script or {}).get("scenes", []))
+    form = ScriptForm.read(raw, scenes)
+    data = form.validate()
+    if data is None:
+        form.error = form.error or "Check the highlighted fields; nothing was saved."
+        return await _video_page(request, user, session, video, form, 400)
+    try:
+        await service.update_script(session, video, data, user.id)
+        if raw.get("then") == "approve":
+            await service.approve(session, video, user.id)
+            return redirect(f"/videos/{video.id}?notice=video_approved")
+    except AppError as exc:
+        await session.rollback()
+        video = await service.get_owned(session, user.id, video.id)
+        form.error = f"{exc.message.rstrip('.')}. Nothing was saved."
+        return await _video_page(request, user, session, video, form, exc.status_code)
+    return redirect(f"/videos/{video.id}?notice=script_saved#review")
