@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -15,9 +16,10 @@ from tests.web.conftest import Browser
 from tests.web.test_pages import create_channel, queue_video
 
 
-def _form(script: dict[str, object], **changes: str) -> dict[str, str]:
+def _form(script: dict[str, Any], **changes: str) -> dict[str, str]:
     form = {"title": str(script["title"]), "hook": str(script["hook"])}
-    for i, scene in enumerate(script["scenes"], start=1):  # type: ignore[arg-type]
+    scenes: list[dict[str, str]] = script["scenes"]
+    for i, scene in enumerate(scenes, start=1):
         form[f"narration_{i}"] = scene["narration"]
         form[f"image_prompt_{i}"] = scene["image_prompt"]
     form.update(changes)
