@@ -31,14 +31,30 @@ def _static_document(name: str, version: str) -> str:
 
 def plain_http(settings: Settings) -> httplib2.Http:
     ca_certs = str(settings.google_ca_certs) if settings.google_ca_certs else None
-    return httplib2.Http(timeout=settings.google_http_timeout_seconds, ca_certs=ca_certs)
+    http = httplib2.Http(timeout=settings.google_http_timeout_seconds, ca_certs=ca_certs)
+    # 308 is "Resume Incomplete" in the upload protocol, not a redirect (googleapiclient's
+    # build_http does the same).
+    http.redirect_codes = http.redirect_codes - {308}
+    return http
+
+
+class _VerifyingRequest(google.auth.transport.requests.Request):
+    """Passes the CA bundle on every call (a session-wide ``verify`` loses to the env's)."""
+
+    def __init__(self, session: requests.Session, ca_certs: str) -> None:
+        super().__init__(session)
+        self.ca_certs = ca_certs
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("verify", self.ca_certs)
+        return super().__call__(*args, **kwargs)
 
 
 def token_transport(settings: Settings) -> google.auth.transport.requests.Request:
     """google-auth's transport for the token and revoke endpoints (requests, same CA)."""
     session = requests.Session()
     if settings.google_ca_certs:
-        session.verify = str(settings.google_ca_certs)
+        return _VerifyingRequest(session, str(settings.google_ca_certs))
     return google.auth.transport.requests.Request(session)
 
 
