@@ -15,8 +15,8 @@ from fastapi import Form, Request, Response
 from backend.auth import service as auth_service
 from backend.auth.schemas import TokenPair
 from backend.auth.throttle import login_throttle
-from backend.deps import RedisDep, SessionDep, SettingsDep
-from backend.errors import Conflict, NotFound, TooManyRequests
+from backend.deps import RedisDep, SessionDep, SettingsDep, get_current_user
+from backend.errors import Conflict, NotFound, TooManyRequests, Unauthorized
 from backend.models import User
 from backend.security.tokens import decode_access_token
 from backend.web.deps import Csrf, safe_next
@@ -45,9 +45,23 @@ def _login_form(
 
 
 @router.get("/login")
-async def login_page(request: Request, session: SessionDep, next: str = "/") -> Response:
+async def login_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    redis: RedisDep,
+    next: str = "/",
+) -> Response:
     if getattr(request.state, "session_token", None):
-        return redirect(safe_next(next))
+        try:
+            await get_current_user(request, None, session, settings, redis)
+            return redirect(safe_next(next))
+        except Unauthorized:
+            # a deactivated account or a changed password: the cookie is dead; drop it
+            # (sending the visitor on would bounce between this form and the page)
+            response = _login_form(request, next_url=next)
+            response.headers.append("set-cookie", clear_session_cookie(is_secure(request.scope)))
+            return response
     if not await auth_service.has_users(session):
         return redirect("/setup")
     return _login_form(request, next_url=next)
