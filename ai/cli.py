@@ -189,6 +189,7 @@ def verify_models(
     for column in ("modality", "ok", "detail"):
         table.add_column(column, overflow="fold")
     failed = False
+    skipped = 0
     serving: dict[str, bool] = {}
     for model_id in ids:
         spec = registry.get(model_id)
@@ -200,6 +201,7 @@ def verify_models(
         serving.setdefault(spec.modality, False)
         if spec.is_cloud:
             ok = row.runs_here
+            skipped += not ok
             serving[spec.modality] |= ok
             detail = "key configured" if ok else f"skipped: {row.reason}"
             table.add_row(spec.id, spec.modality, "[green]yes[/]" if ok else "[dim]skip[/]",
@@ -226,7 +228,8 @@ def verify_models(
                 failed = True
     if failed:
         raise typer.Exit(1)
-    console.print(f"[green]all {len(ids)} model(s) ok[/]")
+    note = f"; {skipped} cloud model(s) skipped, no key" if skipped else ""
+    console.print(f"[green]ok: {len(ids) - skipped} model(s) ready here{note}[/]")
 
 
 def doctor() -> None:

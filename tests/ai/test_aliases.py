@@ -11,6 +11,7 @@ from typing import Any
 
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 from PIL import Image
 from pydantic import ValidationError
 
@@ -19,7 +20,7 @@ from ai.registry import Registry, load_registry
 from tests.ai.conftest import make_settings, sdk_client
 from tests.ai.fake_cloud import running_fake_cloud
 
-CHAT = [{"role": "user", "content": "Say hello."}]
+CHAT: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hello."}]
 
 
 def test_the_registry_names_the_openai_aliases_with_their_modality() -> None:
@@ -53,7 +54,7 @@ def test_a_bad_alias_table_is_refused_with_the_reason(aliases: dict[str, Any],
 async def test_a_chat_alias_is_answered_by_the_local_model(cpu_sdk: openai.AsyncOpenAI,
                                                            alias: str) -> None:
     raw = await cpu_sdk.chat.completions.with_raw_response.create(
-        model=alias, messages=CHAT, max_tokens=4, temperature=0)  # type: ignore[arg-type]
+        model=alias, messages=CHAT, max_tokens=4, temperature=0)
     completion = raw.parse()
     assert completion.model == "smollm2-135m-instruct"
     assert raw.headers["x-model"] == "smollm2-135m-instruct"
@@ -63,7 +64,7 @@ async def test_a_chat_alias_is_answered_by_the_local_model(cpu_sdk: openai.Async
 
 async def test_a_streamed_alias_names_the_serving_model(cpu_sdk: openai.AsyncOpenAI) -> None:
     stream = await cpu_sdk.chat.completions.create(
-        model="gpt-4o-mini", messages=CHAT, max_tokens=3, stream=True)  # type: ignore[arg-type]
+        model="gpt-4o-mini", messages=CHAT, max_tokens=3, stream=True)
     models = {chunk.model async for chunk in stream}
     assert models == {"smollm2-135m-instruct"}
 
@@ -89,7 +90,7 @@ async def test_speech_still_gives_wav_when_asked(cpu_sdk: openai.AsyncOpenAI) ->
 @pytest.mark.parametrize("alias", ["gpt-image-1", "dall-e-3"])
 async def test_image_aliases_are_drawn_locally(cpu_sdk: openai.AsyncOpenAI, alias: str) -> None:
     raw = await cpu_sdk.images.with_raw_response.generate(
-        model=alias, prompt="A lighthouse at dusk", size="320x180",  # type: ignore[arg-type]
+        model=alias, prompt="A lighthouse at dusk", size="320x180",
         response_format="b64_json")
     response = raw.parse()
     assert (response.model_extra or {})["model"] == "slides"
@@ -112,8 +113,7 @@ async def test_an_unknown_model_is_openais_404_model_not_found(
     cpu_sdk: openai.AsyncOpenAI,
 ) -> None:
     calls: list[Callable[[], Awaitable[object]]] = [
-        lambda: cpu_sdk.chat.completions.create(
-            model="gpt-9-turbo", messages=CHAT),  # type: ignore[arg-type]
+        lambda: cpu_sdk.chat.completions.create(model="gpt-9-turbo", messages=CHAT),
         lambda: cpu_sdk.audio.speech.create(model="tts-9", voice="alloy", input="hi"),
         lambda: cpu_sdk.images.generate(model="dall-e-9", prompt="x"),
         lambda: cpu_sdk.embeddings.create(model="text-embedding-9", input="hi"),

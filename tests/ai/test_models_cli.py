@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,11 +16,13 @@ from typer.testing import CliRunner
 
 import ai.cli
 import ai.gateway
-from backend.cli.main import app
+from ai.cli import models_app
 from backend.settings import use_settings
 from tests.ai.conftest import make_settings
 
 runner = CliRunner()
+# models_app itself, not the root app: the root's callback binds logging to the runner's
+# captured stream, which is closed after each invoke
 
 
 @pytest.fixture
@@ -36,7 +41,7 @@ def cli(monkeypatch: pytest.MonkeyPatch, repo_models_dir: Path) -> Iterator[dict
 
 
 def _listing() -> dict[str, Any]:
-    result = runner.invoke(app, ["models", "list", "--json"])
+    result = runner.invoke(models_app, ["list", "--json"])
     assert result.exit_code == 0, result.output
     data: dict[str, Any] = json.loads(result.stdout)
     return data
@@ -78,7 +83,7 @@ def _fake_gpu_machine() -> Any:
 
 
 def test_list_prints_a_table_with_reasons_and_licenses(cli: dict[str, Any]) -> None:
-    result = runner.invoke(app, ["models", "list"])
+    result = runner.invoke(models_app, ["list"])
     assert result.exit_code == 0, result.output
     lines = {line.split("│")[1].strip(): line for line in result.stdout.splitlines()
              if line.startswith("│") and line.split("│")[1].strip()}
@@ -89,7 +94,7 @@ def test_list_prints_a_table_with_reasons_and_licenses(cli: dict[str, Any]) -> N
 
 
 def test_verify_checks_the_profile_and_passes_on_a_cpu_box(cli: dict[str, Any]) -> None:
-    result = runner.invoke(app, ["models", "verify"])
+    result = runner.invoke(models_app, ["verify"])
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "models of profile cpu-only" in out
@@ -97,11 +102,11 @@ def test_verify_checks_the_profile_and_passes_on_a_cpu_box(cli: dict[str, Any]) 
         assert model in out
     assert "llama-3.1-8b-instruct" not in out and "mms-tts-eng" not in out  # not the profile's
     assert "skipped: no OpenAI API key" in out  # cloud without a key is not a failure
-    assert "all 9 model(s) ok" in out
+    assert "ok: 4 model(s) ready here; 5 cloud model(s) skipped, no key" in out
 
 
 def test_verify_all_includes_the_models_that_are_not_pulled(cli: dict[str, Any]) -> None:
-    result = runner.invoke(app, ["models", "verify", "--all"])
+    result = runner.invoke(models_app, ["verify", "--all"])
     assert result.exit_code == 1
     assert "mms-tts-eng" in result.stdout and "missing:" in result.stdout
     assert "llama-3.1-8b-instruct" in result.stdout
@@ -110,7 +115,7 @@ def test_verify_all_includes_the_models_that_are_not_pulled(cli: dict[str, Any])
 def test_verify_fails_when_a_profile_model_cannot_run(cli: dict[str, Any],
                                                       tmp_path: Path) -> None:
     cli["install"](ai_profile="24gb", models_dir=tmp_path)  # forced GPU profile, no CUDA here
-    result = runner.invoke(app, ["models", "verify"])
+    result = runner.invoke(models_app, ["verify"])
     assert result.exit_code == 1
     assert "llama-3.1-8b-instruct" in result.stdout
     assert "needs a CUDA device" in result.stdout
@@ -118,12 +123,24 @@ def test_verify_fails_when_a_profile_model_cannot_run(cli: dict[str, Any],
 
 def test_verify_fails_when_no_model_of_a_modality_can_serve(cli: dict[str, Any]) -> None:
     cli["install"](ai_fallback_text="cloud")  # only gpt-4o-mini via OpenAI, and no key
-    result = runner.invoke(app, ["models", "verify"])
+    result = runner.invoke(models_app, ["verify"])
     assert result.exit_code == 1
     assert "no text model can serve on this machine" in result.stdout
 
 
 def test_verify_names_an_unknown_id(cli: dict[str, Any]) -> None:
-    result = runner.invoke(app, ["models", "verify", "no-such-model"])
+    result = runner.invoke(models_app, ["verify", "no-such-model"])
     assert result.exit_code == 1
     assert "not in the registry" in result.stdout
+
+
+def test_the_installed_command_verifies_a_cpu_box(tmp_path: Path, repo_models_dir: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YTE_")}
+    env.update({"YTE_AI_PROFILE": "cpu-only", "YTE_MODELS_DIR": str(repo_models_dir),
+                "YTE_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"})
+    command = [str(Path(sys.executable).parent / "ytempire"), "models", "verify"]
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "models of profile cpu-only" in result.stdout
+    assert "ok: 4 model(s) ready here; 5 cloud model(s) skipped, no key" in result.stdout

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ai.app import describe_key
-from backend.cli.main import app
+from ai.cli import ai_app
 from tests.ai.conftest import make_settings
 
 SECRET = "owner-chosen-secret-7f3a"
@@ -27,7 +27,7 @@ START_TIMEOUT_S = 90
 
 
 def test_serve_help_names_the_key_setting_and_its_default() -> None:
-    result = CliRunner().invoke(app, ["ai", "serve", "--help"])
+    result = CliRunner().invoke(ai_app, ["serve", "--help"])
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())
     assert "YTE_AI_API_KEY" in text
