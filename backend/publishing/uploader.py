@@ -180,6 +180,9 @@ class Uploader:
         request = self.api.resource.videos().insert(
             part=UPLOAD_PARTS, body=state.request_body, media_body=media, notifySubscribers=True
         )
+        if state.session_uri is not None:
+            request.resumable_uri = state.session_uri  # the recorded session, resumed
+            request.resumable_progress = state.confirmed_bytes
         flags = _Flags(unsure=resumed)
 
         def mark_unsure(_: object) -> None:

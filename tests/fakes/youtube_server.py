@@ -343,8 +343,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _record(self, method: str) -> None:
         path, _ = self._split()
-        keep = {
-            k: v for k, v in self.headers.items()
+        keep = {  # names lower-cased
+            k.lower(): v for k, v in self.headers.items()
             if k.lower() in {"content-range", "content-length", "authorization", "content-type"}
         }
         with self.fake.lock:
