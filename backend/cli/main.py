@@ -9,7 +9,7 @@ import uvicorn
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from ai.cli import ai_app, doctor, models_app
-from backend.cli import channels, demo, users
+from backend.cli import channels, demo, users, videos
 from backend.cli.common import console, err_console, run, settings
 from backend.db import migrate as migrations
 from backend.db.engine import create_engine
@@ -24,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(users.app, name="user")
 app.add_typer(channels.app, name="channel")
+app.add_typer(videos.app, name="video")
 app.command("demo")(demo.demo)
 app.add_typer(ai_app, name="ai")
 app.add_typer(models_app, name="models")

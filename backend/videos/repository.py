@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, true, tuple_
+from sqlalchemy import Select, String, cast, func, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -44,6 +44,13 @@ async def get_owned(
 
 async def get(session: AsyncSession, video_id: uuid.UUID) -> Video | None:
     return await session.get(Video, video_id)
+
+
+async def with_id_prefix(session: AsyncSession, prefix: str, limit: int = 5) -> list[Video]:
+    """Videos whose id (as 32 hex digits) starts with ``prefix`` (the CLI's short ids)."""
+    hex_id = func.replace(func.lower(cast(Video.id, String)), "-", "")
+    query = select(Video).where(hex_id.like(f"{prefix}%")).limit(limit)
+    return list(await session.scalars(query))
 
 
 async def recent(

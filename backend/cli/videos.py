@@ -1,0 +1,263 @@
+"""``ytempire video``: list, show, retry, cancel, discard and approve videos.
+
+The commands act on any owner's video (this is the admin CLI) through the same services,
+and so the same rules, as the API: an action the status machine refuses prints why and
+exits 1. A video is named by its id or the first 8+ characters of it (``video list``).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+
+import typer
+from rich import box
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import pipeline
+from backend.cli.common import console, run, session_scope, settings
+from backend.errors import BadRequest, NotFound
+from backend.models import Channel, User, Video, VideoStatus
+from backend.models.video import STAGE_ORDER
+from backend.pipeline.dispatch import first_unfinished
+from backend.redis_client import sync_redis
+from backend.users import service as user_service
+from backend.videos import repository, service
+from backend.videos.schemas import VideoDetail
+
+app = typer.Typer(help="Inspect videos and act on them.", no_args_is_help=True)
+
+VIDEO_HELP = "The video: its id or the first 8+ characters of it (as `video list` shows)."
+HEX = re.compile(r"^[0-9a-f]{8,32}$")
+
+
+def short_id(video_id: uuid.UUID) -> str:
+    return video_id.hex[:8]
+
+
+async def find_video(session: AsyncSession, ref: str) -> Video:
+    ref = ref.strip().lower()
+    try:
+        return await service.get_any(session, uuid.UUID(ref))
+    except ValueError:
+        pass
+    prefix = ref.replace("-", "")
+    if not HEX.match(prefix):
+        raise BadRequest(f"{ref!r} is not a video id (give the id, or its first 8+ characters)")
+    matches = await repository.with_id_prefix(session, prefix)
+    if not matches:
+        raise NotFound("video", ref)
+    if len(matches) > 1:
+        ids = ", ".join(v.id.hex[:12] for v in matches)
+        raise BadRequest(f"several videos start with {ref!r} ({ids}); give more of the id")
+    return matches[0]
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.0f}%"
+
+
+def _score(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+@app.command("list")
+def list_videos(
+    channel: str | None = typer.Option(None, "--channel", help="Only this channel (its id)."),
+    status: VideoStatus | None = typer.Option(None, "--status", help="Only this status."),
+    limit: int = typer.Option(50, "--limit", min=1, max=1000, help="At most this many."),
+) -> None:
+    """The newest videos of every channel: id, status, stage, progress, quality, title."""
+
+    async def _list() -> None:
+        channel_id = None
+        if channel:
+            try:
+                channel_id = uuid.UUID(channel)
+            except ValueError as exc:
+                raise BadRequest(f"{channel!r} is not a channel id (see `channel list`)") from exc
+        async with session_scope() as session:
+            rows = await repository.recent(
+                session, channel_id=channel_id, status=status, limit=limit
+            )
+        if not rows:
+            console.print("no videos" + (" match" if channel or status else " yet"))
+            return
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        table.add_column("id", no_wrap=True)
+        table.add_column("status", no_wrap=True)
+        table.add_column("stage", no_wrap=True)
+        table.add_column("done", justify="right", no_wrap=True)
+        table.add_column("quality", justify="right", no_wrap=True)
+        table.add_column("title", overflow="ellipsis", no_wrap=True, ratio=3)
+        table.add_column("channel", overflow="ellipsis", no_wrap=True, ratio=1)
+        for video, ch in rows:
+            table.add_row(
+                short_id(video.id),
+                video.status.value,
+                video.stage.value if video.stage else "—",
+                _pct(video.stage_progress),
+                _score(video.quality_score),
+                video.title or video.topic or "(topic to be picked)",
+                ch.name,
+            )
+        console.print(table)
+
+    run(_list)
+
+
+def _describe(video: Video, channel: Channel | None, detail: VideoDetail) -> None:
+    facts = Table(show_header=False, box=None, pad_edge=False)
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column(overflow="fold")
+    facts.add_row("id", str(video.id))
+    facts.add_row("title", video.title or "—")
+    facts.add_row("topic", video.topic or "—")
+    facts.add_row("channel", f"{channel.name} ({channel.id})" if channel else "—")
+    facts.add_row("status", video.status.value)
+    stage = video.stage.value if video.stage else "—"
+    facts.add_row("stage", f"{stage} · {_pct(video.stage_progress)} done")
+    facts.add_row("quality", _score(video.quality_score))
+    for reason in video.quality_reasons or []:
+        facts.add_row("", f"- {reason}")
+    if video.approved_at is not None:
+        facts.add_row(
+            "approved",
+            f"{video.approved_at:%Y-%m-%d %H:%M} UTC at {_score(video.approved_score)}"
+            f" by {video.approved_by}",
+        )
+    if video.error:
+        facts.add_row("error", video.error)
+    cost = detail.cost
+    if cost is not None:
+        facts.add_row("cost", f"${cost.total_usd:.4f} · {cost.device_seconds:.1f} device-s")
+    facts.add_row("created", f"{video.created_at:%Y-%m-%d %H:%M} UTC")
+    facts.add_row("can", ", ".join(detail.actions).replace("_", " ") or "nothing now")
+    console.print(facts)
+    if detail.stages:
+        stages = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+        for name in ("stage", "status", "tries", "time", "cost"):
+            stages.add_column(
+                name, no_wrap=True, justify="right" if name in ("tries", "time", "cost") else "left"
+            )
+        stages.add_column("error", overflow="fold")
+        order = {s: i for i, s in enumerate(STAGE_ORDER)}
+        for run_ in sorted(detail.stages, key=lambda r: order[r.stage]):
+            stages.add_row(
+                run_.stage.value,
+                run_.status.value,
+                str(run_.attempts),
+                f"{run_.duration_s:.1f}s" if run_.duration_s is not None else "—",
+                f"${run_.cost_usd:.4f}",
+                (run_.error or "")[:300],
+            )
+        console.print(stages)
+
+
+@app.command("show")
+def show(video: str = typer.Argument(..., help=VIDEO_HELP)) -> None:
+    """Status, stage, quality and its reasons, error, the stages and the cost."""
+
+    async def _show() -> None:
+        async with session_scope() as session:
+            found = await find_video(session, video)
+            channel = await session.get(Channel, found.channel_id)
+            detail = await service.detail(session, found)
+            _describe(found, channel, detail)
+
+    run(_show)
+
+
+Action = Callable[[AsyncSession, Video], Awaitable[str]]
+
+
+def _act(ref: str, action: Action) -> None:
+    """Run one action in a transaction; the next stage is enqueued once it commits."""
+
+    async def _run() -> None:
+        cfg = settings()
+        pipeline.install()
+        connection = None if cfg.embedded else sync_redis(cfg)
+        try:
+            async with session_scope() as session:
+                if connection is not None:
+                    session.info["redis"] = connection
+                found = await find_video(session, ref)
+                message = await action(session, found)
+        finally:
+            if connection is not None:
+                connection.close()
+        console.print(message)
+        if connection is None and "queued" in message:
+            console.print("the running `ytempire serve` picks it up within 15 s")
+
+    run(_run)
+
+
+async def _next_stage(session: AsyncSession, video: Video) -> str:
+    nxt = await first_unfinished(session, video.id)
+    return nxt[0].value if nxt else "the end"
+
+
+@app.command("retry")
+def retry(video: str = typer.Argument(..., help=VIDEO_HELP)) -> None:
+    """Queue a failed, cancelled or discarded video again (a discarded one is made again
+    from the script stage, keeping the topic); a held one gets a new script."""
+
+    async def _retry(session: AsyncSession, found: Video) -> str:
+        await service.retry(session, found)
+        return (
+            f"video {short_id(found.id)} queued; it resumes at {await _next_stage(session, found)}"
+        )
+
+    _act(video, _retry)
+
+
+@app.command("cancel")
+def cancel(video: str = typer.Argument(..., help=VIDEO_HELP)) -> None:
+    """Cancel work in flight (queued, running, needs review); a running stage finishes."""
+
+    async def _cancel(session: AsyncSession, found: Video) -> str:
+        await service.cancel(session, found)
+        return f"video {short_id(found.id)} cancelled"
+
+    _act(video, _cancel)
+
+
+@app.command("discard")
+def discard(video: str = typer.Argument(..., help=VIDEO_HELP)) -> None:
+    """Throw a ready video away (`video retry` makes it again)."""
+
+    async def _discard(session: AsyncSession, found: Video) -> str:
+        await service.discard(session, found)
+        return f"video {short_id(found.id)} discarded"
+
+    _act(video, _discard)
+
+
+@app.command("approve")
+def approve(
+    video: str = typer.Argument(..., help=VIDEO_HELP),
+    by: str | None = typer.Option(
+        None, "--by", help="Record this user's email as the approver (default: the owner)."
+    ),
+) -> None:
+    """Approve a script held for review: production continues at the voice."""
+
+    async def _approve(session: AsyncSession, found: Video) -> str:
+        channel = await session.get(Channel, found.channel_id)
+        approver_id = channel.owner_id if channel else None
+        if by:
+            approver: User = await user_service.get_by_email(session, by)
+            approver_id = approver.id
+        if approver_id is None:
+            raise NotFound("channel", found.channel_id)
+        await service.approve(session, found, approver_id)
+        return (
+            f"video {short_id(found.id)} approved at a score of {_score(found.approved_score)};"
+            " queued for the voice"
+        )
+
+    _act(video, _approve)
