@@ -89,9 +89,10 @@ def verify(spec: ModelSpec, models_dir: Path) -> Verdict:
             problems.append(f"{path.name}: {problem}")
     if problems:
         return Verdict(spec.id, False, "; ".join(problems[:5]))
+    where = f"package {spec.package}" if spec.package else str(target)
     if not checked:
-        return Verdict(spec.id, True, f"present at {target}")
-    return Verdict(spec.id, True, f"{checked} weight file(s) complete at {target}")
+        return Verdict(spec.id, True, f"present in {where}")
+    return Verdict(spec.id, True, f"{checked} weight file(s) complete in {where}")
 
 
 def check_safetensors(path: Path) -> str | None:

@@ -15,8 +15,8 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 import ai.cli
-import ai.gateway
 from ai.cli import models_app
+from ai.hardware import MachineInfo
 from backend.settings import use_settings
 from tests.ai.conftest import make_settings
 
@@ -30,6 +30,7 @@ def cli(monkeypatch: pytest.MonkeyPatch, repo_models_dir: Path) -> Iterator[dict
     """The real CLI with test settings installed and a console wide enough to read."""
     settings: dict[str, Any] = {}
     monkeypatch.setattr(ai.cli, "console", Console(width=250, color_system=None))
+    monkeypatch.setattr(ai.cli, "detect_machine", _cpu_machine)  # same answers on a GPU box
 
     def install(**overrides: Any) -> None:
         use_settings(make_settings(overrides.pop("models_dir", repo_models_dir), **overrides))
@@ -69,17 +70,18 @@ def test_list_says_what_runs_here_and_why_not(cli: dict[str, Any]) -> None:
 def test_list_names_the_vram_budget_when_a_model_does_not_fit(
     cli: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ai.gateway, "_cuda_available", lambda: True)
     monkeypatch.setattr(ai.cli, "detect_machine", _fake_gpu_machine)
     cli["install"](ai_profile="16gb")
     rows = {r["id"]: r for r in _listing()["models"]}
     assert "needs 17 GB; profile 16gb allows" in rows["llama-3.1-8b-instruct"]["reason"]
 
 
-def _fake_gpu_machine() -> Any:
-    from ai.hardware import MachineInfo
-
+def _fake_gpu_machine() -> MachineInfo:
     return MachineInfo("test cpu", 2, 16.0, True, "Test GPU 16GB", 16.0, "test")
+
+
+def _cpu_machine() -> MachineInfo:
+    return MachineInfo("test cpu", 2, 16.0, False, None, 0.0, "test")
 
 
 def test_list_prints_a_table_with_reasons_and_licenses(cli: dict[str, Any]) -> None:
