@@ -131,6 +131,7 @@ class CallPolicy:
         self.rand = rand
         self.on_token_refresh = on_token_refresh
         self.retries = 0  # all retries so far, for the record
+        self.consecutive = 0  # transient failures since the last progress
         self.sleeps: list[float] = []
         self.failures: list[Failure] = []
 
@@ -138,6 +139,9 @@ class CallPolicy:
         """Full jitter: uniform in [0, min(cap, base * 2**attempt))."""
         ceiling = min(self.max_backoff_seconds, self.backoff_seconds * (2**attempt))
         return self.rand() * ceiling
+
+    def progressed(self) -> None:
+        self.consecutive = 0
 
     async def refresh_token(self) -> None:
         token_before = self.credentials.token
@@ -151,8 +155,15 @@ class CallPolicy:
         *,
         what: str,
         before_retry: Callable[[Failure], None] | None = None,
+        fresh: bool = True,
     ) -> T:
-        attempt = 0
+        """Run ``step`` until it succeeds or fails for good.
+
+        ``fresh=False`` keeps counting the failures of earlier steps (an upload's status query
+        succeeding is not progress); the caller says :meth:`progressed` when it is.
+        """
+        if fresh:
+            self.consecutive = 0
         refreshed_for_401 = False
         while True:
             try:
@@ -166,7 +177,7 @@ class CallPolicy:
             self.failures.append(failure)
             log.warning(
                 "youtube.call.failed", what=what, kind=failure.kind, status=failure.status,
-                reason=failure.reason, message=failure.message[:200], attempt=attempt,
+                reason=failure.reason, message=failure.message[:200], attempt=self.consecutive,
             )
             if failure.kind == "reject":
                 raise YouTubeRejected(failure.status or 0, failure.reason, failure.message)
@@ -181,10 +192,12 @@ class CallPolicy:
                 await self.quota.mark_exhausted()
                 await self.quota.wait_for_reset(f"YouTube answered {failure.reason}")
             else:
-                if attempt >= self.max_retries:
-                    raise RetriesExhausted(attempt + 1, f"{failure.reason} {failure.message}")
-                delay = self.backoff(attempt)
-                attempt += 1
+                if self.consecutive >= self.max_retries:
+                    raise RetriesExhausted(
+                        self.consecutive + 1, f"{failure.reason} {failure.message}"
+                    )
+                delay = self.backoff(self.consecutive)
+                self.consecutive += 1
                 self.retries += 1
                 UPLOAD_RETRIES.labels(cause="transient").inc()
                 self.sleeps.append(delay)

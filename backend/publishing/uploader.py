@@ -198,6 +198,7 @@ class Uploader:
                     lambda: self._step(request, state, flags),
                     what="upload",
                     before_retry=mark_unsure,
+                    fresh=False,
                 )
                 if kind == "done":
                     resource = value
@@ -255,7 +256,7 @@ class Uploader:
             raise HttpError(resp, content, uri=request.uri)
 
         await self.quota.spend("videos.insert")
-        uri = await self.policy.run(initiate, what="upload initiate")
+        uri = await self.policy.run(initiate, what="upload initiate", fresh=False)
         request.resumable_uri = uri
         request.resumable_progress = 0
         state.session_uri, state.status, state.confirmed_bytes = uri, "uploading", 0
@@ -293,6 +294,8 @@ class Uploader:
         await self.store.save(state)
 
     async def _confirmed(self, state: UploadState, confirmed: int) -> None:
+        if confirmed > state.confirmed_bytes:
+            self.policy.progressed()
         UPLOAD_BYTES.inc(max(0, confirmed - state.confirmed_bytes))
         state.confirmed_bytes = confirmed
         state.retries = self.policy.retries
