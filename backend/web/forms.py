@@ -115,7 +115,7 @@ def plain_message(name: str, error: Mapping[str, Any]) -> str:
         )
     if kind in ("enum", "literal_error"):
         expected = str(ctx.get("expected", "")).replace("'", "")
-        return f"{label} must be one of: {expected}" if expected else f"{label} is not a choice"
+        return f"{label} must be {expected}" if expected else f"{label} is not one of the choices"
     if kind.startswith(("date_", "datetime_")):
         return f"{label} must be a date such as 2026-01-31"
     if kind.startswith("uuid"):

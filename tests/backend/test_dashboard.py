@@ -109,3 +109,34 @@ async def test_channel_analytics(
     too_long = await owner.get(url, params={"from": "2020-01-01", "to": today.isoformat()})
     assert too_long.status_code == 400
     assert (await other.get(url)).status_code == 404
+
+
+async def test_videos_made_today_count_only_videos_still_ready_or_published(
+    owner: Api, db: async_sessionmaker[AsyncSession]
+) -> None:
+    """Finished today and kept: a video discarded, cancelled or queued again after it was
+    finished today is not "made today"; one published today is."""
+    channel = await owner.create_channel(name="Made")
+    ids = [
+        uuid.UUID(
+            (await owner.post(f"/api/v1/channels/{channel['id']}/videos", json={})).json()["id"]
+        )
+        for _ in range(6)
+    ]
+    now = utcnow()
+    finished = {
+        ids[0]: VideoStatus.ready,
+        ids[1]: VideoStatus.published,
+        ids[2]: VideoStatus.discarded,
+        ids[3]: VideoStatus.cancelled,  # cancelled while ready, before discard existed
+        ids[4]: VideoStatus.queued,  # made again
+    }
+    async with db() as session:
+        for video_id, status in finished.items():
+            await session.execute(
+                update(Video).where(Video.id == video_id).values(status=status, completed_at=now)
+            )
+        await session.commit()
+    data = (await owner.get("/api/v1/dashboard/metrics")).json()
+    assert data["totals"]["completed_today"] == 2
+    assert data["channels"][0]["completed_today"] == 2

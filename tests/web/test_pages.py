@@ -262,7 +262,7 @@ async def test_channel_limit_is_shown_and_enforced(
             "/channels", {**CHANNEL_FORM, "name": "Three"}, page="/channels"
         )
         assert response.status_code == 409
-        assert "Channel limit reached: 2 of 2 channels in use" in response.text
+        assert "Channel limit reached" in response.text and "2 of 2 channels" in response.text
 
 
 async def test_channel_form_errors_are_shown_next_to_their_fields(owner_browser: Browser) -> None:
@@ -415,3 +415,164 @@ async def test_issue_tokens_reused_by_pages(
     ) as http:
         assert (await http.get("/")).status_code == 200
         assert (await http.get("/", cookies={SESSION_COOKIE: "garbage"})).status_code == 303
+
+
+PYDANTIC_WORDS = re.compile(
+    r"String should|Input should|should match pattern|\^\[|value_error|Value error|"
+    r"greater_than|less_than|Field required|valid number, unable",
+)
+
+
+def field_errors(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<p class="field-error" id="e-([a-z_]+)">([^<]+)</p>', html))
+
+
+async def test_channel_form_errors_speak_plain_words(owner_browser: Browser) -> None:
+    cases = {
+        "language": ("english!", "Language must be a 2- or 3-letter code such as en or pt"),
+        "cadence_per_day": ("0", "Videos per day must be more than 0"),
+        "daily_budget_usd": ("lots", "Daily budget must be a number, such as 1 or 2.5"),
+        "monthly_budget_usd": ("-5", "Monthly budget must be 0 or more"),
+        "quality_threshold": ("1.5", "Quality threshold must be 1 or less"),
+        "target_minutes": ("90", "Target length must be 60 or less"),
+        "name": ("x" * 101, "Name can have at most 100 characters"),
+        "niche": ("   ", "Niche is required"),
+        "format": ("square", "Format must be long or short"),
+        "tone": ("t" * 65, "Tone can have at most 64 characters"),
+        "voice": ("v" * 65, "Voice can have at most 64 characters"),
+    }
+    for name, (value, message) in cases.items():
+        response = await owner_browser.submit(
+            "/channels", {**CHANNEL_FORM, name: value}, page="/channels"
+        )
+        assert response.status_code == 400, name
+        errors = field_errors(response.text)
+        assert errors.get(name, "").startswith(message), (name, errors)
+        assert not PYDANTIC_WORDS.search(response.text), (name, errors)
+    # the edit form says the same
+    channel_id = await create_channel(owner_browser)
+    page = f"/channels/{channel_id}"
+    response = await owner_browser.submit(
+        f"{page}/edit", {**CHANNEL_FORM, "language": "EN_us"}, page=page
+    )
+    assert response.status_code == 400
+    assert field_errors(response.text)["language"].startswith("Language must be a 2- or 3-letter")
+    assert not PYDANTIC_WORDS.search(response.text)
+
+
+async def test_the_other_forms_speak_plain_words(
+    owner_browser: Browser, api: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    channel_id = await create_channel(owner_browser)
+    page = f"/channels/{channel_id}"
+    response = await owner_browser.submit(f"{page}/videos", {"topic": "ab"}, page=page)
+    assert response.status_code == 400
+    assert "Topic must have at least 3 characters, or leave it empty" in response.text
+    response = await owner_browser.submit(f"{page}/videos", {"topic": "t" * 301}, page=page)
+    assert response.status_code == 400
+    assert "Topic can have at most 300 characters." in response.text
+    assert not PYDANTIC_WORDS.search(response.text)
+
+    page_ = await owner_browser.get("/analytics?from=not-a-date")
+    assert page_.status_code == 400
+    assert "From must be a date such as 2026-01-31." in page_.text
+    assert not PYDANTIC_WORDS.search(page_.text)
+    page_ = await owner_browser.get("/queue?status=lost")
+    assert page_.status_code == 400 and "Status must be queued, running" in page_.text
+    assert not PYDANTIC_WORDS.search(page_.text)
+
+    async with unit_of_work(sessions) as session:
+        niche = await add_niche(session)
+    for bad in ("lots", "150", "-1"):
+        response = await owner_browser.submit(
+            f"/niches/{niche.id}/watch", {"action": "watch", "threshold": bad}, page="/niches"
+        )
+        assert response.status_code == 400, bad
+        assert "The alert threshold must be a number from 0 to 100, such as 70." in response.text
+        assert f'value="{bad}"' in response.text
+    assert "Remove from watchlist" not in (await owner_browser.get("/niches")).text
+
+    token = await Browser(api).csrf("/login")  # signed out
+    response = await api.post(
+        "/login", data={"email": "e" * 400, "password": "x", "csrf_token": token}
+    )
+    assert response.status_code == 400
+    assert "Email can have at most 320 characters." in response.text
+    assert not PYDANTIC_WORDS.search(response.text)
+
+
+async def test_money_is_formatted_by_one_rule_on_every_page(
+    owner_browser: Browser, sessions: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    from pathlib import Path
+
+    from backend.web.formats import fmt_money
+
+    assert [fmt_money(v) for v in (0, 0.75, 12.3, 1234.5, 0.0064, 0.00004, -0.0021, -3.1)] == [
+        "$0.00",
+        "$0.75",
+        "$12.30",
+        "$1,234.50",
+        "$0.0064",
+        "<$0.0001",
+        "-$0.0021",
+        "-$3.10",
+    ]
+    # no template formats money itself: every amount goes through the money filter
+    templates = Path(__file__).resolve().parents[2] / "frontend" / "templates"
+    for template in templates.glob("*.html"):
+        text = template.read_text()
+        assert not re.search(r"\$\{\{|\$\s*\{\{|usd\s*\)?\s*\|\s*round|usd\|format", text), template
+        assert not re.search(r"\"[^\"]*%\.\d+f[^\"]*\"\|format\([^)]*usd", text), template
+    channel_id = await create_channel(
+        owner_browser, daily_budget_usd="2.5", monthly_budget_usd="75"
+    )
+    video_id = await queue_video(owner_browser, channel_id)
+    async with unit_of_work(sessions) as session:
+        video = await session.get(Video, uuid.UUID(video_id))
+        assert video is not None
+        await finish_video(session, video, settings.media_dir, with_media=False)
+    money = re.compile(r"-?<?\$[0-9][0-9,]*(?:\.[0-9]+)?")
+    seen: set[str] = set()
+    for path in (*PAGES, f"/channels/{channel_id}", f"/videos/{video_id}"):
+        text = (await owner_browser.get(path)).text
+        for amount in money.findall(text):
+            seen.add(amount)
+            digits = amount.split("$", 1)[1].replace(",", "")
+            whole, _, cents = digits.partition(".")
+            assert cents, (path, amount)
+            assert len(cents) == 2 or (whole == "0" and len(cents) <= 4 and cents[:2] == "00"), (
+                path,
+                amount,
+            )
+            assert not (len(cents) > 2 and cents.endswith("0")), (path, amount)
+    assert {"$2.50", "$75.00", "$0.0064", "$0.0021"} <= seen, seen
+
+
+async def test_unknown_urls_are_a_page_for_browsers_and_json_for_the_api(
+    owner_browser: Browser, api: httpx.AsyncClient
+) -> None:
+    html = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    response = await owner_browser.get("/no/such/page", headers=html)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Page not found" in response.text and 'class="mainnav"' in response.text
+    assert 'href="/queue"' in response.text  # the navigation, signed in
+    assert "content-security-policy" in response.headers
+    # signed out: still a page, with the way in
+    response = await api.get("/no/such/page", headers=html)
+    assert response.status_code == 404 and 'href="/login"' in response.text
+    # the API, and clients that do not ask for HTML, keep the JSON error shape
+    for client, path, headers in (
+        (owner_browser.http, "/api/v1/no-such-thing", html),
+        (api, "/api/v1/no-such-thing", {}),
+        (api, "/no/such/page", {"accept": "application/json"}),
+        (api, "/no/such/page", {}),
+    ):
+        response = await client.get(path, headers=headers)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"].startswith("application/json"), (path, headers)
+        assert response.json()["error"]["code"] == "not_found"
+    # a page route's own 404 (someone else's video) also has the navigation
+    response = await owner_browser.get(f"/videos/{uuid.uuid4()}", headers=html)
+    assert response.status_code == 404 and 'class="mainnav"' in response.text

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import Form, Request, Response
 from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.deps import SessionDep, parse_uuid
 from backend.errors import NotFound
-from backend.models import Niche, Trend
+from backend.models import Niche, Trend, User
 from backend.web import repository
 from backend.web.charts import Band, Series, bar_list, line_chart
 from backend.web.deps import Csrf, PageUser
@@ -93,9 +94,15 @@ def trend_chart(trend: Trend) -> Markup | None:
     return line_chart(f"Interest in {trend.topic} with forecast", labels, series, band=band)
 
 
-@router.get("/niches")
-async def niches_page(
-    request: Request, user: PageUser, session: SessionDep, niche: str | None = None
+async def _page(
+    request: Request,
+    user: User,
+    session: AsyncSession,
+    niche: str | None,
+    *,
+    watch_error: str | None = None,
+    threshold: str = "",
+    status_code: int = 200,
 ) -> Response:
     niches = await repository.top_niches(session)
     watched = await repository.watched(session, user.id)
@@ -122,14 +129,28 @@ async def niches_page(
             "components": COMPONENTS,
             "component_value": component_value,
             "notice": notice_for(request),
+            "watch_error": watch_error,
+            "threshold": threshold,
         },
         user=user,
         section="niches",
+        status_code=status_code,
     )
+
+
+@router.get("/niches")
+async def niches_page(
+    request: Request, user: PageUser, session: SessionDep, niche: str | None = None
+) -> Response:
+    return await _page(request, user, session, niche)
+
+
+THRESHOLD_ERROR = "The alert threshold must be a number from 0 to 100, such as 70."
 
 
 @router.post("/niches/{niche_id}/watch", dependencies=[Csrf])
 async def toggle_watch(
+    request: Request,
     niche_id: str,
     user: PageUser,
     session: SessionDep,
@@ -143,6 +164,15 @@ async def toggle_watch(
         await repository.unwatch(session, user.id, ident)
     else:
         value = _number(threshold) if threshold.strip() else None
-        limit = max(0.0, min(100.0, value)) if value is not None else None
-        await repository.watch(session, user.id, ident, limit)
+        if threshold.strip() and (value is None or not 0 <= value <= 100):
+            return await _page(
+                request,
+                user,
+                session,
+                str(ident),
+                watch_error=THRESHOLD_ERROR,
+                threshold=threshold,
+                status_code=400,
+            )
+        await repository.watch(session, user.id, ident, value)
     return redirect(f"/niches?niche={ident}&notice={action}ed")
