@@ -21,7 +21,7 @@ from backend.videos import repository as video_repository
 from backend.videos import service as video_service
 from backend.videos.schemas import VideoCreate
 from backend.web.deps import Csrf, PageUser
-from backend.web.forms import ChannelForm
+from backend.web.forms import ChannelForm, validation_messages
 from backend.web.pages.common import analytics_charts, notice_for
 from backend.web.routing import page_router, redirect
 from backend.web.templating import render
@@ -212,7 +212,7 @@ async def queue_video(
     try:
         data = VideoCreate(topic=topic.strip() or None)
     except ValidationError as exc:
-        message = str(exc.errors()[0].get("msg", "not valid")).removeprefix("Value error, ")
+        message = " ".join(validation_messages(exc.errors()).values())
         return await _detail_page(request, channel, user, session, redis, message, 400)
     try:
         await video_service.create(session, channel, data)
