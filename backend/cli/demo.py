@@ -4,18 +4,25 @@ It migrates the database, creates an owner and a channel, queues a video without
 topic (trend_prophet picks one from the bundled offline trend series), runs every
 production stage on the in-process worker and the CPU models, and copies the MP4,
 thumbnail and SRT to the output folder.
+
+It says what it is waiting on (the stage, its try and time limit, and the stage's own
+progress: words written, frames encoded), prints each failed try with its reason, and
+ends with the reason when the video fails. Ctrl-C stops it within a few seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import shutil
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import redis
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -29,20 +36,25 @@ from backend.channels import repository as channel_repository
 from backend.channels import service as channel_service
 from backend.channels.schemas import ChannelCreate, StyleSettings
 from backend.cli.common import console, err_console
+from backend.cli.process import exit_now
 from backend.db import migrate
 from backend.db.engine import create_engine, create_sessionmaker
 from backend.db.session import unit_of_work
-from backend.jobs.worker import EmbeddedWorker
+from backend.events.bus import user_channel
+from backend.jobs.worker import EmbeddedWorker, reconcile_job
 from backend.models import (
     Channel,
     ChannelStatus,
     StageRun,
+    StageStatus,
     User,
     UserRole,
     Video,
     VideoFormat,
+    VideoStage,
     VideoStatus,
 )
+from backend.pipeline.dispatch import timeout_for, tries
 from backend.pipeline.stages import PRODUCTION_STAGES
 from backend.redis_client import sync_redis
 from backend.settings import Settings, get_settings, use_settings
@@ -76,8 +88,18 @@ def demo(
     if fmt not in ("long", "short"):
         raise typer.BadParameter("--format is long or short")
     options = DemoOptions(out, niche, topic, fmt, minutes, timeout_s)
-    ok = asyncio.run(_demo(get_settings(), options))
-    raise typer.Exit(0 if ok else 1)
+    try:
+        ok = asyncio.run(_demo(get_settings(), options))
+    except KeyboardInterrupt:
+        err_console.print(
+            "[yellow]interrupted[/yellow]: the demo video stays queued; "
+            "`ytempire demo` again starts a new one"
+        )
+        exit_now(130)
+    except TimeoutError as exc:
+        err_console.print(f"[red]gave up[/red]: {exc}")
+        exit_now(1)
+    exit_now(0 if ok else 1)
 
 
 async def _demo(settings: Settings, options: DemoOptions) -> bool:
@@ -87,8 +109,9 @@ async def _demo(settings: Settings, options: DemoOptions) -> bool:
     await migrate.upgrade(engine)
     sessions = create_sessionmaker(engine)
     connection = sync_redis(settings)
-    # One video, start to finish: no housekeeping or discovery runs beside it.
-    worker = EmbeddedWorker(connection, settings, recurring=())
+    # One video, start to finish: no housekeeping or discovery runs beside it; the
+    # reconciler does, so a try lost in the worker is tried again (up to the cap).
+    worker = EmbeddedWorker(connection, settings, recurring=[reconcile_job(settings)])
     worker.start()
     started = time.perf_counter()
     try:
@@ -97,14 +120,19 @@ async def _demo(settings: Settings, options: DemoOptions) -> bool:
             owner = await _owner(session, settings)
             channel = await _channel(session, owner, options)
             video = await video_service.create(session, channel, VideoCreate(topic=options.topic))
-            video_id, channel_name = video.id, channel.name
+            video_id, channel_name, owner_id = video.id, channel.name, owner.id
+            limits = {s: timeout_for(settings, channel, s) for s in PRODUCTION_STAGES}
         console.print(
             f"[bold]YTEMPIRE demo[/bold] — channel [cyan]{channel_name}[/cyan], video {video_id}"
         )
-        final = await _follow(sessions, video_id, options.timeout_s)
+        watch = _Watch(connection, owner_id, video_id, limits, settings.stage_max_attempts)
+        try:
+            final = await _follow(sessions, watch, options.timeout_s)
+        finally:
+            watch.close()
         return await _report(sessions, settings, video_id, final, options, started)
     finally:
-        worker.stop()
+        worker.stop(timeout_s=0.5)  # a stage still running is abandoned (Ctrl-C, a failure)
         connection.close()
         await engine.dispose()
 
@@ -145,8 +173,61 @@ async def _channel(session: AsyncSession, owner: User, options: DemoOptions) -> 
     return await channel_service.create(session, owner, data)
 
 
+class _Watch:
+    """What the demo shows: the video's live stage events (from the owner's channel) and
+    a line for each try of each stage (started, with its limit; failed, with why)."""
+
+    def __init__(
+        self,
+        connection: redis.Redis,
+        owner_id: uuid.UUID,
+        video_id: uuid.UUID,
+        limits: dict[VideoStage, float],
+        max_tries: int,
+    ) -> None:
+        self.video_id = video_id
+        self.limits = limits
+        self.max_tries = max_tries
+        self.detail = ""
+        self.progress: float | None = None
+        self._told: dict[VideoStage, tuple[int, StageStatus]] = {}
+        self._errors: set[str] = set()
+        self._pubsub = connection.pubsub(ignore_subscribe_messages=True)
+        self._pubsub.subscribe(user_channel(owner_id))
+
+    def poll_events(self) -> None:
+        while (message := self._pubsub.get_message(timeout=0)) is not None:
+            if message.get("type") != "message":
+                continue
+            event: dict[str, Any] = json.loads(message["data"])
+            if event.get("type") == "video.stage" and event.get("video_id") == str(self.video_id):
+                self.detail = str(event.get("detail") or "")
+                self.progress = float(event.get("progress") or 0.0)
+
+    def tries_told(self, runs: dict[VideoStage, StageRun]) -> list[str]:
+        lines = []
+        for stage in PRODUCTION_STAGES:
+            run = runs.get(stage)
+            if run is None or self._told.get(stage) == (run.attempts, run.status):
+                continue
+            self._told[stage] = (run.attempts, run.status)
+            if run.error and run.error not in self._errors:  # the last try's reason
+                self._errors.add(run.error)
+                lines.append(f"[yellow]{stage.value}: {run.error}[/yellow]")
+            if run.status == StageStatus.running:
+                self.detail = ""
+                lines.append(
+                    f"{stage.value}: try {tries(run)}/{self.max_tries} "
+                    f"(limit {self.limits[stage]:g} s)"
+                )
+        return lines
+
+    def close(self) -> None:
+        self._pubsub.close()
+
+
 async def _follow(
-    sessions: async_sessionmaker[AsyncSession], video_id: uuid.UUID, timeout_s: float
+    sessions: async_sessionmaker[AsyncSession], watch: _Watch, timeout_s: float
 ) -> Video:
     deadline = time.monotonic() + timeout_s
     columns = (
@@ -154,20 +235,34 @@ async def _follow(
         BarColumn(bar_width=40),
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
+        TextColumn("{task.fields[detail]}"),
     )
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task("queued", total=1.0)
+        task = progress.add_task("queued", total=1.0, detail="")
         while True:
             async with sessions() as session:
-                video = await session.get(Video, video_id)
+                video = await session.get(Video, watch.video_id)
                 assert video is not None
+                runs = {
+                    r.stage: r
+                    for r in await session.scalars(
+                        select(StageRun).where(StageRun.video_id == watch.video_id)
+                    )
+                }
+            for line in watch.tries_told(runs):
+                progress.console.print(line)
+            watch.poll_events()
             label = video.stage.value if video.stage else video.status.value
-            progress.update(task, completed=video.stage_progress, description=label)
+            shown = max(video.stage_progress, watch.progress or 0.0)
+            progress.update(task, completed=shown, description=label, detail=watch.detail)
             if video.status in DONE:
-                progress.update(task, description=video.status.value)
+                progress.update(task, description=video.status.value, detail="")
                 return video
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the demo video did not finish in {timeout_s:.0f}s")
+                raise TimeoutError(
+                    f"the demo video did not finish in {timeout_s:.0f} s "
+                    f"(it was at {label}; --timeout to wait longer)"
+                )
             await asyncio.sleep(0.5)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import typer
@@ -11,6 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 from ai.cli import ai_app, doctor, models_app
 from backend.cli import channels, demo, users, videos
 from backend.cli.common import console, err_console, run, settings
+from backend.cli.process import exit_now
 from backend.db import migrate as migrations
 from backend.db.engine import create_engine
 from backend.observability.logging import configure_logging
@@ -31,12 +33,33 @@ app.add_typer(models_app, name="models")
 app.command("doctor")(doctor)
 
 
+# Long-running services log their work; other commands print their own output, and their
+# logs (always on stderr) only say something when it is a warning or worse.
+SERVICE_COMMANDS = frozenset({"serve", "worker"})
+
+
 @app.callback()
 def main(
-    log_level: str = typer.Option("INFO", "--log-level", envvar="YTE_LOG_LEVEL"),
-    json_logs: bool = typer.Option(False, "--json-logs", envvar="YTE_JSON_LOGS"),
+    ctx: typer.Context,
+    log_level: str | None = typer.Option(
+        None,
+        "--log-level",
+        envvar="YTE_LOG_LEVEL",
+        help="Log level on stderr (default: INFO for serve and worker, WARNING otherwise).",
+    ),
+    json_logs: bool = typer.Option(False, "--json-logs", envvar="YTE_JSON_LOGS", metavar=""),
 ) -> None:
-    configure_logging(log_level.upper(), json=json_logs)
+    service = ctx.invoked_subcommand in SERVICE_COMMANDS
+    if not service:  # model loading bars would cut into the command's own output
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    default = "INFO" if service else "WARNING"
+    level = (log_level or default).upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise typer.BadParameter(
+            f"{log_level!r} is not a log level; use DEBUG, INFO, WARNING, ERROR or CRITICAL",
+            param_hint="--log-level",
+        )
+    configure_logging(level, json=json_logs)
 
 
 @app.command("migrate")
@@ -68,6 +91,7 @@ def serve(
         False,
         "--embedded",
         help="Also run the worker in this process (always on with the embedded Redis stand-in).",
+        metavar="",
     ),
     migrate_first: bool = typer.Option(
         True, "--migrate/--no-migrate", help="Bring the database to head before serving."
@@ -87,7 +111,9 @@ def serve(
         raise typer.Exit(2) from exc
     if migrate_first:
         migrate("head")
-    console.print(f"YTEMPIRE API on http://{host}:{port}  (docs at /docs)")
+    base = f"http://{host}:{port}"
+    console.print(f"YTEMPIRE dashboard: [bold]{base}/[/bold]")
+    console.print(f"API docs: {base}/docs  (REST under {base}/api/v1)")
     if workers > 1:
         if cfg.embedded or embedded:
             err_console.print(
@@ -103,16 +129,30 @@ def serve(
             workers=workers,
             log_config=None,
             access_log=False,
+            timeout_graceful_shutdown=3,
         )
         return
     application = create_app(cfg, run_worker=bool(embedded or cfg.embedded))
-    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
+    # uvicorn stops on SIGINT/SIGTERM, then raises the signal again (SIGINT: here).
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.run(
+            application,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=3,
+        )
+    err_console.print("stopped")
+    exit_now(0)
 
 
 @app.command("worker")
 def worker(
     queues: list[str] = typer.Argument(None, help="Queues to serve (default: all)."),
-    burst: bool = typer.Option(False, "--burst", help="Quit when the queues are empty."),
+    burst: bool = typer.Option(
+        False, "--burst", help="Quit when the queues are empty.", metavar=""
+    ),
 ) -> None:
     """Run an RQ worker over the configured Redis."""
     from backend.jobs.worker import run_worker

@@ -1,7 +1,9 @@
 """RQ workers: the ``ytempire worker`` process, and the in-process worker of embedded mode.
 
-Both run the periodic scheduler, which enqueues recurring jobs (the budget watcher)
-under a Redis lock so that several workers do not enqueue the same run twice.
+Both run the periodic scheduler, which enqueues recurring jobs (the budget watcher, the
+pipeline reconciler) under a Redis lock so that several workers do not enqueue the same
+run twice. Stage jobs carry their own RQ time limit (see backend/pipeline/limits.py).
+The embedded worker is a daemon thread: a stage it is running never holds up exit.
 """
 
 from __future__ import annotations
@@ -30,6 +32,15 @@ class Recurring:
     interval_s: float
 
 
+def reconcile_job(settings: Settings) -> Recurring:
+    return Recurring(
+        "pipeline-reconcile",
+        QueueName.maintenance,
+        "backend.pipeline.tasks.reconcile",
+        settings.reconcile_interval_seconds,
+    )
+
+
 def recurring_jobs(settings: Settings) -> list[Recurring]:
     return [
         Recurring(
@@ -38,12 +49,7 @@ def recurring_jobs(settings: Settings) -> list[Recurring]:
             "backend.jobs.tasks.watch_budgets",
             settings.budget_watch_interval_seconds,
         ),
-        Recurring(
-            "pipeline-reconcile",
-            QueueName.maintenance,
-            "backend.pipeline.tasks.reconcile",
-            settings.reconcile_interval_seconds,
-        ),
+        reconcile_job(settings),
         Recurring(
             "niche-discovery",
             QueueName.discovery,
@@ -165,6 +171,10 @@ class EmbeddedWorker(threading.Thread):
             time.sleep(0.05)
         raise TimeoutError("embedded queues did not drain in time")
 
-    def stop(self, timeout_s: float = 10.0) -> None:
+    def stop(self, timeout_s: float = 2.0) -> None:
+        """Stop taking jobs; a job still running is left to its daemon thread (its stage
+        stays `running` without a lease, and the reconciler picks it up next start)."""
         self._halt.set()
         self.join(timeout_s)
+        if self.is_alive():
+            log.warning("embedded_worker.abandoned_job", waited_s=timeout_s)

@@ -1,4 +1,9 @@
-"""Structured logs (structlog): JSON in production, readable console output otherwise."""
+"""Structured logs (structlog): JSON in production, readable console output otherwise.
+
+Logs always go to stderr, never stdout, so they do not mix into a command's output.
+They are written to whatever ``sys.stderr`` is at the time (not the one at configure
+time), so a live progress display that captures stderr prints them above itself.
+"""
 
 from __future__ import annotations
 
@@ -33,8 +38,21 @@ def _redact(
     return event_dict
 
 
+class _CurrentStderr:
+    """A stream that writes to the current ``sys.stderr``."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+STDERR = _CurrentStderr()
+
+
 def configure_logging(level: str = "INFO", json: bool = False) -> None:
-    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level, force=True)
+    logging.basicConfig(format="%(message)s", stream=STDERR, level=level, force=True)
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -48,6 +66,6 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=STDERR),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )

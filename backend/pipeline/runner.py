@@ -139,8 +139,7 @@ class StageRunner:
             run.attempts += 1
             count_try(run)
             run.started_at = utcnow()
-            run.finished_at = None
-            run.error = None
+            run.finished_at = None  # run.error keeps the last try's reason until a success
             video.stage = self.stage
             video.stage_progress = overall_progress(self.stage, 0.0)
             await session.flush()
