@@ -87,9 +87,7 @@ def test_demo_fails_with_the_reason_when_a_stage_times_out(tmp_path: Path) -> No
     assert time.monotonic() - started < 180
     assert "script: try 1/3 (limit 1 s)" in result.stdout
     assert "script: attempt 2/3: timed out after 1 s" in result.stdout
-    assert "script failed after 3 attempts: timed out after 1 s" in " ".join(
-        result.stderr.split()
-    )
+    assert "script failed after 3 attempts: timed out after 1 s" in " ".join(result.stderr.split())
     assert "[info" not in output  # a CLI command logs warnings and worse only
 
 
@@ -97,7 +95,7 @@ def test_ctrl_c_stops_the_demo_within_seconds(tmp_path: Path) -> None:
     demo = _start(["demo", "--topic", "Why the sky is blue"], tmp_path)
     _stage_running(tmp_path, "script", timeout_s=180)
     time.sleep(3)  # the strategist is writing with the CPU model now
-    waited, out, err = _stop(demo, signal.SIGINT)
+    waited, _out, err = _stop(demo, signal.SIGINT)
     assert waited < 5, (waited, err[-2000:])
     assert demo.returncode == 130
     assert "interrupted" in err
@@ -139,9 +137,7 @@ def _serve_with_a_stage_running(data: Path, email: str) -> tuple[subprocess.Pope
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_serve_embedded_stops_within_seconds_with_a_stage_running(
-    tmp_path: Path, sig: int
-) -> None:
+def test_serve_embedded_stops_within_seconds_with_a_stage_running(tmp_path: Path, sig: int) -> None:
     serve, port = _serve_with_a_stage_running(tmp_path, "owner@example.com")
     waited, out, err = _stop(serve, sig)
     assert waited < 5, (waited, err[-2000:])

@@ -35,6 +35,7 @@ def _settings_reset() -> Iterator[None]:
     yield
     use_settings(None)
 
+
 SCRIPT = Script(
     title="Why volcanoes build islands",
     hook="Some of the newest land on Earth is still cooling under the sea.",
