@@ -26,6 +26,7 @@ from backend.redis_client import sync_redis
 from backend.users import service as user_service
 from backend.videos import repository, service
 from backend.videos.schemas import VideoDetail
+from backend.web.formats import fmt_money
 
 app = typer.Typer(help="Inspect videos and act on them.", no_args_is_help=True)
 
@@ -63,6 +64,37 @@ def _score(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
 
+# id, status, stage, done, quality: fixed widths; title and channel share the rest.
+FIXED = (("id", 8), ("status", 12), ("stage", 9), ("done", 4), ("quality", 7))
+GAP = "  "
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def _video_lines(rows: list[tuple[Video, Channel]], width: int) -> list[str]:
+    """One line per video, never wider than the terminal (long titles end in …)."""
+    rest = width - sum(w for _, w in FIXED) - len(GAP) * len(FIXED) - 1
+    channel_w = min(20, rest // 3) if rest >= 24 else 0
+    title_w = max(8, rest - (channel_w + len(GAP) if channel_w else 0))
+    header = [name.ljust(w) if name != "done" else name.rjust(w) for name, w in FIXED]
+    lines = [GAP.join([*header, "title".ljust(title_w), *(["channel"] if channel_w else [])])]
+    for video, channel in rows:
+        cells = [
+            short_id(video.id),
+            video.status.value.ljust(12),
+            (video.stage.value if video.stage else "—").ljust(9),
+            _pct(video.stage_progress).rjust(4),
+            _score(video.quality_score).rjust(7),
+            _fit(video.title or video.topic or "(topic to be picked)", title_w).ljust(title_w),
+        ]
+        if channel_w:
+            cells.append(_fit(channel.name, channel_w))
+        lines.append(GAP.join(cells).rstrip())
+    return [line.rstrip() for line in lines]
+
+
 @app.command("list")
 def list_videos(
     channel: str | None = typer.Option(None, "--channel", help="Only this channel (its id)."),
@@ -85,25 +117,8 @@ def list_videos(
         if not rows:
             console.print("no videos" + (" match" if channel or status else " yet"))
             return
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-        table.add_column("id", no_wrap=True)
-        table.add_column("status", no_wrap=True)
-        table.add_column("stage", no_wrap=True)
-        table.add_column("done", justify="right", no_wrap=True)
-        table.add_column("quality", justify="right", no_wrap=True)
-        table.add_column("title", overflow="ellipsis", no_wrap=True, ratio=3)
-        table.add_column("channel", overflow="ellipsis", no_wrap=True, ratio=1)
-        for video, ch in rows:
-            table.add_row(
-                short_id(video.id),
-                video.status.value,
-                video.stage.value if video.stage else "—",
-                _pct(video.stage_progress),
-                _score(video.quality_score),
-                video.title or video.topic or "(topic to be picked)",
-                ch.name,
-            )
-        console.print(table)
+        for line in _video_lines(rows, console.width):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     run(_list)
 
@@ -132,9 +147,9 @@ def _describe(video: Video, channel: Channel | None, detail: VideoDetail) -> Non
         facts.add_row("error", video.error)
     cost = detail.cost
     if cost is not None:
-        facts.add_row("cost", f"${cost.total_usd:.4f} · {cost.device_seconds:.1f} device-s")
+        facts.add_row("cost", f"{fmt_money(cost.total_usd)} · {cost.device_seconds:.1f} device-s")
     facts.add_row("created", f"{video.created_at:%Y-%m-%d %H:%M} UTC")
-    facts.add_row("can", ", ".join(detail.actions).replace("_", " ") or "nothing now")
+    facts.add_row("actions", ", ".join(detail.actions).replace("_", " ") or "nothing now")
     console.print(facts)
     if detail.stages:
         stages = Table(box=box.SIMPLE_HEAD, pad_edge=False)
@@ -150,7 +165,7 @@ def _describe(video: Video, channel: Channel | None, detail: VideoDetail) -> Non
                 run_.status.value,
                 str(run_.attempts),
                 f"{run_.duration_s:.1f}s" if run_.duration_s is not None else "—",
-                f"${run_.cost_usd:.4f}",
+                fmt_money(run_.cost_usd),
                 (run_.error or "")[:300],
             )
         console.print(stages)
