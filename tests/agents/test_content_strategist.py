@@ -105,3 +105,32 @@ async def test_real_cpu_model_through_the_gateway(gateway_client: openai.AsyncOp
     assert 90 <= script.word_count() <= 220
     assert all(u.kind == "text" and u.device_seconds > 0 for u in usages)
     assert "smollm2" in usages[0].provider
+
+
+async def test_progress_is_reported_as_each_part_is_written() -> None:
+    def answer(messages: list[dict[str, str]]) -> str:
+        asked = messages[-1]["content"]
+        if "title" in asked:
+            return "Zone 2 Cardio: The Easy Way to Get Fit"
+        if "opening sentence" in asked:
+            return "Easy running can change your health more than sprints can."
+        angle = asked.split("about ", 1)[1].split(".")[0]
+        return f"Here is a plain fact about {angle}. Knowing {angle} helps you every day."
+
+    reports: list[tuple[float, str]] = []
+    script, _ = await ContentStrategist(strategy="guided").write(
+        fake_llm(answer, []), topic="zone 2 cardio", niche="fitness", target_seconds=60,
+        on_progress=lambda fraction, detail: reports.append((fraction, detail)))
+    fractions = [f for f, _ in reports]
+    assert fractions == sorted(fractions) and fractions[0] == 0 and fractions[-1] == 1
+    assert len(reports) == 1 + 2 + len(script.scenes)  # start, title, hook, each scene
+    words = [int(d.split()[0]) for _, d in reports[1:]]
+    assert words == sorted(words) and words[-1] > 40
+    assert reports[-1][1].endswith(f"words written ({len(reports) - 1}/{len(reports) - 1} parts)")
+
+    json_reports: list[tuple[float, str]] = []
+    await ContentStrategist(strategy="json").write(
+        fake_llm(lambda _m: json.dumps(VALID), []), topic="zone 2 cardio", niche="fitness",
+        target_seconds=60, on_progress=lambda f, d: json_reports.append((f, d)))
+    assert json_reports[0][1] == "writing the script (draft 1/3)"
+    assert json_reports[1][1].endswith("words written, 30 tokens")
