@@ -1,0 +1,32 @@
+"""The render reports frames encoded, from ffmpeg's ``-progress`` output, as it goes."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from backend.render import RenderSpec, Scene, render_video
+from backend.render.probe import probe
+
+
+def test_frames_encoded_are_reported_up_to_the_total(
+    render_inputs: tuple[list[Scene], Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    scenes, _ = render_inputs
+    reports: list[tuple[float, int, int]] = []
+    spec = RenderSpec(scenes=scenes[:1] * 3, title="Frames", out_dir=tmp_path_factory.mktemp("f"),
+                      basename="frames")
+    result = render_video(spec, on_frames=lambda f, done, total: reports.append((f, done, total)))
+    assert len(reports) >= 2
+    totals = {total for _, _, total in reports}
+    assert len(totals) == 1
+    total = totals.pop()
+    info = probe(result.video_path)
+    assert abs(total / spec.fps - info.duration_s) < 0.2  # the total is the video's frames
+    frames = [done for _, done, _ in reports]
+    assert all(a <= b for a, b in itertools.pairwise(frames))
+    assert 0 < frames[-1] <= total and frames[-1] >= total * 0.9
+    fractions = [f for f, _, _ in reports]
+    assert all(a <= b for a, b in itertools.pairwise(fractions)) and fractions[-1] < 1.0
