@@ -28,7 +28,7 @@ from backend.errors import BadRequest, Conflict, NotFound
 from backend.models import Channel, ChannelStatus, StageRun, StageStatus, Video, VideoStage
 from backend.models import VideoStatus as S
 from backend.models.video import STAGE_ORDER
-from backend.pipeline.dispatch import first_unfinished, stage_runs
+from backend.pipeline.dispatch import first_unfinished, stage_runs, step_output
 from backend.pipeline.stages import PRODUCTION_STAGES
 from backend.videos import repository, state
 from backend.videos.schemas import (
@@ -233,12 +233,12 @@ async def approve(session: AsyncSession, video: Video, user_id: uuid.UUID) -> Vi
         "at": now.isoformat(),
         "score": score,
         "reasons": list(video.quality_reasons or []),
-        "edited": bool((script_run.output or {}).get("edited")),
+        "edited": bool(step_output(script_run).get("edited")),
     }
     # The voice, images and thumbnail read the script stage's output: it must be this one.
-    script_run.output = {**(script_run.output or {}), "script": video.script}
+    script_run.output = {**step_output(script_run), "script": video.script}
     script_run.status = StageStatus.succeeded
-    quality_run.output = {**(quality_run.output or {}), "score": score, "approved": approval}
+    quality_run.output = {**step_output(quality_run), "score": score, "approved": approval}
     quality_run.status = StageStatus.succeeded
     quality_run.error = None
     quality_run.finished_at = now
