@@ -166,6 +166,7 @@ async def test_queue_rows_update_title_stage_progress_detail_quality_and_status_
         abs(await progress_of(page, video.id) - overall_progress(VideoStage.render, 0.47) * 100)
         < 0.5
     )
+    await page.wait_for_timeout(600)  # the bar's width transition
     await shot(page, "live-01-render-progress")
 
     # ready: the row says ready, full bar, no stale detail
@@ -230,6 +231,11 @@ async def test_queue_rows_update_title_stage_progress_detail_quality_and_status_
     await expect(
         alerts.get_by_role("link", name="Quasars explained needs review")
     ).to_have_attribute("href", f"/videos/{other.id}")
+    summary = page.locator(".needs-review-summary")
+    await expect(summary).to_contain_text("1 video needs review")
+    await expect(summary.get_by_role("link")).to_have_attribute(
+        "href", "/queue?status=needs_review"
+    )
     await shot(page, "live-03-overview-alert")
     await context.close()
 
