@@ -152,6 +152,23 @@ class Settings(BaseSettings):
     oauth_redirect_base_url: str = "http://127.0.0.1:8000"
     # --- end publishing -----------------------------------------------------
 
+    @field_validator("stage_delay_seconds")
+    @classmethod
+    def _stage_delays(cls, value: str) -> str:
+        stages = ("topic", "script", "quality", "voice", "images", "render", "thumbnail", "upload")
+        for item in filter(None, (i.strip() for i in value.split(","))):
+            name, _, seconds = item.partition("=")
+            try:
+                ok = name.strip() in stages and float(seconds) >= 0
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError(
+                    f"YTE_STAGE_DELAY_SECONDS: {item!r} is not stage=seconds "
+                    f"(stages: {', '.join(stages)})"
+                )
+        return value
+
     @field_validator("data_dir", "models_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
