@@ -321,5 +321,7 @@ async def test_docs_and_redoc_work_offline(api: httpx.AsyncClient) -> None:
             served = await api.get(asset)
             assert served.status_code == 200, asset
             assert len(served.content) > 100, asset
+    bundle = await api.get("/docs-assets/redoc.standalone.js")
+    assert b"cdn.redoc.ly" not in bundle.content and len(bundle.content) > 500_000
     schema = await api.get("/openapi.json")
     assert schema.status_code == 200 and "/api/v1/users/{user_id}" in schema.json()["paths"]

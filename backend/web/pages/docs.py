@@ -7,11 +7,12 @@ inline styles, and ReDoc renders in a blob worker.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import fastapi_offline
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from markupsafe import escape
 
@@ -25,6 +26,17 @@ DOCS_CSP = (
     "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+
+
+# ReDoc's bundle shows a logo from its CDN; ours points at the local favicon instead.
+REDOC_CDN_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@lru_cache(maxsize=1)
+def redoc_bundle() -> bytes:
+    return (ASSETS_DIR / "redoc.standalone.js").read_bytes().replace(
+        REDOC_CDN_LOGO, f"{ASSETS_URL}/favicon.png".encode()
+    )
 
 
 def _page(title: str, head: str, body: str) -> HTMLResponse:
@@ -42,8 +54,15 @@ def install_docs(app: FastAPI) -> None:
     """Mount the assets and the two pages; the app is created with docs_url=None."""
     openapi_url = app.openapi_url or "/openapi.json"
     title = escape(app.title)
-    app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
     router = APIRouter(include_in_schema=False)
+
+    @router.get(f"{ASSETS_URL}/redoc.standalone.js")
+    async def redoc_js() -> Response:
+        return Response(
+            redoc_bundle(),
+            media_type="text/javascript",
+            headers={"cache-control": "public, max-age=86400"},
+        )
 
     @router.get("/docs")
     async def swagger_ui() -> HTMLResponse:
@@ -63,4 +82,5 @@ def install_docs(app: FastAPI) -> None:
         )
         return _page(f"{title} - ReDoc", "", body)
 
-    app.include_router(router)
+    app.include_router(router)  # before the mount, so the patched ReDoc bundle wins
+    app.mount(ASSETS_URL, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
