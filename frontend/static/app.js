@@ -329,5 +329,5 @@
     if (host) startPolling(host);
   });
 
-  window.ytempire = { onEvent: onEvent, toast: toast };
+  window.ytempire = { onEvent: onEvent, toast: toast, money: money };
 })();

@@ -29,6 +29,7 @@ from backend.models import Channel, Video, VideoStage, VideoStatus
 from backend.pipeline.stages import overall_progress
 from backend.settings import Settings
 from backend.videos import state
+from backend.web.formats import fmt_money
 from tests.web.conftest import PASSWORD, LiveServer
 from tests.web.helpers import add_daily_metrics, add_niche, finish_video
 from tests.web.test_browser import (  # noqa: F401 - the browser fixture is used by name
@@ -132,6 +133,10 @@ async def test_queue_rows_update_title_stage_progress_detail_quality_and_status_
     await expect(row.locator(".js-title")).to_have_text("Untitled video")
     await expect(row.locator(".js-quality")).to_have_text("—")
     await page.evaluate("() => { window.__marker = 'same page'; }")
+    # live numbers use the same money rule as the server-rendered pages
+    amounts = [0, 0.75, 12.3, 1234.5, 0.0064, 0.005, 0.00004, -0.0021, -3.1, 0.01]
+    in_js = await page.evaluate("xs => xs.map(x => window.ytempire.money(x))", amounts)
+    assert in_js == [fmt_money(x) for x in amounts]
 
     # the script stage reports words as they are written; the title arrives with the script
     await stage_event(
@@ -244,6 +249,7 @@ PHONE_PAGES = (
     ("overview", "/"),
     ("channels", "/channels"),
     ("channel", "/channels/{channel}"),
+    ("channel-edit", "/channels/{channel}/edit"),
     ("queue", "/queue"),
     ("video", "/videos/{video}"),
     ("niches", "/niches"),
@@ -329,6 +335,16 @@ async def test_every_page_fits_a_390_px_phone_with_100_character_names(
         ]
         if off:
             hidden[path] = off
+    signed_out = await browser.new_context(
+        viewport={"width": 390, "height": 844}, color_scheme=scheme
+    )
+    login = await signed_out.new_page()
+    await login.goto(live_server.url + "/login")
+    await shot(login, f"phone-{scheme}-login")
+    width = await login.evaluate("() => document.documentElement.scrollWidth")
+    if width > 390:
+        wide["/login"] = width
+    await signed_out.close()
     assert not wide, f"pages wider than the 390 px viewport: {wide}"
     assert not hidden, f"navigation links not visible on a phone: {hidden}"
     await phone.close()
