@@ -56,6 +56,8 @@ async def fail_video(
     if video.status not in (VideoStatus.running, VideoStatus.queued):
         return False
     error = f"{stage.value} {reason}"[:2000]
+    if video.status == VideoStatus.queued:  # a queued video fails by way of running
+        await state.transition(session, video, VideoStatus.running)
     await state.transition(session, video, VideoStatus.failed, error=error)
     await video_event(
         session,

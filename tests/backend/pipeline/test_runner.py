@@ -232,3 +232,11 @@ def test_default_timeouts_scale_with_length_and_hardware(tmp_path: Path) -> None
     fixed = Settings(data_dir=tmp_path, script_timeout_seconds=42)
     assert stage_timeout(fixed, VideoStage.script, 10.0) == 42
     assert setting_name(VideoStage.script) == "YTE_SCRIPT_TIMEOUT_SECONDS"
+
+
+def test_a_bad_stage_delay_is_refused_in_plain_words(tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path, stage_delay_seconds="topic=2, script=0.5")
+    with pytest.raises(ValueError, match="'scrip=1' is not stage=seconds"):
+        Settings(data_dir=tmp_path, stage_delay_seconds="scrip=1")
+    with pytest.raises(ValueError, match="'render=soon' is not stage=seconds"):
+        Settings(data_dir=tmp_path, stage_delay_seconds="render=soon")
