@@ -24,31 +24,32 @@ from ai.errors import GatewayError, InvalidRequest
 from ai.gateway import Gateway
 from ai.metrics import LATENCY
 from ai.schemas import ChatRequest, EmbeddingRequest, ImageRequest, Served, SpeechRequest, Usage
+from ai.security import HostGuard, allowed_hosts, key_matches
 from ai.services import embeddings as embedding_service
 from ai.services import text as text_service
 from ai.services.images import ImageService
 from ai.services.speech import SpeechService
-from backend.settings import Settings, get_settings
+from ai.settings import DEFAULT_AI_API_KEY, KEY_SETTING, AISettings, get_ai_settings
 
 log = structlog.get_logger(__name__)
 USAGE_HEADER = "x-ytempire-usage"
 BACKEND_HEADER = "x-ytempire-backend"  # historical name: it carries the model id, like x-model
 SERVED_HEADER = "x-ytempire-served"
 MODEL_HEADER = "x-model"  # the model that really served the call, on every model response
-KEY_SETTING = "YTE_AI_API_KEY"
 
 
 def default_api_key() -> str:
     """The documented default of ``YTE_AI_API_KEY`` (safe to print)."""
-    return str(Settings.model_fields["ai_api_key"].default)
+    return DEFAULT_AI_API_KEY
 
 
-def describe_key(settings: Settings) -> str:
+def describe_key(settings: AISettings) -> str:
     """Which key clients must send, without printing a key the owner chose."""
     if not settings.ai_api_key:
-        return f"key: none required ({KEY_SETTING} is empty)"
+        return f"key: none required ({KEY_SETTING} is empty; loopback only)"
     if settings.ai_api_key == default_api_key():
-        return f"key: {settings.ai_api_key} (the default of {KEY_SETTING}; set it to your own)"
+        return (f"key: {settings.ai_api_key} (the default of {KEY_SETTING}; loopback only; "
+                "set it to your own)")
     return f"key: {KEY_SETTING} (set)"
 
 
@@ -59,8 +60,9 @@ class Services:
         self.speech = SpeechService(gateway)
 
 
-def create_app(settings: Settings | None = None, *, gateway: Gateway | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def create_app(settings: AISettings | None = None, *, gateway: Gateway | None = None) -> FastAPI:
+    """The gateway app; requests whose Host is not in :func:`allowed_hosts` get a 421."""
+    settings = settings or get_ai_settings()
     services = Services(gateway or Gateway(settings))
 
     @asynccontextmanager
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None, *, gateway: Gateway | None = No
     app.state.services = services
     _install_error_handlers(app)
     _install_routes(app, settings)
+    app.add_middleware(HostGuard, hosts=allowed_hosts(settings))
     return app
 
 
@@ -86,10 +89,10 @@ def _services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(_services)]
 
 
-def _check_key(settings: Settings, request: Request) -> None:
+def _check_key(settings: AISettings, request: Request) -> None:
     header = request.headers.get("authorization", "")
     token = header.removeprefix("Bearer ").strip()
-    if settings.ai_api_key and token != settings.ai_api_key:
+    if settings.ai_api_key and not key_matches(token, settings.ai_api_key):
         raise _Unauthorized(
             f"invalid or missing API key for the AI gateway: send 'Authorization: Bearer <key>' "
             f"with the value of {KEY_SETTING} (default {default_api_key()!r})"
@@ -101,7 +104,7 @@ class _Unauthorized(GatewayError):
     code = "invalid_api_key"
 
 
-def _install_routes(app: FastAPI, settings: Settings) -> None:
+def _install_routes(app: FastAPI, settings: AISettings) -> None:
     def authorized(request: Request) -> None:
         _check_key(settings, request)
 

@@ -1,4 +1,8 @@
-"""Typer commands the backend CLI mounts: ``ai serve``, ``models list|pull|verify``, ``doctor``."""
+"""The gateway's commands: ``ai serve``, ``models list|pull|verify``, ``doctor``.
+
+The backend's ``ytempire`` mounts these apps; ``python -m ai`` runs them without the backend.
+They read :func:`ai.settings.get_ai_settings` (the ``YTE_`` environment).
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,9 @@ from rich.table import Table
 
 from ai.hardware import detect_machine, resolve_profile
 from ai.registry import load_registry
+from ai.security import UnsafeBinding, allowed_hosts, check_binding
+from ai.settings import DEFAULT_AI_API_KEY, AISettings, get_ai_settings
 from ai.weights import pull, verify
-from backend.settings import Settings, get_settings
 
 console = Console()
 ai_app = typer.Typer(help="The AI gateway service.", no_args_is_help=True)
@@ -23,13 +28,17 @@ models_app = typer.Typer(help="The model registry and local weights.", no_args_i
 
 
 def _serve_help() -> str:
-    default = Settings.model_fields["ai_api_key"].default
     return (
         "Run the OpenAI-compatible gateway over HTTP.\n\n"
         "Clients must send 'Authorization: Bearer <key>' where the key is the setting "
-        f"YTE_AI_API_KEY (default {default!r}; set it to your own, or to an empty string to "
-        "require no key). The backend reads the same setting. The startup line names the "
-        "key in use without printing a key you chose."
+        f"YTE_AI_API_KEY (default {DEFAULT_AI_API_KEY!r}; set it to your own, or to an empty "
+        "string to require no key). The default and the empty key serve on loopback only: "
+        "on any other address the gateway refuses to start until you set your own. "
+        "The backend reads the same setting. The startup line names the key in use without "
+        "printing a key you chose.\n\n"
+        "Requests must name the gateway in their Host header: localhost, 127.0.0.1, [::1], "
+        "the bound host (the machine's name when bound to 0.0.0.0) or a name listed in "
+        "YTE_AI_ALLOWED_HOSTS; others get a 421 (DNS rebinding guard)."
     )
 
 
@@ -42,12 +51,21 @@ def serve(
 
     from ai.app import create_app, describe_key
 
-    settings = get_settings()
-    app = create_app(settings)
+    settings = get_ai_settings()
     bind, bind_port = host or settings.ai_host, port or settings.ai_port
+    try:
+        check_binding(settings, bind)
+    except UnsafeBinding as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    settings = settings.model_copy(update={"ai_host": bind, "ai_port": bind_port})
+    app = create_app(settings)
+    hosts = allowed_hosts(settings)
     profile = app.state.services.gateway.profile.name
     typer.echo(f"AI gateway on http://{bind}:{bind_port}/v1 (profile {profile}); "
                f"{describe_key(settings)}", err=False)
+    typer.echo("Host allow-list: " + (", ".join(sorted(hosts)) if hosts is not None
+                                      else "any (YTE_AI_ALLOWED_HOSTS=*)"), err=False)
     sys.stdout.flush()
     uvicorn.run(app, host=bind, port=bind_port, log_level="info")
 
@@ -67,7 +85,7 @@ class ModelRow:
     reason: str | None  # why it does not run here
 
 
-def model_rows(settings: Settings) -> tuple[str, list[ModelRow], list[dict[str, Any]]]:
+def model_rows(settings: AISettings) -> tuple[str, list[ModelRow], list[dict[str, Any]]]:
     """The active profile's name, every model with whether it runs here, and the aliases."""
     from ai.gateway import Gateway, unavailable_reason
 
@@ -96,7 +114,7 @@ def list_models(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON document instead")] = False,
 ) -> None:
     """Every registered model: tier, license, and whether it runs on this machine (and why not)."""
-    settings = get_settings()
+    settings = get_ai_settings()
     profile, rows, aliases = model_rows(settings)
     if as_json:
         typer.echo(json.dumps({"profile": profile, "models": [asdict(r) for r in rows],
@@ -128,7 +146,7 @@ def pull_models(
     ] = None,
 ) -> None:
     """Download weights from the Hugging Face Hub into the models dir (needs network)."""
-    settings = get_settings()
+    settings = get_ai_settings()
     registry = load_registry(settings.ai_registry_path)
     profile = resolve_profile(settings.ai_profile, settings.ai_hardware_dir)
     ids = model_ids or sorted({m for per in profile.models.values() for m in per})
@@ -171,7 +189,7 @@ def verify_models(
     falls through), and every modality needs one model that runs. Exit 1 otherwise.
     With ids or --all: the weight files of those models (or every local model).
     """
-    settings = get_settings()
+    settings = get_ai_settings()
     registry = load_registry(settings.ai_registry_path)
     profile_name, rows, _ = model_rows(settings)
     by_id = {r.id: r for r in rows}
@@ -236,7 +254,7 @@ def doctor() -> None:
     """Detect the machine (CPU, RAM, CUDA, GPU, ffmpeg, espeak) and name its profile."""
     from ai.doctor import doctor_checks
 
-    checks = doctor_checks(get_settings())
+    checks = doctor_checks(get_ai_settings())
     table = Table(title="ytempire doctor")
     table.add_column("check")
     table.add_column("")
@@ -248,9 +266,32 @@ def doctor() -> None:
         raise typer.Exit(1)
 
 
-if __name__ == "__main__":  # pragma: no cover - convenience for `python -m ai.cli`
-    root = typer.Typer()
-    root.add_typer(ai_app, name="ai")
+def standalone_app() -> typer.Typer:
+    """``python -m ai``: serve, models and doctor, without the backend."""
+    root = typer.Typer(help="YTEMPIRE's AI gateway, on its own.", no_args_is_help=True,
+                       pretty_exceptions_show_locals=False)
+    root.callback()(_standalone_logging)
+    root.command("serve", help=_serve_help())(serve)
     root.add_typer(models_app, name="models")
     root.command("doctor")(doctor)
-    root()
+    return root
+
+
+def _standalone_logging(
+    log_level: Annotated[str, typer.Option("--log-level", envvar="YTE_LOG_LEVEL",
+                                           help="log level on stderr")] = "INFO",
+) -> None:
+    """Logs on stderr, so that they do not mix into a command's output."""
+    import logging
+
+    import structlog
+
+    level = log_level.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise typer.BadParameter(f"{log_level!r} is not a log level; use DEBUG, INFO, WARNING, "
+                                 "ERROR or CRITICAL", param_hint="--log-level")
+    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level, force=True)
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )

@@ -35,19 +35,28 @@ from ai.calls import (
     synthesize_speech,
     synthesize_speech_sync,
 )
-from backend.settings import Settings
+from ai.security import EMBEDDED_HOST
+from ai.settings import AISettings, ai_settings_of, gateway_identity
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
-EMBEDDED_BASE_URL = "http://ytempire-ai.embedded/v1"
+EMBEDDED_BASE_URL = f"http://{EMBEDDED_HOST}/v1"
 
 
 class EmbeddedGateway:
-    """The in-process gateway app and the loop it runs on."""
+    """The in-process gateway app and the loop it runs on.
 
-    def __init__(self, settings: Settings) -> None:
+    Its key is the one chosen in ``YTE_AI_API_KEY``, else a random one kept in the data dir
+    (never the published default); in-process clients send :attr:`api_key`.
+    """
+
+    def __init__(self, settings: AISettings) -> None:
         from ai.app import create_app
 
+        settings = ai_settings_of(settings)
+        self.api_key = settings.embedded_api_key()
+        self.settings = settings.model_copy(update={"ai_api_key": self.api_key})
+        settings = self.settings
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self._run, name="ai-gateway-loop", daemon=True)
         self.thread.start()
@@ -55,7 +64,7 @@ class EmbeddedGateway:
         self.transport = httpx.ASGITransport(app=self.app)
 
     @staticmethod
-    async def _create(factory: Any, settings: Settings) -> FastAPI:
+    async def _create(factory: Any, settings: AISettings) -> FastAPI:
         app: FastAPI = factory(settings)
         return app
 
@@ -83,9 +92,13 @@ _embedded: dict[str, EmbeddedGateway] = {}
 _embedded_lock = threading.Lock()
 
 
-def embedded_gateway(settings: Settings) -> EmbeddedGateway:
-    """The process's in-process gateway (created on first use, then reused)."""
-    key = settings.model_dump_json(include=_GATEWAY_FIELDS)
+def embedded_gateway(settings: AISettings) -> EmbeddedGateway:
+    """The process's in-process gateway (created on first use, then reused).
+
+    Keyed by :func:`ai.settings.gateway_identity`: every gateway field that changes what it
+    serves, derived from :class:`AISettings` (a backend ``Settings`` gives the same key).
+    """
+    key = gateway_identity(settings)
     with _embedded_lock:
         gateway = _embedded.get(key)
         if gateway is None:
@@ -93,14 +106,6 @@ def embedded_gateway(settings: Settings) -> EmbeddedGateway:
             _embedded[key] = gateway
             log.info("ai.embedded.started", gateways=len(_embedded))
         return gateway
-
-
-_GATEWAY_FIELDS = {
-    "ai_profile", "models_dir", "electricity_usd_per_kwh", "openai_api_key", "openai_base_url",
-    "elevenlabs_api_key", "elevenlabs_base_url", "ai_fallback_text", "ai_fallback_image",
-    "ai_fallback_speech", "ai_fallback_embeddings", "ai_registry_path", "ai_hardware_dir",
-    "ai_request_timeout_seconds", "ai_api_key",
-}
 
 
 class _InProcessAsyncTransport(httpx.AsyncBaseTransport):
@@ -127,29 +132,29 @@ class _InProcessSyncTransport(httpx.BaseTransport):
         return self.gateway.call(self.gateway.handle(forwarded))
 
 
-def gateway_base_url(settings: Settings) -> str:
+def gateway_base_url(settings: AISettings) -> str:
     url = (settings.ai_base_url or EMBEDDED_BASE_URL).rstrip("/")
     return url if url.endswith("/v1") else f"{url}/v1"
 
 
-def make_openai_client(settings: Settings, *, timeout: float = 900.0) -> openai.AsyncOpenAI:
+def make_openai_client(settings: AISettings, *, timeout: float = 900.0) -> openai.AsyncOpenAI:
     if settings.ai_base_url:
         return openai.AsyncOpenAI(base_url=gateway_base_url(settings),
                                   api_key=settings.ai_api_key, timeout=timeout, max_retries=1)
-    transport = _InProcessAsyncTransport(embedded_gateway(settings))
-    http_client = httpx.AsyncClient(transport=transport, timeout=timeout)
+    gateway = embedded_gateway(settings)
+    http_client = httpx.AsyncClient(transport=_InProcessAsyncTransport(gateway), timeout=timeout)
     # the SDK accepts httpx clients next to its own httpx2 ones; its stubs name only httpx2
-    return openai.AsyncOpenAI(base_url=EMBEDDED_BASE_URL, api_key=settings.ai_api_key,
+    return openai.AsyncOpenAI(base_url=EMBEDDED_BASE_URL, api_key=gateway.api_key,
                               http_client=cast(Any, http_client), max_retries=0)
 
 
-def make_sync_openai_client(settings: Settings, *, timeout: float = 900.0) -> openai.OpenAI:
+def make_sync_openai_client(settings: AISettings, *, timeout: float = 900.0) -> openai.OpenAI:
     if settings.ai_base_url:
         return openai.OpenAI(base_url=gateway_base_url(settings), api_key=settings.ai_api_key,
                              timeout=timeout, max_retries=1)
-    transport = _InProcessSyncTransport(embedded_gateway(settings))
-    http_client = httpx.Client(transport=transport, timeout=timeout)
-    return openai.OpenAI(base_url=EMBEDDED_BASE_URL, api_key=settings.ai_api_key,
+    gateway = embedded_gateway(settings)
+    http_client = httpx.Client(transport=_InProcessSyncTransport(gateway), timeout=timeout)
+    return openai.OpenAI(base_url=EMBEDDED_BASE_URL, api_key=gateway.api_key,
                          http_client=cast(Any, http_client), max_retries=0)
 
 

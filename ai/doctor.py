@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from ai.hardware import detect_machine, load_profiles, match_profile
 from ai.registry import load_registry
+from ai.settings import AISettings
 from ai.weights import verify
-from backend.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class DoctorCheck:
     detail: str
 
 
-def doctor_checks(settings: Settings) -> list[DoctorCheck]:
+def doctor_checks(settings: AISettings) -> list[DoctorCheck]:
     machine = detect_machine()
     checks = [
         DoctorCheck("cpu", True, f"{machine.cpu_name} ({machine.cpu_count} threads)"),

@@ -33,8 +33,8 @@ from ai.loader import load_local, missing_weights
 from ai.metrics import COST_USD, DEVICE_SECONDS, FALLBACKS, REQUESTS, UNITS
 from ai.registry import MODALITIES, TIERS, Modality, ModelSpec, Registry, load_registry
 from ai.schemas import Served, Skip, Usage
+from ai.settings import AISettings
 from ai.vram import ModelManager
-from backend.settings import Settings
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -61,7 +61,7 @@ class Outcome(Generic[T]):
 class Gateway:
     def __init__(
         self,
-        settings: Settings,
+        settings: AISettings,
         registry: Registry | None = None,
         profile: Profile | None = None,
     ) -> None:
@@ -287,7 +287,7 @@ class Gateway:
         await self.manager.unload_all()
 
 
-def unavailable_reason(spec: ModelSpec, settings: Settings, profile: Profile,
+def unavailable_reason(spec: ModelSpec, settings: AISettings, profile: Profile,
                        cuda: bool | None = None) -> str | None:
     """Why ``spec`` cannot serve on this machine (no key, no CUDA, over budget, no weights)."""
     if spec.backend == "openai" and not settings.openai_api_key:

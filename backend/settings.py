@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from ai.settings import AISettings
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "changethis", "replace-me"})
 MIN_SECRET_LENGTH = 32
@@ -24,7 +26,7 @@ class ConfigurationError(RuntimeError):
     """The settings cannot run the appliance; the message says what to change."""
 
 
-class Settings(BaseSettings):
+class Settings(AISettings):
     model_config = SettingsConfigDict(
         env_prefix="YTE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
@@ -111,25 +113,8 @@ class Settings(BaseSettings):
     dashboard_cache_seconds: float = Field(default=5.0, ge=0)
 
     # --- AI gateway (ai/) -------------------------------------------------
-    # None: the backend reaches the gateway in-process (embedded); otherwise its URL.
-    ai_base_url: str | None = None
-    ai_api_key: str = "ytempire-local"
-    ai_host: str = "127.0.0.1"
-    ai_port: int = 8100
-    ai_profile: str | None = None  # hardware profile name; None: detect
-    models_dir: Path = Path("models")
-    electricity_usd_per_kwh: float = Field(default=0.15, ge=0)
-    openai_api_key: str | None = None
-    openai_base_url: str | None = None
-    elevenlabs_api_key: str | None = None
-    elevenlabs_base_url: str | None = None
-    ai_fallback_text: str = "local-gpu,cloud,cpu"
-    ai_fallback_image: str = "local-gpu,cloud,cpu"
-    ai_fallback_speech: str = "local-gpu,cloud,cpu"
-    ai_fallback_embeddings: str = "local-gpu,cloud,cpu"
-    ai_registry_path: Path | None = None  # None: models/registry.yaml shipped with the code
-    ai_hardware_dir: Path | None = None  # None: hardware/ shipped with the code
-    ai_request_timeout_seconds: float = Field(default=600, gt=0)  # per backend attempt
+    # Inherited from ai.settings.AISettings (same YTE_AI_* / YTE_MODELS_DIR / YTE_OPENAI_* /
+    # YTE_ELEVENLABS_* / YTE_ELECTRICITY_USD_PER_KWH variables): the gateway owns them.
     # --- end AI gateway -----------------------------------------------------
 
     # publishing (backend/publishing) ---------------------------------------

@@ -15,13 +15,13 @@ from ai.app import create_app
 from ai.gateway import Gateway
 from ai.hardware import Profile
 from ai.registry import REPO_ROOT, ModelSpec, Registry, load_registry
-from backend.settings import Settings
+from ai.settings import AISettings
 from tests.ai.tiny_models import build_tiny_llama, build_tiny_sdxl, build_tiny_vits
 
 API_KEY = "test-gateway-key"
 
 
-def make_settings(models_dir: Path, **overrides: Any) -> Settings:
+def make_settings(models_dir: Path, **overrides: Any) -> AISettings:
     values: dict[str, Any] = {
         "ai_base_url": None,
         "ai_api_key": API_KEY,
@@ -41,19 +41,19 @@ def make_settings(models_dir: Path, **overrides: Any) -> Settings:
         "ai_request_timeout_seconds": 300,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)
+    return AISettings(_env_file=None, **values)
 
 
 def sdk_client(app: FastAPI) -> openai.AsyncOpenAI:
     """The official SDK pointed at an app, in-process."""
     transport = httpx.ASGITransport(app=app)
     http_client = httpx.AsyncClient(transport=transport, timeout=300)
-    return openai.AsyncOpenAI(base_url="http://gateway.test/v1", api_key=API_KEY,
+    return openai.AsyncOpenAI(base_url="http://localhost/v1", api_key=API_KEY,
                               http_client=cast(Any, http_client), max_retries=0)
 
 
 def raw_client(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test",
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost",
                              headers={"authorization": f"Bearer {API_KEY}"}, timeout=300)
 
 

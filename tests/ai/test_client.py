@@ -24,17 +24,17 @@ from ai.client import (
     synthesize_speech,
     synthesize_speech_sync,
 )
-from backend.settings import Settings
+from ai.settings import AISettings
 from tests.ai.conftest import make_settings
 from tests.ai.fake_cloud import running_server
 
 
 @pytest.fixture(scope="module")
-def embedded_settings(repo_models_dir: Path) -> Settings:
+def embedded_settings(repo_models_dir: Path) -> AISettings:
     return make_settings(repo_models_dir)
 
 
-def test_sync_client_reaches_the_embedded_gateway(embedded_settings: Settings) -> None:
+def test_sync_client_reaches_the_embedded_gateway(embedded_settings: AISettings) -> None:
     client = make_sync_openai_client(embedded_settings)
     speech = synthesize_speech_sync(client, "Embedded and synchronous.", "alloy")
     assert speech.format == "wav" and speech.usage.model == "espeak-ng"
@@ -50,7 +50,7 @@ def test_sync_client_reaches_the_embedded_gateway(embedded_settings: Settings) -
 
 
 def test_the_embedded_app_is_created_once_and_keeps_models_loaded(
-    embedded_settings: Settings,
+    embedded_settings: AISettings,
 ) -> None:
     gateway = embedded_gateway(embedded_settings)
     make_sync_openai_client(embedded_settings).audio.speech.create(
@@ -60,7 +60,7 @@ def test_the_embedded_app_is_created_once_and_keeps_models_loaded(
 
 
 def test_rq_style_jobs_on_fresh_loops_and_threads_share_the_gateway(
-    embedded_settings: Settings,
+    embedded_settings: AISettings,
 ) -> None:
     """An RQ job is a sync function that may call asyncio.run: each run is a new loop."""
     results: list[str] = []
@@ -92,7 +92,7 @@ def test_rq_style_jobs_on_fresh_loops_and_threads_share_the_gateway(
     assert sorted(results) == ["espeak-ng"] * 2 + ["espeak-ng/slides/b'ID3'"] * 4
 
 
-async def test_async_helpers_from_a_running_loop(embedded_settings: Settings) -> None:
+async def test_async_helpers_from_a_running_loop(embedded_settings: AISettings) -> None:
     client = make_openai_client(embedded_settings)
     reply = await chat(client, [{"role": "user", "content": "Say hello."}], max_tokens=8,
                        temperature=0)

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 import ai.cli
 from ai.cli import models_app
 from ai.hardware import MachineInfo
-from backend.settings import use_settings
+from ai.settings import use_ai_settings
 from tests.ai.conftest import make_settings
 
 runner = CliRunner()
@@ -33,12 +33,12 @@ def cli(monkeypatch: pytest.MonkeyPatch, repo_models_dir: Path) -> Iterator[dict
     monkeypatch.setattr(ai.cli, "detect_machine", _cpu_machine)  # same answers on a GPU box
 
     def install(**overrides: Any) -> None:
-        use_settings(make_settings(overrides.pop("models_dir", repo_models_dir), **overrides))
+        use_ai_settings(make_settings(overrides.pop("models_dir", repo_models_dir), **overrides))
 
     settings["install"] = install
     install()
     yield settings
-    use_settings(None)
+    use_ai_settings(None)
 
 
 def _listing() -> dict[str, Any]:

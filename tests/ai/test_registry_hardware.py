@@ -16,8 +16,8 @@ from ai.cli import ai_app, models_app
 from ai.doctor import doctor_checks
 from ai.hardware import MachineInfo, detect_machine, load_profiles, match_profile
 from ai.registry import MODALITIES, TIERS, Registry, load_registry
+from ai.settings import use_ai_settings
 from ai.weights import MANIFEST, check_safetensors, verify, write_manifest
-from backend.settings import use_settings
 from tests.ai.conftest import make_settings
 
 CPU_BOX = MachineInfo("AMD Ryzen 9 9950X3D", 32, 123.0, False, None, 0.0, "2.13.0")
@@ -118,7 +118,7 @@ def test_the_package_shipped_models_verify() -> None:
 
 
 def test_models_cli_lists_and_verifies(tmp_path: Path) -> None:
-    use_settings(make_settings(tmp_path, ai_profile="rtx5090-32gb"))
+    use_ai_settings(make_settings(tmp_path, ai_profile="rtx5090-32gb"))
     try:
         runner = CliRunner()
         listed = runner.invoke(models_app, ["list"], env={"COLUMNS": "200"})
@@ -134,7 +134,7 @@ def test_models_cli_lists_and_verifies(tmp_path: Path) -> None:
         assert pull.exit_code == 1 and "not pulled from the Hub" in pull.output
         assert runner.invoke(ai_app, ["serve", "--help"]).exit_code == 0
     finally:
-        use_settings(None)
+        use_ai_settings(None)
 
 
 def test_doctor_names_the_profile(tmp_path: Path) -> None:
