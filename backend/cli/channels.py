@@ -10,9 +10,9 @@ from pydantic import ValidationError
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.channels import repository, service
+from backend.channels import repository, service, voices
 from backend.channels.schemas import ChannelCreate, StyleSettings, VoiceSettings
-from backend.cli.common import console, err_console, run, session_scope
+from backend.cli.common import console, err_console, run, session_scope, settings
 from backend.errors import BadRequest, NotFound
 from backend.models import Channel, ChannelStatus, User
 from backend.users import service as user_service
@@ -274,3 +274,18 @@ def delete(
         console.print("channel deleted")
 
     run(_delete)
+
+
+@app.command("voices")
+def list_voices(
+    language: str | None = typer.Option(None, "--language", help="Only voices of this language."),
+) -> None:
+    """The voices a channel can use here: named voices, then eSpeak NG's (for --voice)."""
+    table = Table("voice", "what it is")
+    table.columns[0].no_wrap = True
+    table.columns[1].overflow = "fold"
+    for voice in voices.catalogue(settings()):
+        if language and voice.language and not voice.language.startswith(language.lower()):
+            continue
+        table.add_row(voice.id, voice.label)
+    console.print(table)

@@ -168,3 +168,7 @@ def test_channel_commands(tmp_path: Path) -> None:
     assert short not in _ok(_run(["channel", "list"], tmp_path))
     gone = _run(["channel", "pause", short], tmp_path)
     assert gone.returncode == 1
+
+    voices = _ok(_run(["channel", "voices", "--language", "en"], tmp_path, columns=120))
+    assert "en-gb-x-rp" in voices and "alloy" in voices and "eSpeak en-us+m3" in voices
+    assert " de " not in voices

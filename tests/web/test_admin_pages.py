@@ -265,6 +265,11 @@ async def test_channel_forms_pick_an_installed_voice_with_a_preview(
         "/channels", {**CHANNEL_FORM, "voice": "en-gb-x-rp"}, page="/channels"
     )
     channel_id = created.headers["location"].split("?")[0].rsplit("/", 1)[1]
+    refused = await owner_browser.submit(
+        "/channels", {**CHANNEL_FORM, "name": "Other", "voice": "klingon"}, page="/channels"
+    )
+    assert refused.status_code == 400
+    assert "Pick one of the voices in the list: this one is not installed here." in refused.text
     edit = await owner_browser.get(f"/channels/{channel_id}/edit")
     assert re.search(r'<option value="en-gb-x-rp" selected>', edit.text)
     assert 'src="/api/v1/channels/voices/preview?voice=en-gb-x-rp"' in edit.text

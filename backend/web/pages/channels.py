@@ -29,6 +29,14 @@ from backend.web.templating import render
 router = page_router()
 
 
+def voice_installed(request: Request, voice: str, form: ChannelForm) -> bool:
+    """A new voice must be one installed here; the form says so when it is not."""
+    if any(v.id == voice for v in voices.catalogue(request.app.state.settings)):
+        return True
+    form.errors["voice"] = "Pick one of the voices in the list: this one is not installed here."
+    return False
+
+
 def voice_options(request: Request) -> list[tuple[str, list[tuple[str, str]]]]:
     """The voices installed here, grouped for the form's select."""
     groups: dict[str, list[tuple[str, str]]] = {}
@@ -80,6 +88,8 @@ async def create_channel(
 ) -> Response:
     form = ChannelForm.read(await request.form())
     data = form.to_create()
+    if data is not None and not voice_installed(request, data.voice_settings.voice, form):
+        data = None
     if data is None:
         return await _list_page(
             request, user, session, redis, form, "Check the highlighted fields.", 400
@@ -162,6 +172,10 @@ async def edit_channel(
     channel = await service.get_owned(session, user, parse_uuid(channel_id, "channel"))
     form = ChannelForm.read(await request.form())
     data = form.to_update(channel)
+    saved = (channel.voice_settings or {}).get("voice")
+    voice = data.voice_settings.voice if data is not None and data.voice_settings else saved
+    if voice != saved and not voice_installed(request, str(voice), form):
+        data = None
     error = "Check the highlighted fields." if data is None else None
     if data is not None:
         try:
