@@ -78,6 +78,7 @@ class StageRunner:
         self.video_id = video_id
         self.stage = stage
         self.timeout_s = 0.0  # set at start, from the channel's target length
+        self.tries = 0  # tries of this stage in the current round, this one included
         self.max_tries = ctx.settings.stage_max_attempts
 
     async def run(self) -> dict[str, Any]:
@@ -137,7 +138,7 @@ class StageRunner:
             session.add(run)
             run.status = StageStatus.running
             run.attempts += 1
-            count_try(run)
+            self.tries = count_try(run)
             run.started_at = utcnow()
             run.finished_at = None  # run.error keeps the last try's reason until a success
             video.stage = self.stage
@@ -175,7 +176,6 @@ class StageRunner:
         """The step, within this try's time limit; transient errors retry inside it."""
         deadline = time.monotonic() + self.timeout_s
         step = STEPS[self.stage]
-        used = 1
         delay_s = stage_delay(self.ctx.settings, self.stage)
         if delay_s:
             await self._within(asyncio.sleep(delay_s), deadline)
@@ -183,10 +183,10 @@ class StageRunner:
             try:
                 return await self._within(step(stage_ctx), deadline)
             except TRANSIENT as exc:
-                used = await self._note_retry(repr(exc))
-                if used >= self.max_tries:
+                if self.tries >= self.max_tries:
                     raise
-                backoff = BACKOFF_S[min(used - 1, len(BACKOFF_S) - 1)]
+                self.tries = await self._note_retry(repr(exc))
+                backoff = BACKOFF_S[min(self.tries - 2, len(BACKOFF_S) - 1)]
                 log.warning(
                     "stage.transient_error",
                     stage=self.stage.value,

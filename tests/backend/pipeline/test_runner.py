@@ -18,10 +18,12 @@ from backend.agents.script import Scene, Script
 from backend.db.base import utcnow
 from backend.db.session import commit
 from backend.models import Channel, StageRun, StageStatus, Video, VideoStage, VideoStatus
+from backend.pipeline import runner
 from backend.pipeline.context import VideoChanges
 from backend.pipeline.dispatch import TRIES_KEY, reconcile
 from backend.pipeline.limits import setting_name, stage_timeout
 from backend.pipeline.stages import PRODUCTION_STAGES
+from backend.pipeline.steps import STEPS
 from backend.pipeline.tasks import _run_stage
 from backend.settings import Settings, use_settings
 from tests.backend.pipeline.conftest import events_of, make_channel, runs_of
@@ -240,3 +242,32 @@ def test_a_bad_stage_delay_is_refused_in_plain_words(tmp_path: Path) -> None:
         Settings(data_dir=tmp_path, stage_delay_seconds="scrip=1")
     with pytest.raises(ValueError, match="'render=soon' is not stage=seconds"):
         Settings(data_dir=tmp_path, stage_delay_seconds="render=soon")
+
+
+@POSTGRES
+async def test_transient_errors_are_tries_too(
+    settings: Settings,
+    db: async_sessionmaker[AsyncSession],
+    connection: redis.Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use_settings(settings)
+    calls: list[int] = []
+
+    async def unreachable(_ctx: object) -> None:
+        calls.append(1)
+        raise ConnectionError("the gateway is down")
+
+    monkeypatch.setattr(runner, "BACKOFF_S", (0.01,))
+    monkeypatch.setitem(STEPS, VideoStage.thumbnail, unreachable)
+    channel = await make_channel(db, settings)
+    video_id = await _video_at(db, settings, channel, VideoStage.thumbnail)
+    result = await _run_stage(video_id, VideoStage.thumbnail)
+    assert result["outcome"] == "failed" and len(calls) == 3  # three tries, each one ran
+    run = (await runs_of(db, video_id))[VideoStage.thumbnail]
+    assert run.attempts == 3 and run.status == StageStatus.failed
+    async with db() as session:
+        video = await session.get(Video, video_id)
+    assert video is not None and video.error == (
+        "thumbnail failed after 3 attempts: ConnectionError: the gateway is down"
+    )
