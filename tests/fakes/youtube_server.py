@@ -18,6 +18,7 @@ here; point ``YTE_GOOGLE_CA_CERTS`` at ``fake.ca_path``). It implements what pub
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import email.parser
 import email.policy
@@ -211,7 +212,12 @@ class FakeYouTube:
 
     # -- test controls -----------------------------------------------------------------------
     def fail_next(
-        self, op: str, status: int = 503, reason: str = "backendError", *, skip: int = 0,
+        self,
+        op: str,
+        status: int = 503,
+        reason: str = "backendError",
+        *,
+        skip: int = 0,
         message: str = "injected",
     ) -> None:
         with self.lock:
@@ -247,14 +253,18 @@ class FakeYouTube:
                 if refresh is None or token == refresh:
                     info["revoked"] = True
             self.access_tokens = {
-                a: i for a, i in self.access_tokens.items()
+                a: i
+                for a, i in self.access_tokens.items()
                 if not self.refresh_tokens.get(i["refresh"], {}).get("revoked")
             }
 
-    def requests(self, method: str | None = None, path: str | None = None) -> list[tuple[str, str, dict[str, str]]]:
+    def requests(
+        self, method: str | None = None, path: str | None = None
+    ) -> list[tuple[str, str, dict[str, str]]]:
         with self.lock:
             return [
-                r for r in self.log
+                r
+                for r in self.log
                 if (method is None or r[0] == method) and (path is None or r[1].startswith(path))
             ]
 
@@ -299,10 +309,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def finish(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             super().finish()
-        except OSError:
-            pass
 
     def handle_one_request(self) -> None:
         try:
@@ -323,7 +331,9 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send(
-        self, status: int, payload: dict[str, Any] | None = None,
+        self,
+        status: int,
+        payload: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         data = json.dumps(payload).encode() if payload is not None else b""
@@ -344,7 +354,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _record(self, method: str) -> None:
         path, _ = self._split()
         keep = {  # names lower-cased
-            k.lower(): v for k, v in self.headers.items()
+            k.lower(): v
+            for k, v in self.headers.items()
             if k.lower() in {"content-range", "content-length", "authorization", "content-type"}
         }
         with self.fake.lock:
@@ -359,14 +370,18 @@ class _Handler(BaseHTTPRequestHandler):
             ok = info is not None and info["expires"] > time.time()
         if not ok:
             self._body()
-            self._send(401, {
-                "error": {
-                    "code": 401,
-                    "message": "Request had invalid authentication credentials.",
-                    "errors": [{"reason": "authError", "message": "Invalid Credentials"}],
-                    "status": "UNAUTHENTICATED",
-                }
-            }, {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
+            self._send(
+                401,
+                {
+                    "error": {
+                        "code": 401,
+                        "message": "Request had invalid authentication credentials.",
+                        "errors": [{"reason": "authError", "message": "Invalid Credentials"}],
+                        "status": "UNAUTHENTICATED",
+                    }
+                },
+                {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'},
+            )
         return ok
 
     def _inject(self, op: str) -> bool:
@@ -395,11 +410,19 @@ class _Handler(BaseHTTPRequestHandler):
                 return None
             if query.get("mine") != "true":
                 return self._send(400, _error(400, "missingParameter", "mine=true expected"))
-            return self._send(200, {
-                "kind": "youtube#channelListResponse",
-                "items": [{"kind": "youtube#channel", "id": self.fake.channel["id"],
-                           "snippet": {"title": self.fake.channel["title"]}}],
-            })
+            return self._send(
+                200,
+                {
+                    "kind": "youtube#channelListResponse",
+                    "items": [
+                        {
+                            "kind": "youtube#channel",
+                            "id": self.fake.channel["id"],
+                            "snippet": {"title": self.fake.channel["title"]},
+                        }
+                    ],
+                },
+            )
         if path == "/youtube/v3/videos":
             ids = query.get("id", "").split(",")
             with self.fake.lock:
@@ -453,8 +476,12 @@ class _Handler(BaseHTTPRequestHandler):
                 "scope": query.get("scope", ""),
                 "offline": query.get("access_type") == "offline",
             }
-        target = query.get("redirect_uri", "") + "?" + urllib.parse.urlencode(
-            {"state": query.get("state", ""), "code": code, "scope": query.get("scope", "")}
+        target = (
+            query.get("redirect_uri", "")
+            + "?"
+            + urllib.parse.urlencode(
+                {"state": query.get("state", ""), "code": code, "scope": query.get("scope", "")}
+            )
         )
         self.send_response(302)
         self.send_header("Location", target)
@@ -474,32 +501,51 @@ class _Handler(BaseHTTPRequestHandler):
             if grant == "authorization_code":
                 info = self.fake.codes.pop(form.get("code", ""), None)
                 if info is None:
-                    return self._send(400, {"error": "invalid_grant",
-                                            "error_description": "Malformed auth code."})
+                    return self._send(
+                        400, {"error": "invalid_grant", "error_description": "Malformed auth code."}
+                    )
                 verifier = form.get("code_verifier", "")
                 digest = hashlib.sha256(verifier.encode()).digest()
                 if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != info["challenge"]:
-                    return self._send(400, {"error": "invalid_grant",
-                                            "error_description": "Invalid code verifier."})
+                    return self._send(
+                        400,
+                        {"error": "invalid_grant", "error_description": "Invalid code verifier."},
+                    )
                 if form.get("redirect_uri") != info["redirect_uri"]:
                     return self._send(400, {"error": "redirect_uri_mismatch"})
                 refresh = "1//fake-refresh-" + secrets.token_urlsafe(16)
                 self.fake.refresh_tokens[refresh] = {"revoked": False}
                 access = self.fake._new_access(refresh)
-                return self._send(200, {
-                    "access_token": access, "expires_in": self.fake.access_ttl,
-                    "refresh_token": refresh, "scope": info["scope"], "token_type": "Bearer",
-                })
+                return self._send(
+                    200,
+                    {
+                        "access_token": access,
+                        "expires_in": self.fake.access_ttl,
+                        "refresh_token": refresh,
+                        "scope": info["scope"],
+                        "token_type": "Bearer",
+                    },
+                )
             if grant == "refresh_token":
                 refresh = form.get("refresh_token", "")
                 state = self.fake.refresh_tokens.get(refresh)
                 if state is None or state["revoked"]:
-                    return self._send(400, {"error": "invalid_grant",
-                                            "error_description": "Token has been expired or revoked."})
+                    return self._send(
+                        400,
+                        {
+                            "error": "invalid_grant",
+                            "error_description": "Token has been expired or revoked.",
+                        },
+                    )
                 access = self.fake._new_access(refresh)
-                return self._send(200, {"access_token": access,
-                                        "expires_in": self.fake.access_ttl,
-                                        "token_type": "Bearer"})
+                return self._send(
+                    200,
+                    {
+                        "access_token": access,
+                        "expires_in": self.fake.access_ttl,
+                        "token_type": "Bearer",
+                    },
+                )
         return self._send(400, {"error": "unsupported_grant_type"})
 
     def _revoke(self, query: dict[str, str]) -> None:
@@ -515,7 +561,9 @@ class _Handler(BaseHTTPRequestHandler):
                 refresh = self.fake.access_tokens[token]["refresh"]
                 self.fake.revoke_grant(refresh)
                 return self._send(200, {})
-        return self._send(400, {"error": "invalid_token", "error_description": "Token expired or revoked"})
+        return self._send(
+            400, {"error": "invalid_token", "error_description": "Token expired or revoked"}
+        )
 
     # -- uploads -----------------------------------------------------------------------------
     def _initiate(self, query: dict[str, str]) -> None:
@@ -538,11 +586,16 @@ class _Handler(BaseHTTPRequestHandler):
         upload_id = secrets.token_urlsafe(12)
         with self.fake.lock:
             self.fake.sessions[upload_id] = Session(
-                upload_id, int(size), body, self.fake.directory / f"upload-{upload_id}.bin",
+                upload_id,
+                int(size),
+                body,
+                self.fake.directory / f"upload-{upload_id}.bin",
                 self.fake.channel["id"],
             )
             self.fake.sessions[upload_id].path.write_bytes(b"")
-        location = f"{self.fake.url}upload/youtube/v3/videos?uploadType=resumable&upload_id={upload_id}"
+        location = (
+            f"{self.fake.url}upload/youtube/v3/videos?uploadType=resumable&upload_id={upload_id}"
+        )
         return self._send(200, None, {"Location": location, "X-GUploader-UploadID": upload_id})
 
     @staticmethod
@@ -577,11 +630,13 @@ class _Handler(BaseHTTPRequestHandler):
         if self._inject("chunk"):
             return None
         try:
-            spec, total = content_range[len("bytes "):].split("/")
+            spec, total = content_range[len("bytes ") :].split("/")
             start, end = (int(x) for x in spec.split("-"))
         except ValueError:
             self._body()
-            return self._send(400, _error(400, "badRequest", f"bad Content-Range {content_range!r}"))
+            return self._send(
+                400, _error(400, "badRequest", f"bad Content-Range {content_range!r}")
+            )
         if int(total) != session.size or end - start + 1 != length:
             self._body()
             return self._send(400, _error(400, "badRequest", "Content-Range does not match"))
@@ -594,7 +649,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._answer_progress(session)
         if start > session.received:
             self._body()
-            return self._send(400, _error(400, "badRequest", "chunk starts past the received bytes"))
+            return self._send(
+                400, _error(400, "badRequest", "chunk starts past the received bytes")
+            )
         # Read the body to a file; bytes we already hold (a resend) are skipped.
         skip = session.received - start
         remaining = length
@@ -623,8 +680,9 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.fake
         video_id = secrets.token_urlsafe(8)[:11]
         snippet = dict(session.body.get("snippet") or {})
-        snippet.update({"channelId": session.channel_id,
-                        "publishedAt": dt.datetime.now(dt.UTC).isoformat()})
+        snippet.update(
+            {"channelId": session.channel_id, "publishedAt": dt.datetime.now(dt.UTC).isoformat()}
+        )
         status = dict(session.body.get("status") or {})
         status["uploadStatus"] = "uploaded"
         if fake.force_private:
@@ -639,8 +697,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _maybe_hold(self, session: Session, start: int, final: bool) -> None:
         with self.fake.lock:
             hold = next(
-                (h for h in self.fake.holds if not h.reached.is_set()
-                 and ((h.final and final) or (not h.final and start >= h.at_byte))),
+                (
+                    h
+                    for h in self.fake.holds
+                    if not h.reached.is_set()
+                    and ((h.final and final) or (not h.final and start >= h.at_byte))
+                ),
                 None,
             )
         if hold is None:
@@ -665,15 +727,24 @@ class _Handler(BaseHTTPRequestHandler):
         if video_id not in self.fake.videos:
             return self._send(404, _error(404, "videoNotFound", "video not found"))
         if not self.fake.custom_thumbnails_allowed:
-            return self._send(403, _error(
-                403, "forbidden",
-                "The authenticated user doesn't have permissions to upload and set custom "
-                "video thumbnails.",
-            ))
+            return self._send(
+                403,
+                _error(
+                    403,
+                    "forbidden",
+                    "The authenticated user doesn't have permissions to upload and set custom "
+                    "video thumbnails.",
+                ),
+            )
         with self.fake.lock:
             self.fake.thumbnails[video_id] = data
-        return self._send(200, {"kind": "youtube#thumbnailSetResponse",
-                                "items": [{"default": {"url": f"{self.fake.url}t/{video_id}"}}]})
+        return self._send(
+            200,
+            {
+                "kind": "youtube#thumbnailSetResponse",
+                "items": [{"default": {"url": f"{self.fake.url}t/{video_id}"}}],
+            },
+        )
 
     def _caption(self) -> None:
         if self._inject("caption"):
@@ -686,15 +757,19 @@ class _Handler(BaseHTTPRequestHandler):
         parts = list(message.iter_parts()) if message.is_multipart() else []
         if len(parts) != 2:
             return self._send(400, _error(400, "badRequest", "multipart body expected"))
-        meta = json.loads(parts[0].get_payload(decode=True))
-        track = parts[1].get_payload(decode=True)
+        meta = json.loads(bytes(parts[0].get_payload(decode=True)))
+        track = bytes(parts[1].get_payload(decode=True))
         snippet = meta.get("snippet") or {}
         video_id = snippet.get("videoId", "")
         if video_id not in self.fake.videos:
             return self._send(404, _error(404, "videoNotFound", "video not found"))
-        caption = {"kind": "youtube#caption", "id": "cap-" + secrets.token_urlsafe(8),
-                   "snippet": {**snippet, "trackKind": "standard"}, "_bytes": len(track),
-                   "_text": track.decode("utf-8", "replace")}
+        caption = {
+            "kind": "youtube#caption",
+            "id": "cap-" + secrets.token_urlsafe(8),
+            "snippet": {**snippet, "trackKind": "standard"},
+            "_bytes": len(track),
+            "_text": track.decode("utf-8", "replace"),
+        }
         with self.fake.lock:
             self.fake.captions.setdefault(video_id, []).append(caption)
         return self._send(200, caption)

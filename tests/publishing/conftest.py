@@ -68,8 +68,12 @@ def write_file(path: Path, size: int) -> Path:
 
 async def add_video(sessions: async_sessionmaker[AsyncSession], channel_id: uuid.UUID) -> uuid.UUID:
     async with unit_of_work(sessions) as session:
-        video = Video(channel_id=channel_id, topic="Why Mars is red", title="Why Mars is red",
-                      status=VideoStatus.ready)
+        video = Video(
+            channel_id=channel_id,
+            topic="Why Mars is red",
+            title="Why Mars is red",
+            status=VideoStatus.ready,
+        )
         session.add(video)
         await session.flush()
         return video.id
@@ -78,8 +82,9 @@ async def add_video(sessions: async_sessionmaker[AsyncSession], channel_id: uuid
 @pytest.fixture
 async def world(sessions: async_sessionmaker[AsyncSession], tmp_path: Path) -> World:
     async with unit_of_work(sessions) as session:
-        user = User(email=f"o{uuid.uuid4().hex[:6]}@example.com", password_hash="x",
-                    role=UserRole.admin)
+        user = User(
+            email=f"o{uuid.uuid4().hex[:6]}@example.com", password_hash="x", role=UserRole.admin
+        )
         session.add(user)
         await session.flush()
         channel = Channel(owner_id=user.id, name="Space Facts", niche="astronomy")
@@ -106,8 +111,9 @@ async def connect(
 
     async with unit_of_work(sessions) as session:
         start = await service.begin_connect(session, settings, channel_id)
-    answer = requests.get(start.url, allow_redirects=False, verify=str(settings.google_ca_certs),
-                          timeout=10)
+    answer = requests.get(
+        start.url, allow_redirects=False, verify=str(settings.google_ca_certs), timeout=10
+    )
     assert answer.status_code == 302, answer.text
     async with unit_of_work(sessions) as session:
         from backend.publishing.oauth import parse_pasted
@@ -118,7 +124,9 @@ async def connect(
 
 @pytest.fixture
 async def connected(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, world: World,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    world: World,
     client_set: None,
 ) -> World:
     await connect(sessions, pub_settings, world.channel_id)

@@ -30,8 +30,9 @@ def flat(text: str) -> str:
 
 @pytest.fixture
 def cli_settings(tmp_path: Path, fake: FakeYouTube) -> Iterator[Settings]:
-    settings = Settings(environment="test", data_dir=tmp_path / "data", secret_key=SECRET,
-                        **fake.settings())
+    settings = Settings(
+        environment="test", data_dir=tmp_path / "data", secret_key=SECRET, **fake.settings()
+    )
 
     async def prepare() -> None:
         engine = create_engine(settings, pooled=False)

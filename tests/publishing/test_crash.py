@@ -28,22 +28,34 @@ pytestmark = pytest.mark.timeout(120)
 def _env(settings: Settings, fake: FakeYouTube) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("YTE_")}
     env.update(fake.env())
-    env.update({
-        "YTE_DATABASE_URL": settings.resolved_database_url,
-        "YTE_SECRET_KEY": str(settings.secret_key),
-        "YTE_DATA_DIR": str(settings.data_dir),
-        "YTE_ENVIRONMENT": "test",
-        "YTE_YOUTUBE_UPLOAD_BACKOFF_SECONDS": "0.01",
-        "PYTHONPATH": str(ROOT),
-    })
+    env.update(
+        {
+            "YTE_DATABASE_URL": settings.resolved_database_url,
+            "YTE_SECRET_KEY": str(settings.secret_key),
+            "YTE_DATA_DIR": str(settings.data_dir),
+            "YTE_ENVIRONMENT": "test",
+            "YTE_YOUTUBE_UPLOAD_BACKOFF_SECONDS": "0.01",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     return env
 
 
 def _start(world: World, settings: Settings, fake: FakeYouTube) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.publishing.upload_worker", str(world.video_id),
-         str(world.channel_id), str(world.video_file), str(CHUNK)],
-        cwd=ROOT, env=_env(settings, fake), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "tests.publishing.upload_worker",
+            str(world.video_id),
+            str(world.channel_id),
+            str(world.video_file),
+            str(CHUNK),
+        ],
+        cwd=ROOT,
+        env=_env(settings, fake),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
 
@@ -76,7 +88,9 @@ def _sha(path: Path) -> str:
 
 
 async def test_killed_mid_upload_resumes_the_same_session_from_the_recorded_byte(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     size = connected.video_file.stat().st_size
@@ -113,7 +127,9 @@ async def test_killed_mid_upload_resumes_the_same_session_from_the_recorded_byte
 
 
 async def test_killed_after_the_last_chunk_was_accepted_recovers_the_id_and_one_video(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     hold = fake.hold(final=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from backend.publishing.metadata import (
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
-def body(**overrides: object) -> dict:  # type: ignore[type-arg]
+def body(**overrides: object) -> dict[str, Any]:
     fields: dict[str, object] = {"title": "Mars", "description": "Red.", "made_for_kids": False}
     fields.update(overrides)
     return VideoMetadata(**fields).request_body(now=NOW)  # type: ignore[arg-type]
@@ -54,7 +55,7 @@ def test_the_description_limit_counts_utf8_bytes_and_never_splits_a_character() 
 def test_tags_are_counted_the_way_youtube_counts_them() -> None:
     assert tags_total(["a", "b c"]) == 1 + (3 + 2) + 1  # comma, and quotes around "b c"
     many = [f"space fact number {i}" for i in range(60)]
-    kept = fit_tags(many + ["mars"])
+    kept = fit_tags([*many, "mars"])
     assert tags_total(kept) <= 500 and "mars" in kept  # a short later tag still fits
     assert tags_total(many) > 500
     assert fit_tags(["Mars", "mars", " ", "a,b"]) == ["Mars", "a b"]

@@ -26,14 +26,17 @@ pytestmark = pytest.mark.timeout(60)
 
 
 def consent(settings: Settings, url: str) -> str:
-    answer = requests.get(url, allow_redirects=False, verify=str(settings.google_ca_certs),
-                          timeout=10)
+    answer = requests.get(
+        url, allow_redirects=False, verify=str(settings.google_ca_certs), timeout=10
+    )
     assert answer.status_code == 302
     return str(answer.headers["Location"])
 
 
 async def test_without_a_client_connecting_says_what_to_do(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, world: World,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    world: World,
 ) -> None:
     async with sessions() as session:
         with pytest.raises(NoOAuthClient, match="ytempire youtube client set --file"):
@@ -41,8 +44,11 @@ async def test_without_a_client_connecting_says_what_to_do(
 
 
 async def test_a_state_mismatch_is_refused_before_any_code_exchange(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
-    world: World, client_set: None,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
+    world: World,
+    client_set: None,
 ) -> None:
     async with unit_of_work(sessions) as session:
         start = await service.begin_connect(session, pub_settings, world.channel_id)
@@ -63,8 +69,11 @@ async def test_a_state_mismatch_is_refused_before_any_code_exchange(
 
 
 async def test_the_pkce_verifier_is_sent_and_checked(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
-    world: World, client_set: None,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
+    world: World,
+    client_set: None,
 ) -> None:
     async with unit_of_work(sessions) as session:
         start = await service.begin_connect(session, pub_settings, world.channel_id)
@@ -88,13 +97,20 @@ async def test_the_pkce_verifier_is_sent_and_checked(
     async with sessions() as session:
         client = await service.get_client(session, pub_settings)
     with pytest.raises(AuthorizationRefused, match="Invalid code verifier"):
-        oauth.exchange_code(pub_settings, clients.token_transport(pub_settings), client,
-                            code=code, verifier=oauth.new_code_verifier(),
-                            redirect=start.redirect_uri)
+        oauth.exchange_code(
+            pub_settings,
+            clients.token_transport(pub_settings),
+            client,
+            code=code,
+            verifier=oauth.new_code_verifier(),
+            redirect=start.redirect_uri,
+        )
 
 
 async def test_tokens_and_the_client_secret_are_not_readable_in_the_database(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     async with sessions() as session:
@@ -125,14 +141,21 @@ async def _expire_stored_token(
 
 
 async def test_an_expired_access_token_is_refreshed_automatically_and_kept(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     old = await _expire_stored_token(sessions, pub_settings, connected.channel_id)
     fake.expire_access_tokens()  # the fake agrees it is dead
     outcome = await publish(
-        sessions, pub_settings, video_id=connected.video_id, channel_id=connected.channel_id,
-        video_file=connected.video_file, metadata=metadata(), chunk_bytes=CHUNK,
+        sessions,
+        pub_settings,
+        video_id=connected.video_id,
+        channel_id=connected.channel_id,
+        video_file=connected.video_file,
+        metadata=metadata(),
+        chunk_bytes=CHUNK,
     )
     assert outcome.youtube_video_id in fake.videos
     assert [r["grant_type"] for r in fake.token_requests] == ["authorization_code", "refresh_token"]
@@ -145,16 +168,22 @@ async def test_an_expired_access_token_is_refreshed_automatically_and_kept(
 
 
 async def test_a_revoked_grant_is_needs_reconnect_and_reconnecting_lets_the_upload_go_on(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     fake.revoke_grant()  # the owner removed the app in their Google account
     await _expire_stored_token(sessions, pub_settings, connected.channel_id)
     with pytest.raises(NeedsReconnect) as caught:
         await publish(
-            sessions, pub_settings, video_id=connected.video_id,
-            channel_id=connected.channel_id, video_file=connected.video_file,
-            metadata=metadata(), chunk_bytes=CHUNK,
+            sessions,
+            pub_settings,
+            video_id=connected.video_id,
+            channel_id=connected.channel_id,
+            video_file=connected.video_file,
+            metadata=metadata(),
+            chunk_bytes=CHUNK,
         )
     assert "invalid_grant" in caught.value.reason and caught.value.code == "youtube_needs_reconnect"
     async with sessions() as session:
@@ -164,20 +193,31 @@ async def test_a_revoked_grant_is_needs_reconnect_and_reconnecting_lets_the_uplo
     # held until reconnected: a second try says so without calling Google
     with pytest.raises(NeedsReconnect):
         await publish(
-            sessions, pub_settings, video_id=connected.video_id,
-            channel_id=connected.channel_id, video_file=connected.video_file,
-            metadata=metadata(), chunk_bytes=CHUNK,
+            sessions,
+            pub_settings,
+            video_id=connected.video_id,
+            channel_id=connected.channel_id,
+            video_file=connected.video_file,
+            metadata=metadata(),
+            chunk_bytes=CHUNK,
         )
     await connect(sessions, pub_settings, connected.channel_id)
     outcome = await publish(
-        sessions, pub_settings, video_id=connected.video_id, channel_id=connected.channel_id,
-        video_file=connected.video_file, metadata=metadata(), chunk_bytes=CHUNK,
+        sessions,
+        pub_settings,
+        video_id=connected.video_id,
+        channel_id=connected.channel_id,
+        video_file=connected.video_file,
+        metadata=metadata(),
+        chunk_bytes=CHUNK,
     )
     assert outcome.youtube_video_id in fake.videos
 
 
 async def test_a_grant_revoked_mid_upload_is_needs_reconnect(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     fake.fail_next("chunk", 401, "authError", skip=1)
@@ -185,9 +225,13 @@ async def test_a_grant_revoked_mid_upload_is_needs_reconnect(
     fake.grant()  # (some other grant keeps the fake's token table non-empty)
     with pytest.raises(NeedsReconnect):
         await publish(
-            sessions, pub_settings, video_id=connected.video_id,
-            channel_id=connected.channel_id, video_file=connected.video_file,
-            metadata=metadata(), chunk_bytes=CHUNK,
+            sessions,
+            pub_settings,
+            video_id=connected.video_id,
+            channel_id=connected.channel_id,
+            video_file=connected.video_file,
+            metadata=metadata(),
+            chunk_bytes=CHUNK,
         )
     async with sessions() as session:
         row = await repository.get_credential(session, connected.channel_id)
@@ -195,7 +239,9 @@ async def test_a_grant_revoked_mid_upload_is_needs_reconnect(
 
 
 async def test_disconnect_revokes_at_google_and_wipes_the_grant(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     async with sessions() as session:
@@ -206,6 +252,7 @@ async def test_disconnect_revokes_at_google_and_wipes_the_grant(
         ).refresh_token
     async with unit_of_work(sessions) as session:
         assert await service.disconnect(session, pub_settings, connected.channel_id)
+    assert refresh is not None
     assert fake.revoked == [refresh] and fake.refresh_tokens[refresh]["revoked"]
     async with sessions() as session:
         assert await repository.get_credential(session, connected.channel_id) is None

@@ -59,15 +59,23 @@ async def test_spending_is_counted_and_refused_past_the_limit(
 
 
 async def test_an_upload_at_the_limit_waits_for_the_reset_and_completes(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     clock = ManualClock(LATE_EVENING)
     ledger = QuotaLedger(sessions, project_id=PROJECT_ID, daily_units=10_000, clock=clock)
     assert await ledger.try_spend(9_950)  # 50 left: videos.insert (100) does not fit
     outcome = await publish(
-        sessions, pub_settings, video_id=connected.video_id, channel_id=connected.channel_id,
-        video_file=connected.video_file, metadata=metadata(), clock=clock, chunk_bytes=CHUNK,
+        sessions,
+        pub_settings,
+        video_id=connected.video_id,
+        channel_id=connected.channel_id,
+        video_file=connected.video_file,
+        metadata=metadata(),
+        clock=clock,
+        chunk_bytes=CHUNK,
     )
     assert clock.slept and clock.slept[0] == pytest.approx(3605)
     assert clock.now() >= datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
@@ -77,33 +85,54 @@ async def test_an_upload_at_the_limit_waits_for_the_reset_and_completes(
 
 
 async def test_quota_exceeded_from_youtube_waits_the_same_way(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     clock = ManualClock(LATE_EVENING)
-    fake.fail_next("initiate", 403, "quotaExceeded", message="The request cannot be completed "
-                   "because you have exceeded your quota.")
+    fake.fail_next(
+        "initiate",
+        403,
+        "quotaExceeded",
+        message="The request cannot be completed because you have exceeded your quota.",
+    )
     outcome = await publish(
-        sessions, pub_settings, video_id=connected.video_id, channel_id=connected.channel_id,
-        video_file=connected.video_file, metadata=metadata(), clock=clock, chunk_bytes=CHUNK,
+        sessions,
+        pub_settings,
+        video_id=connected.video_id,
+        channel_id=connected.channel_id,
+        video_file=connected.video_file,
+        metadata=metadata(),
+        clock=clock,
+        chunk_bytes=CHUNK,
     )
     assert fake.injected == ["initiate:403"]
     assert clock.slept[0] == pytest.approx(3605)
     assert len(fake.videos) == 1 and outcome.youtube_video_id in fake.videos
-    ledger = QuotaLedger(sessions, project_id=PROJECT_ID, daily_units=10_000,
-                         clock=ManualClock(LATE_EVENING))
+    ledger = QuotaLedger(
+        sessions, project_id=PROJECT_ID, daily_units=10_000, clock=ManualClock(LATE_EVENING)
+    )
     assert await ledger.used_today() == (100, True)  # the old day stays marked spent
 
 
 async def test_upload_limit_exceeded_mid_upload_resumes_the_same_session_after_the_reset(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     clock = ManualClock(LATE_EVENING)
     fake.fail_next("chunk", 403, "uploadLimitExceeded", skip=2)
     outcome = await publish(
-        sessions, pub_settings, video_id=connected.video_id, channel_id=connected.channel_id,
-        video_file=connected.video_file, metadata=metadata(), clock=clock, chunk_bytes=CHUNK,
+        sessions,
+        pub_settings,
+        video_id=connected.video_id,
+        channel_id=connected.channel_id,
+        video_file=connected.video_file,
+        metadata=metadata(),
+        clock=clock,
+        chunk_bytes=CHUNK,
     )
     assert clock.slept[0] == pytest.approx(3605)
     assert outcome.sessions_started == 1 and len(fake.sessions) == 1
@@ -112,7 +141,9 @@ async def test_upload_limit_exceeded_mid_upload_resumes_the_same_session_after_t
 
 
 async def test_raise_mode_hands_the_stage_the_reset_time(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     clock = ManualClock(LATE_EVENING)
@@ -120,9 +151,15 @@ async def test_raise_mode_hands_the_stage_the_reset_time(
     await ledger.mark_exhausted()
     with pytest.raises(QuotaWait) as caught:
         await publish(
-            sessions, pub_settings, video_id=connected.video_id,
-            channel_id=connected.channel_id, video_file=connected.video_file,
-            metadata=metadata(), clock=clock, quota_mode="raise", chunk_bytes=CHUNK,
+            sessions,
+            pub_settings,
+            video_id=connected.video_id,
+            channel_id=connected.channel_id,
+            video_file=connected.video_file,
+            metadata=metadata(),
+            clock=clock,
+            quota_mode="raise",
+            chunk_bytes=CHUNK,
         )
     assert caught.value.resume_at == datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
     assert not fake.sessions  # nothing was sent

@@ -5,15 +5,16 @@ from __future__ import annotations
 import hashlib
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend.models import VideoStatus, Video
+from backend.models import Video, VideoStatus
 from backend.publishing import repository
 from backend.publishing.errors import RetriesExhausted, YouTubeRejected
 from backend.publishing.policy import CallPolicy
-from backend.publishing.publish import publish
+from backend.publishing.publish import PublishOutcome, publish
 from backend.settings import Settings
 from tests.fakes.youtube_server import FakeYouTube
 from tests.publishing.conftest import CHUNK, World, metadata, write_file
@@ -35,25 +36,44 @@ def chunk_ranges(fake: FakeYouTube) -> list[tuple[int, int]]:
     return ranges
 
 
-async def run(sessions, settings, world, **kw):  # type: ignore[no-untyped-def]
+async def run(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, world: World, **kw: Any
+) -> PublishOutcome:
     kw.setdefault("metadata", metadata())
     kw.setdefault("chunk_bytes", CHUNK)
-    return await publish(sessions, settings, video_id=world.video_id,
-                         channel_id=world.channel_id, video_file=world.video_file, **kw)
+    return await publish(
+        sessions,
+        settings,
+        video_id=world.video_id,
+        channel_id=world.channel_id,
+        video_file=world.video_file,
+        **kw,
+    )
 
 
 async def test_end_to_end_bytes_chunks_metadata_thumbnail_and_captions(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
-    connected: World, tmp_path: Path,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
+    connected: World,
+    tmp_path: Path,
 ) -> None:
     thumb = write_file(tmp_path / "thumb.jpg", 20_000)
     srt = tmp_path / "video.srt"
     srt.write_text("1\n00:00:00,000 --> 00:00:02,000\nIron oxide.\n")
-    long_title = ("Why the red planet Mars looks red from Earth and what its dust storms "
-                  "tell us about the past of the solar system")
+    long_title = (
+        "Why the red planet Mars looks red from Earth and what its dust storms "
+        "tell us about the past of the solar system"
+    )
     assert len(long_title) > 100
-    outcome = await run(sessions, pub_settings, connected, thumbnail=thumb, captions=srt,
-                        metadata=metadata(title=long_title, tags=[f"tag {i}" for i in range(90)]))
+    outcome = await run(
+        sessions,
+        pub_settings,
+        connected,
+        thumbnail=thumb,
+        captions=srt,
+        metadata=metadata(title=long_title, tags=[f"tag {i}" for i in range(90)]),
+    )
 
     video = fake.videos[outcome.youtube_video_id]
     assert video.sha256() == sha(connected.video_file)
@@ -83,7 +103,9 @@ async def test_end_to_end_bytes_chunks_metadata_thumbnail_and_captions(
 
 
 async def test_a_503_mid_chunk_is_retried_with_jittered_backoff_and_completes(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     fake.fail_next("chunk", 503, skip=2)
@@ -100,7 +122,9 @@ async def test_a_503_mid_chunk_is_retried_with_jittered_backoff_and_completes(
 
 
 async def test_a_dropped_connection_mid_chunk_is_resumed(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     # httplib2 re-sends a request once by itself when the connection drops before an
@@ -117,18 +141,33 @@ async def test_a_dropped_connection_mid_chunk_is_resumed(
 
 def test_backoff_is_exponential_bounded_and_jittered() -> None:
     values = iter([1.0, 1.0, 1.0, 1.0, 0.5, 0.25])
-    policy = CallPolicy(clock=None, quota=None, credentials=None, token_transport=None,  # type: ignore[arg-type]
-                        backoff_seconds=1.0, max_backoff_seconds=8.0, rand=lambda: next(values))
+    policy = CallPolicy(
+        clock=None,  # type: ignore[arg-type]
+        quota=None,  # type: ignore[arg-type]
+        credentials=None,  # type: ignore[arg-type]
+        token_transport=None,  # type: ignore[arg-type]
+        backoff_seconds=1.0,
+        max_backoff_seconds=8.0,
+        rand=lambda: next(values),
+    )
     assert [policy.backoff(n) for n in range(6)] == [1.0, 2.0, 4.0, 8.0, 4.0, 2.0]
-    jittered = CallPolicy(clock=None, quota=None, credentials=None, token_transport=None,  # type: ignore[arg-type]
-                          backoff_seconds=1.0, max_backoff_seconds=8.0,
-                          rand=random.Random(3).random)
+    jittered = CallPolicy(
+        clock=None,  # type: ignore[arg-type]
+        quota=None,  # type: ignore[arg-type]
+        credentials=None,  # type: ignore[arg-type]
+        token_transport=None,  # type: ignore[arg-type]
+        backoff_seconds=1.0,
+        max_backoff_seconds=8.0,
+        rand=random.Random(3).random,
+    )
     samples = [jittered.backoff(3) for _ in range(20)]
     assert all(0 <= s < 8.0 for s in samples) and len(set(samples)) == 20
 
 
 async def test_retries_are_bounded_and_the_session_is_kept_for_the_next_try(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     settings = pub_settings.model_copy(update={"youtube_upload_max_retries": 2})
@@ -147,7 +186,9 @@ async def test_retries_are_bounded_and_the_session_is_kept_for_the_next_try(
 
 
 async def test_a_400_is_not_retried_and_its_reason_is_kept(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     fake.fail_next("initiate", 400, "invalidCategoryId", message="The category is invalid.")
@@ -159,13 +200,15 @@ async def test_a_400_is_not_retried_and_its_reason_is_kept(
         row = await repository.get_upload(session, connected.video_id)
         video = await session.get(Video, connected.video_id)
     assert row is not None and row.status.value == "failed"
-    assert "invalidCategoryId" in (row.error or "") and "The category is invalid." in row.error
+    assert "invalidCategoryId" in (row.error or "") and "The category is invalid." in str(row.error)
     assert video is not None and video.status is VideoStatus.ready  # ours is untouched
     assert not fake.videos
 
 
 async def test_a_401_mid_upload_refreshes_the_token_once_and_goes_on(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     fake.fail_next("chunk", 401, "authError", skip=1)
@@ -177,7 +220,9 @@ async def test_a_401_mid_upload_refreshes_the_token_once_and_goes_on(
 
 
 async def test_an_unverified_project_forcing_private_gives_a_warning(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     fake.force_private = True
@@ -187,8 +232,11 @@ async def test_an_unverified_project_forcing_private_gives_a_warning(
 
 
 async def test_a_thumbnail_refused_for_the_account_is_recorded_not_failed(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
-    connected: World, tmp_path: Path,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
+    connected: World,
+    tmp_path: Path,
 ) -> None:
     fake.custom_thumbnails_allowed = False
     thumb = write_file(tmp_path / "thumb.png", 5_000)

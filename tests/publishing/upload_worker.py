@@ -30,17 +30,26 @@ async def main(video_id: str, channel_id: str, file: str, chunk: str) -> None:
             channel_id=uuid.UUID(channel_id),
             video_file=Path(file),
             metadata=VideoMetadata(
-                title="Why Mars is red", description="Iron oxide.", made_for_kids=False,
+                title="Why Mars is red",
+                description="Iron oxide.",
+                made_for_kids=False,
                 privacy="unlisted",
             ),
             chunk_bytes=int(chunk),
         )
     finally:
         await engine.dispose()
-    print(json.dumps({
-        "youtube_video_id": outcome.youtube_video_id, "resumed": outcome.resumed,
-        "sessions_started": outcome.sessions_started, "bytes_sent": outcome.bytes_sent,
-    }), flush=True)
+    print(
+        json.dumps(
+            {
+                "youtube_video_id": outcome.youtube_video_id,
+                "resumed": outcome.resumed,
+                "sessions_started": outcome.sessions_started,
+                "bytes_sent": outcome.bytes_sent,
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
