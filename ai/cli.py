@@ -27,6 +27,11 @@ ai_app = typer.Typer(help="The AI gateway service.", no_args_is_help=True)
 models_app = typer.Typer(help="The model registry and local weights.", no_args_is_help=True)
 
 
+@ai_app.callback()
+def _ai_group() -> None:
+    """The AI gateway service (a group, so that ``serve`` is named wherever it is mounted)."""
+
+
 def _serve_help() -> str:
     return (
         "Run the OpenAI-compatible gateway over HTTP.\n\n"
@@ -269,6 +274,7 @@ def doctor() -> None:
 def standalone_app() -> typer.Typer:
     """``python -m ai``: serve, models and doctor, without the backend."""
     root = typer.Typer(help="YTEMPIRE's AI gateway, on its own.", no_args_is_help=True,
+                       add_completion=False,
                        pretty_exceptions_show_locals=False)
     root.callback()(_standalone_logging)
     root.command("serve", help=_serve_help())(serve)
