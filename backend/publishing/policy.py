@@ -100,6 +100,8 @@ def classify(exc: BaseException) -> Failure | None:
         if oauth.is_invalid_grant(exc):
             return Failure("auth", None, "invalid_grant", str(exc))
         return Failure("retry", None, "refresh_failed", str(exc))
+    if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
+        return None  # our own files, not the network: retrying will not help
     if isinstance(exc, TRANSPORT_ERRORS):
         return Failure("retry", None, type(exc).__name__, str(exc) or type(exc).__name__)
     return None

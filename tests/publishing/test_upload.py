@@ -10,9 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend.db.session import unit_of_work
 from backend.models import Video, VideoStatus
 from backend.publishing import repository
-from backend.publishing.errors import RetriesExhausted, YouTubeRejected
+from backend.publishing.errors import (
+    PublishingError,
+    RetriesExhausted,
+    UploadOutcomeUnknown,
+    YouTubeRejected,
+)
 from backend.publishing.policy import CallPolicy
 from backend.publishing.publish import PublishOutcome, publish
 from backend.settings import Settings
@@ -249,3 +255,63 @@ async def test_a_thumbnail_refused_for_the_account_is_recorded_not_failed(
     fake.custom_thumbnails_allowed = True  # a recorded outcome is not retried on its own
     again = await run(sessions, pub_settings, connected, thumbnail=thumb)
     assert again.thumbnail and again.thumbnail.status == "skipped"
+
+
+async def _break_off(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, fake: FakeYouTube,
+    world: World,
+) -> None:
+    """An upload that stops after its first chunk, its session kept."""
+    stop = settings.model_copy(update={"youtube_upload_max_retries": 0})
+    fake.fail_next("chunk", 503, skip=1)
+    with pytest.raises(RetriesExhausted):
+        await run(sessions, stop, world)
+
+
+async def test_an_expired_session_before_the_last_chunk_starts_a_new_one(
+    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    connected: World,
+) -> None:
+    await _break_off(sessions, pub_settings, fake, connected)
+    fake.sessions.clear()  # Google forgot the session (they live about a week)
+    outcome = await run(sessions, pub_settings, connected)
+    assert outcome.sessions_started == 2 and len(fake.videos) == 1
+    assert fake.videos[outcome.youtube_video_id].sha256() == sha(connected.video_file)
+
+
+async def test_a_lost_session_after_the_last_chunk_is_not_guessed_at(
+    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    connected: World,
+) -> None:
+    await _break_off(sessions, pub_settings, fake, connected)
+    async with unit_of_work(sessions) as session:
+        await repository.update_upload(session, connected.video_id, final_chunk_sent=True)
+    fake.sessions.clear()
+    with pytest.raises(UploadOutcomeUnknown, match="YouTube Studio"):
+        await run(sessions, pub_settings, connected)
+    assert not fake.videos and not fake.sessions  # no second session was started
+
+
+async def test_captions_are_not_inserted_twice_when_the_record_was_lost(
+    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    connected: World, tmp_path: Path,
+) -> None:
+    srt = tmp_path / "video.srt"
+    srt.write_text("1\n00:00:00,000 --> 00:00:02,000\nIron oxide.\n")
+    outcome = await run(sessions, pub_settings, connected, captions=srt)
+    caption_id = outcome.captions.caption_id if outcome.captions else None
+    async with unit_of_work(sessions) as session:  # as if we died before recording it
+        await repository.update_upload(
+            session, connected.video_id, caption_status="pending", caption_id=None
+        )
+    again = await run(sessions, pub_settings, connected, captions=srt)
+    assert again.captions and again.captions.caption_id == caption_id
+    assert len(fake.captions[outcome.youtube_video_id]) == 1
+
+
+async def test_a_missing_video_file_says_so(
+    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, connected: World,
+) -> None:
+    connected.video_file.unlink()
+    with pytest.raises(PublishingError, match="does not exist"):
+        await run(sessions, pub_settings, connected)
