@@ -93,6 +93,12 @@ async def test_owner_edits_and_approves_a_held_script(
         await expect(review.get_by_text(reason)).to_be_visible()
     await expect(review).to_contain_text("0.62")
     await shot(page, "01-review-held-script")
+    await page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing sticks out
+    await page.reload()
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    await shot(page, "01b-review-phone")
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    review = page.locator("#review")
 
     narration = review.locator("fieldset", has_text="Scene 2").get_by_label("Narration")
     await narration.fill("x")  # too short: the page says so and keeps the other fields
@@ -144,6 +150,9 @@ async def test_owner_discards_a_ready_video_after_confirming(
 
     await expect(page.get_by_role("heading", name="Discard this video?")).to_be_visible()
     await shot(page, "05-discard-confirm")
+    await page.set_viewport_size({"width": 390, "height": 844})
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    await page.set_viewport_size({"width": 1280, "height": 900})
     await page.get_by_role("link", name="Keep it").click()  # changing one's mind is free
     await expect(page.get_by_role("heading", name="Video queue")).to_be_visible()
     async with live_db() as session:
