@@ -227,9 +227,9 @@ async def test_reconciler_stops_at_the_try_cap(
 def test_default_timeouts_scale_with_length_and_hardware(tmp_path: Path) -> None:
     cpu = Settings(data_dir=tmp_path, ai_profile="cpu-only")
     one, three = (stage_timeout(cpu, VideoStage.script, m) for m in (1.0, 3.0))
-    assert one == 300 and three == 780 and stage_timeout(cpu, VideoStage.render, 1.0) == 240
+    assert one == 360 and three == 600 and stage_timeout(cpu, VideoStage.render, 1.0) == 240
     gpu = Settings(data_dir=tmp_path, ai_profile="24gb")
-    assert stage_timeout(gpu, VideoStage.script, 1.0) == 150
+    assert stage_timeout(gpu, VideoStage.script, 1.0) == 180
     assert stage_timeout(gpu, VideoStage.thumbnail, 1.0) == 60  # never below the floor
     fixed = Settings(data_dir=tmp_path, script_timeout_seconds=42)
     assert stage_timeout(fixed, VideoStage.script, 10.0) == 42
