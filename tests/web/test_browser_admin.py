@@ -107,6 +107,11 @@ async def test_fresh_appliance_sign_up_admin_raises_a_limit_and_deletes_a_channe
     await expect(page.locator("audio.voice-preview")).to_have_attribute(
         "src", "/api/v1/channels/voices/preview?voice=echo"
     )
+    # the preview is real audio the browser can play (synthesized through the gateway)
+    await page.evaluate("document.querySelector('audio.voice-preview').load()")
+    await page.wait_for_function(
+        "() => document.querySelector('audio.voice-preview').duration > 1", timeout=60000
+    )
     await shot(page, "03-channel-form-voice")
     await page.get_by_role("button", name="Create channel").click()
     await expect(page.get_by_role("heading", name="Deep Sky")).to_be_visible()
