@@ -97,7 +97,11 @@ async def create_owner(
     if await repository.count_users(session) > 0:
         raise Conflict("This appliance already has an owner; sign in instead", code="has_owner")
     return await create_user(
-        session, settings, email=email, password=password, full_name=full_name,
+        session,
+        settings,
+        email=email,
+        password=password,
+        full_name=full_name,
         role=UserRole.admin,
     )
 

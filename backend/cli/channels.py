@@ -30,9 +30,7 @@ async def find_channel(session: AsyncSession, ref: str, owner_email: str | None)
     """A live channel by id, id prefix (8+ hex characters) or exact name."""
     owner = await user_service.get_by_email(session, owner_email) if owner_email else None
     channels = [
-        c
-        for c in await repository.list_all(session)
-        if owner is None or c.owner_id == owner.id
+        c for c in await repository.list_all(session) if owner is None or c.owner_id == owner.id
     ]
     ref = ref.strip()
     try:

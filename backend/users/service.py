@@ -72,8 +72,10 @@ async def admin_update(session: AsyncSession, user: User, data: AdminUserUpdate)
     """
     await auth_repository.lock_users(session)
     await session.refresh(user)  # read after the lock: a concurrent change is seen
-    loses_admin = user.role == UserRole.admin and user.is_active and (
-        (data.role is not None and data.role != UserRole.admin) or data.is_active is False
+    loses_admin = (
+        user.role == UserRole.admin
+        and user.is_active
+        and ((data.role is not None and data.role != UserRole.admin) or data.is_active is False)
     )
     if loses_admin and await auth_repository.count_active_admins(session) <= 1:
         what = "deactivated" if data.is_active is False else "made a member"

@@ -34,8 +34,10 @@ REDOC_CDN_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 @lru_cache(maxsize=1)
 def redoc_bundle() -> bytes:
-    return (ASSETS_DIR / "redoc.standalone.js").read_bytes().replace(
-        REDOC_CDN_LOGO, f"{ASSETS_URL}/favicon.png".encode()
+    return (
+        (ASSETS_DIR / "redoc.standalone.js")
+        .read_bytes()
+        .replace(REDOC_CDN_LOGO, f"{ASSETS_URL}/favicon.png".encode())
     )
 
 
