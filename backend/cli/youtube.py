@@ -82,18 +82,19 @@ def connect(
     channel = _channel(channel_id)
 
     async def _connect() -> None:
-        async with session_scope() as session:
-            start = await service.begin_connect(session, settings(), channel)
         answer = code
-        if answer is None:
+        if answer is None:  # start a consent and wait for its answer here
+            async with session_scope() as session:
+                start = await service.begin_connect(session, settings(), channel)
             console.print("Open this address in a browser signed in to the channel's account:")
             console.print(start.url, soft_wrap=True)
+            console.print("(or stop here and run this again later with --code)")
             answer = typer.prompt("Paste the address you were sent to (or its code)")
         got_code, state = oauth.parse_pasted(answer)
         async with session_scope() as session:
             row = await service.complete_connect(
-                session, settings(), code=got_code, state=state or start.state,
-                channel_id=channel,
+                session, settings(), code=got_code, state=state, channel_id=channel,
+                console_code=True,
             )
             title, youtube_id = row.youtube_channel_title, row.youtube_channel_id
         console.print(f"connected to YouTube channel [bold]{title}[/bold] ({youtube_id})")

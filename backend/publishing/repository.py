@@ -124,6 +124,24 @@ async def take_authorization(session: AsyncSession, state_hash: str) -> YouTubeA
     return row
 
 
+async def take_latest_authorization(
+    session: AsyncSession, channel_id: uuid.UUID
+) -> YouTubeAuthorization | None:
+    """The channel's most recent pending consent (for a bare code pasted on the console)."""
+    result = await session.execute(
+        select(YouTubeAuthorization)
+        .where(YouTubeAuthorization.channel_id == channel_id)
+        .order_by(YouTubeAuthorization.created_at.desc())
+        .limit(1)
+    )
+    row = result.scalar_one_or_none()
+    if row is not None:
+        await session.execute(
+            delete(YouTubeAuthorization).where(YouTubeAuthorization.id == row.id)
+        )
+    return row
+
+
 async def purge_authorizations(session: AsyncSession, before: datetime) -> None:
     await session.execute(
         delete(YouTubeAuthorization).where(YouTubeAuthorization.expires_at < before)

@@ -106,8 +106,21 @@ async def complete_connect(
     code: str,
     state: str | None,
     channel_id: uuid.UUID | None = None,
+    console_code: bool = False,
 ) -> YouTubeCredential:
-    """Check `state`, exchange the code with its PKCE verifier, keep the channel's grant."""
+    """Check `state`, exchange the code with its PKCE verifier, keep the channel's grant.
+
+    ``console_code``: the admin pasted a bare code on this box's console (no `state` to
+    carry); it answers the channel's latest consent. Browser answers always need `state`.
+    """
+    if not state and console_code and channel_id is not None:
+        pending = await repository.take_latest_authorization(session, channel_id)
+        if pending is None:
+            raise AuthorizationRefused(
+                "No consent is waiting for this channel; run `ytempire youtube connect "
+                "CHANNEL_ID` first and open the address it prints"
+            )
+        return await _exchange(session, settings, pending, code)
     if not state:
         raise AuthorizationRefused(
             "The answer has no `state`: paste the whole address Google redirected to, not "
@@ -121,6 +134,12 @@ async def complete_connect(
         )
     if channel_id is not None and pending.channel_id != channel_id:
         raise AuthorizationRefused("This consent answer was started for another channel")
+    return await _exchange(session, settings, pending, code)
+
+
+async def _exchange(
+    session: AsyncSession, settings: Settings, pending: YouTubeAuthorization, code: str
+) -> YouTubeCredential:
     if pending.expires_at < utcnow():
         raise AuthorizationRefused(
             f"The consent expired (it is valid {CONSENT_MINUTES} minutes); start it again"

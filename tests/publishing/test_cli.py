@@ -123,3 +123,35 @@ def test_headless_connect_prints_the_url_and_takes_the_pasted_redirect(
     asyncio.run(check())
     result = runner.invoke(app, ["youtube", "disconnect", str(channel_id)])
     assert result.exit_code == 0 and fake.revoked
+
+
+def test_connect_later_with_a_bare_code_answers_the_latest_consent(
+    cli_settings: Settings, fake: FakeYouTube, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = tmp_path / "client_secret.json"
+    good.write_text(fake.client_json())
+    runner = CliRunner()
+    assert runner.invoke(app, ["youtube", "client", "set", "--file", str(good)]).exit_code == 0
+    channel_id = _channel(cli_settings)
+    result = runner.invoke(app, ["youtube", "connect", str(channel_id), "--code", "4/none"])
+    assert result.exit_code == 1 and "No consent is waiting" in flat(result.output)
+
+    import backend.cli.youtube as cli
+
+    printed: list[str] = []
+    monkeypatch.setattr(
+        cli.console, "print", lambda *a, **k: printed.append(" ".join(map(str, a)))
+    )
+
+    def give_up(prompt: str, **_: object) -> str:
+        raise KeyboardInterrupt  # the owner stops at the prompt and comes back later
+
+    monkeypatch.setattr(cli.typer, "prompt", give_up)
+    runner.invoke(app, ["youtube", "connect", str(channel_id)])
+    url = next(line for line in printed if line.startswith("https://"))
+    location = requests.get(url, allow_redirects=False, verify=str(fake.ca_path), timeout=10)
+    bare = location.headers["Location"].split("code=")[1].split("&")[0]
+    code = requests.utils.unquote(bare)
+    result = runner.invoke(app, ["youtube", "connect", str(channel_id), "--code", code])
+    assert result.exit_code == 0, result.output
+    assert any("connected to YouTube channel" in line for line in printed)
