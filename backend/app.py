@@ -10,6 +10,8 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend import pipeline
@@ -26,6 +28,7 @@ from backend.middleware import ObservabilityMiddleware
 from backend.niches.endpoints import favorites_router as niche_favorites_router
 from backend.niches.endpoints import router as niches_router
 from backend.observability.metrics import QueueCollector
+from backend.outages import RETRY_AFTER_S, outage
 from backend.redis_client import connect
 from backend.settings import Settings, get_settings, use_settings
 from backend.system.endpoints import router as system_router
@@ -157,7 +160,35 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=dict(exc.headers) if exc.headers else None,
         )
 
+    async def _backing_service(_request: Request, exc: Exception) -> JSONResponse:
+        return _server_error(exc)
+
+    # A database, Redis or socket failure inside a route is answered here; one raised by a
+    # middleware reaches the catch-all below, which answers the same way.
+    for error_class in (RedisError, SQLAlchemyError, OSError):
+        app.add_exception_handler(error_class, _backing_service)
+
     @app.exception_handler(Exception)
     async def _unhandled(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("api.unhandled_error", error=type(exc).__name__)
-        return error_response(500, "internal_error", "An unexpected error occurred")
+        return _server_error(exc)
+
+
+def _server_error(exc: BaseException) -> JSONResponse:
+    """503 with Retry-After while a backing service is unreachable; any other error is a 500."""
+    service = outage(exc)
+    if service is not None:
+        log.warning("api.service_unavailable", service=service, error=type(exc).__name__)
+        return service_unavailable(service)
+    log.error("api.unhandled_error", error=type(exc).__name__, exc_info=exc)
+    return error_response(500, "internal_error", "An unexpected error occurred")
+
+
+def service_unavailable(service: str) -> JSONResponse:
+    names = {"database": "The database", "redis": "Redis"}
+    return error_response(
+        503,
+        "service_unavailable",
+        f"{names.get(service, 'A backing service')} is unreachable; try again in a few seconds",
+        {"service": service, "retry_after": RETRY_AFTER_S},
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )

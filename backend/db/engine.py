@@ -17,6 +17,9 @@ from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
 from backend.settings import Settings
 
+CONNECT_TIMEOUT_S = 5
+POOL_TIMEOUT_S = 10
+
 
 def create_engine(settings: Settings, *, pooled: bool = True) -> AsyncEngine:
     """An async engine for the configured database.
@@ -31,10 +34,21 @@ def create_engine(settings: Settings, *, pooled: bool = True) -> AsyncEngine:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         _private_sqlite_file(url)
         kwargs["connect_args"] = {"timeout": 30}
-    elif pooled:
-        # Sized for a dashboard's worth of concurrent requests; connections are recycled
-        # rather than pinged on every checkout (a round trip per request).
-        kwargs.update(pool_size=30, max_overflow=40, pool_recycle=1800)
+    else:
+        # Bounded waits: connecting gives up after CONNECT_TIMEOUT_S (asyncpg waits 60 s).
+        kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT_S}
+    if pooled and not url.startswith("sqlite"):
+        # Sized for a dashboard's worth of concurrent requests. Each checkout is pinged
+        # (one loopback round trip), so connections broken by a database restart or a
+        # terminated backend are replaced before a request sees them; a request waits at
+        # most POOL_TIMEOUT_S for a free connection.
+        kwargs.update(
+            pool_size=30,
+            max_overflow=40,
+            pool_recycle=1800,
+            pool_pre_ping=True,
+            pool_timeout=POOL_TIMEOUT_S,
+        )
     if not pooled:
         kwargs["poolclass"] = NullPool
     engine = create_async_engine(url, **kwargs)
