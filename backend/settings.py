@@ -122,7 +122,7 @@ class Settings(AISettings):
     youtube_api_url: str = "https://youtube.googleapis.com/"
     youtube_analytics_api_url: str = "https://youtubeanalytics.googleapis.com/"
     google_oauth_auth_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
-    google_oauth_token_url: str = "https://oauth2.googleapis.com/token"
+    google_oauth_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL)
     google_oauth_revoke_url: str = "https://oauth2.googleapis.com/revoke"
     # CA bundle for those endpoints; None: the system's (tests point it at the fake's cert).
     google_ca_certs: Path | None = None
