@@ -54,9 +54,9 @@ def stored_niche(index: int) -> dict[str, Any]:
 
 
 def score_chunk(indices: list[int]) -> list[float]:
-    from backend.discovery.analysis import Evidence, evaluate
-    from backend.discovery.catalog import catalog
-    from backend.discovery.scoring import Weights
+    from backend.niches.catalog import catalog
+    from backend.niches.discovery.analysis import Evidence, evaluate
+    from backend.niches.discovery.scoring import Weights
 
     table, weights, totals = catalog(), Weights(), []
     for index in indices:

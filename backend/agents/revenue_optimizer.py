@@ -8,9 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from backend.agents.niche_match import CATEGORY_KEYWORDS, normalize_category, tokens
 from backend.agents.script import Script
 from backend.agents.text_cleanup import key_phrases
+from backend.niches.trends.match import CATEGORY_KEYWORDS, normalize_category, tokens
 
 TITLE_MAX, TAGS_TOTAL_MAX, THUMBNAIL_WORDS = 100, 500, 5
 

@@ -1,46 +1,6 @@
-"""RQ jobs of niche discovery (module-level, taking ids as strings)."""
+"""Old job paths: RQ stores a job's function as a dotted path, so jobs queued before niche
+discovery moved to ``backend.niches.discovery.tasks`` still name these. Nothing new uses them."""
 
-from __future__ import annotations
+from backend.niches.discovery.tasks import analyze_niche, run_daily_discovery
 
-import asyncio
-import uuid
-from typing import Any
-
-import structlog
-
-from backend.db.session import unit_of_work
-from backend.discovery.service import analyze_niche as _analyze
-from backend.discovery.service import discover
-from backend.discovery.sources.factory import build_sources
-from backend.jobs.runtime import job_context
-
-log = structlog.get_logger(__name__)
-
-
-def analyze_niche(niche_id: str) -> dict[str, Any]:
-    """``POST /api/v1/niches/analyze``: score one niche now; returns its id and score."""
-    return asyncio.run(_analyze_job(uuid.UUID(niche_id)))
-
-
-async def _analyze_job(niche_id: uuid.UUID) -> dict[str, Any]:
-    async with job_context() as ctx, unit_of_work(ctx.sessions) as session:
-        sources = build_sources(ctx.settings, ctx.redis)
-        analysis = await _analyze(session, ctx.redis, ctx.settings, sources, niche_id)
-    return {
-        "niche_id": str(niche_id),
-        "score": analysis.score.total,
-        "sources": analysis.evidence.status,
-    }
-
-
-def run_daily_discovery() -> dict[str, Any]:
-    """The daily discovery job (scheduled by the worker's periodic scheduler)."""
-    return asyncio.run(_daily())
-
-
-async def _daily() -> dict[str, Any]:
-    async with job_context() as ctx:
-        report = await discover(
-            ctx.sessions, ctx.redis, ctx.settings, build_sources(ctx.settings, ctx.redis)
-        )
-    return report.as_dict()
+__all__ = ["analyze_niche", "run_daily_discovery"]

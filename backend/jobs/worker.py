@@ -53,7 +53,7 @@ def recurring_jobs(settings: Settings) -> list[Recurring]:
         Recurring(
             "niche-discovery",
             QueueName.discovery,
-            "backend.discovery.tasks.run_daily_discovery",
+            "backend.niches.discovery.tasks.run_daily_discovery",
             settings.discovery_interval_seconds,
         ),
     ]

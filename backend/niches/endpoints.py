@@ -7,10 +7,10 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
 from backend.deps import CurrentUser, SessionDep, SettingsDep, SyncRedisDep, parse_uuid
-from backend.discovery.catalog import catalog
-from backend.discovery.sources.factory import health
 from backend.errors import NotFound
 from backend.niches import repository, service
+from backend.niches.catalog import catalog
+from backend.niches.discovery.sources.factory import health
 from backend.niches.schemas import (
     AnalyzeAccepted,
     AnalyzeRequest,

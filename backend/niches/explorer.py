@@ -1,4 +1,5 @@
-"""A :class:`NicheExplorer` that draws topics from the niches store (niches and trends).
+"""The niche explorer: topics for a channel's niche, from the niches store (niches and their
+trends) and, where the store has none, from the bundled interest series ranked by forecast growth.
 
 The pipeline calls ``explore`` from a worker thread (``asyncio.to_thread``); the store is
 read on the event loop the explorer was created on when that loop is running elsewhere,
@@ -13,11 +14,10 @@ from collections.abc import Iterable
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend.agents.niche_explorer import NicheExplorer, default_explorer
-from backend.agents.niche_match import normalize_category, tokens
-from backend.agents.trend_prophet import TopicPick
 from backend.models import Niche, Trend
 from backend.niches import repository
+from backend.niches.trends.match import normalize_category, tokens
+from backend.niches.trends.ranking import TopicPick, TopicRanker
 
 log = structlog.get_logger(__name__)
 
@@ -80,15 +80,23 @@ def niches_score(niches: dict[object, Niche], name: str) -> float:
     return next((n.score or 0.0 for n in niches.values() if n.name == name), 0.0)
 
 
-class StoreNicheExplorer:
-    """Topics of the stored niches matching a channel's niche, rising (forecast growth) first;
-    falls back to ``fallback`` (the bundled-series explorer) when the store has none."""
+class NicheExplorer:
+    """Topics for a channel's niche, rising (forecast growth) first.
+
+    With ``sessions``, the topics of the stored niches matching the niche; when the store has
+    none (or without ``sessions``), the bundled series ranked by ``ranker``, unless
+    ``fallback`` is off.
+    """
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], fallback: NicheExplorer | None = None
+        self,
+        sessions: async_sessionmaker[AsyncSession] | None = None,
+        *,
+        fallback: bool = True,
+        ranker: TopicRanker | None = None,
     ) -> None:
         self.sessions = sessions
-        self.fallback = fallback
+        self.ranker = (ranker or TopicRanker()) if fallback else None
         try:
             self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -97,8 +105,11 @@ class StoreNicheExplorer:
     async def explore_async(
         self, niche: str, *, exclude: Iterable[str] = (), limit: int = 5
     ) -> list[TopicPick]:
+        """The store's topics only (no fallback)."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
+        if self.sessions is None:
+            return []
         async with self.sessions() as session:
             match, found = match_niches(niche, await repository.all_names(session))
             trends = await repository.trends_for(session, [n.id for n in found])
@@ -109,15 +120,19 @@ class StoreNicheExplorer:
     def explore(
         self, niche: str, *, exclude: Iterable[str] = (), limit: int = 5
     ) -> list[TopicPick]:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
         exclude = list(exclude)
-        coro = self.explore_async(niche, exclude=exclude, limit=limit)
-        loop = self._loop
-        if loop is not None and loop.is_running() and not _on_loop(loop):
-            picks = asyncio.run_coroutine_threadsafe(coro, loop).result()
-        else:
-            picks = asyncio.run(coro)
-        if not picks and self.fallback is not None:
-            return self.fallback.explore(niche, exclude=exclude, limit=limit)
+        picks: list[TopicPick] = []
+        if self.sessions is not None:
+            coro = self.explore_async(niche, exclude=exclude, limit=limit)
+            loop = self._loop
+            if loop is not None and loop.is_running() and not _on_loop(loop):
+                picks = asyncio.run_coroutine_threadsafe(coro, loop).result()
+            else:
+                picks = asyncio.run(coro)
+        if not picks and self.ranker is not None:
+            return self.ranker.rank(niche, exclude)[:limit]
         return picks
 
 
@@ -132,4 +147,4 @@ def store_explorer(
     sessions: async_sessionmaker[AsyncSession], *, fallback: bool = True
 ) -> NicheExplorer:
     """The explorer for the topic step: the niches store, then the bundled series."""
-    return StoreNicheExplorer(sessions, default_explorer() if fallback else None)
+    return NicheExplorer(sessions, fallback=fallback)

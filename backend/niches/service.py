@@ -1,4 +1,4 @@
-"""Niche rules: reading the catalogue, semantic search, analyze requests, watchlists, alerts."""
+"""Niche rules: reading the catalogue, semantic search, analyze requests, watchlists."""
 
 from __future__ import annotations
 
@@ -13,15 +13,12 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.base import utcnow
-from backend.discovery.catalog import catalog
-from backend.discovery.dedup import embed_texts
-from backend.discovery.metrics import NICHE_ALERTS
 from backend.errors import BadRequest, Conflict, NotFound
-from backend.events.bus import record_event
 from backend.jobs.queues import QueueName, enqueue_after_commit
 from backend.models import Niche, Trend, User, WatchlistEntry
 from backend.niches import repository
+from backend.niches.catalog import catalog
+from backend.niches.discovery.dedup import embed_texts
 from backend.niches.schemas import (
     AnalyzeRequest,
     FavoriteCreate,
@@ -155,7 +152,7 @@ async def request_analysis(
         session,
         connection,
         QueueName.discovery,
-        "backend.discovery.tasks.analyze_niche",
+        "backend.niches.discovery.tasks.analyze_niche",
         str(niche.id),
         job_id=job_id,
     )
@@ -198,38 +195,3 @@ async def remove_favorite(session: AsyncSession, user: User, entry_id: uuid.UUID
         raise NotFound("favorite", entry_id)
     await session.delete(entry)
     await session.flush()
-
-
-async def check_alerts(
-    session: AsyncSession, connection: redis.Redis | None, niche: Niche, previous: float | None
-) -> int:
-    """Record ``niche.alert`` for each watcher whose threshold the new score crossed upwards."""
-    if niche.score is None:
-        return 0
-    fired = 0
-    for entry in await repository.watchers_with_threshold(session, niche.id):
-        threshold = float(entry.alert_threshold or 0.0)
-        if niche.score < threshold or (previous is not None and previous >= threshold):
-            continue
-        now = utcnow()
-        await record_event(
-            session,
-            connection,
-            user_id=entry.user_id,
-            type="niche.alert",
-            message=f"{niche.name} scored {niche.score:.1f}, above your threshold {threshold:g}",
-            data={
-                "niche_id": str(niche.id),
-                "score": niche.score,
-                "previous": previous,
-                "threshold": threshold,
-            },
-            dedup_key=f"niche.alert:{entry.id}:{now.isoformat()}",
-        )
-        entry.last_alerted_at = now
-        fired += 1
-        NICHE_ALERTS.inc()
-    if fired:
-        await session.flush()
-        log.info("niche.alerts", niche_id=str(niche.id), score=niche.score, alerts=fired)
-    return fired

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from backend.agents.niche_explorer import ProphetNicheExplorer
 from backend.agents.trend_prophet import NoTopicAvailable, TrendProphet
 
 WEEKS = 106
@@ -84,10 +83,3 @@ def test_niche_matching_by_words_then_overall(series_dir: Path) -> None:
     assert keyword.match == "keyword" and keyword.niche == "gadgets"
     overall = prophet.pick_topic("knitting")
     assert overall.match == "overall"
-
-
-def test_bundled_series_and_explorer() -> None:
-    picks = ProphetNicheExplorer().explore("cooking", limit=3)
-    assert len(picks) == 3
-    assert picks[0].growth >= picks[1].growth >= picks[2].growth
-    assert all(p.niche == "cooking" and p.source.startswith("bundled:") for p in picks)

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend.discovery.catalog import Catalog, catalog
-from backend.discovery.service import discover
-from backend.discovery.sources.factory import build_sources
 from backend.models import Niche, Trend
+from backend.niches.catalog import Catalog, catalog
+from backend.niches.discovery.service import discover
+from backend.niches.discovery.sources.factory import build_sources
 from backend.niches.explorer import store_explorer
 from backend.settings import Settings
-from tests.discovery.conftest import fixture_text
+from tests.backend.niches.discovery.conftest import fixture_text
 
 
 def trends_answers(request: httpx.Request) -> httpx.Response:
@@ -53,7 +53,7 @@ async def test_daily_discovery_then_the_explorer_draws_rising_topics(
     small = Catalog(
         {k: full.categories[k] for k in ("cooking", "gaming")}, full.cpm_source, full.cpm_reviewed
     )
-    monkeypatch.setattr("backend.discovery.service.catalog", lambda: small)
+    monkeypatch.setattr("backend.niches.discovery.service.catalog", lambda: small)
     sources = build_sources(
         settings,
         app.state.redis.sync,
@@ -75,7 +75,7 @@ async def test_daily_discovery_then_the_explorer_draws_rising_topics(
     assert any(t.source == "reddit" for t in topics)
 
     explorer = store_explorer(sessions, fallback=False)
-    picks = await explorer.explore_async(scored[0].name, limit=3)  # type: ignore[attr-defined]
+    picks = await explorer.explore_async(scored[0].name, limit=3)
     assert picks and picks[0].source.startswith("store:")
     threaded = await asyncio.to_thread(
         explorer.explore, scored[0].name, exclude=[picks[0].topic], limit=3

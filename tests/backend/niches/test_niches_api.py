@@ -10,12 +10,12 @@ from rq import Queue
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import backend.discovery.tasks as discovery_tasks
+import backend.niches.discovery.tasks as discovery_tasks
 from backend.db.session import unit_of_work
-from backend.discovery.service import analyze_niche
-from backend.discovery.sources.factory import build_sources
 from backend.jobs.worker import _ThreadWorker
 from backend.models import Event, Niche
+from backend.niches.discovery.service import analyze_niche
+from backend.niches.discovery.sources.factory import build_sources
 from backend.settings import Settings
 from tests.backend.conftest import Api
 
@@ -80,7 +80,7 @@ async def test_trending_and_categories(owner: Api) -> None:
 async def test_semantic_search(
     owner: Api, sessions: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:
-    from backend.discovery.dedup import embed_texts
+    from backend.niches.discovery.dedup import embed_texts
 
     async with unit_of_work(sessions) as session:
         niches = list(await session.scalars(select(Niche)))

@@ -8,10 +8,10 @@ import pytest
 import redis
 from googleapiclient.http import HttpMockSequence
 
-from backend.discovery.errors import MalformedResponse, QuotaExhausted, SourceSkipped
-from backend.discovery.runtime import read_health
-from backend.discovery.sources.youtube import COMPETITION_UNITS, YouTubeQuota, YouTubeSource
-from tests.discovery.conftest import Sleeps, fixture_text
+from backend.niches.discovery.errors import MalformedResponse, QuotaExhausted, SourceSkipped
+from backend.niches.discovery.runtime import read_health
+from backend.niches.discovery.sources.youtube import COMPETITION_UNITS, YouTubeQuota, YouTubeSource
+from tests.backend.niches.discovery.conftest import Sleeps, fixture_text
 
 OK = {"status": "200", "content-type": "application/json; charset=UTF-8"}
 

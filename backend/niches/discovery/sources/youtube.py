@@ -20,9 +20,14 @@ import structlog
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from backend.discovery.errors import MalformedResponse, QuotaExhausted, Retryable, SourceError
-from backend.discovery.metrics import YOUTUBE_QUOTA_UNITS
-from backend.discovery.runtime import PREFIX, SourceRuntime, parse_retry_after
+from backend.niches.discovery.errors import (
+    MalformedResponse,
+    QuotaExhausted,
+    Retryable,
+    SourceError,
+)
+from backend.niches.discovery.runtime import PREFIX, SourceRuntime, parse_retry_after
+from backend.niches.metrics import YOUTUBE_QUOTA_UNITS
 
 log = structlog.get_logger(__name__)
 

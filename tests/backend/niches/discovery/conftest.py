@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from backend.discovery.runtime import SourcePolicy, SourceRuntime
+from backend.niches.discovery.runtime import SourcePolicy, SourceRuntime
 from tests.conftest import REDIS_URL, require_redis
 
 FIXTURES = Path(__file__).parent / "fixtures"

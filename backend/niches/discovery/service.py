@@ -11,18 +11,18 @@ import redis
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend.agents.trend_source import BundledTrendSource, TrendSource
 from backend.db.base import utcnow
 from backend.db.session import unit_of_work
-from backend.discovery.analysis import Analysis, evaluate, gather, stored_inputs
-from backend.discovery.catalog import catalog
-from backend.discovery.dedup import embed_texts, group, nearest
-from backend.discovery.errors import SourceError
-from backend.discovery.scoring import Weights
-from backend.discovery.sources.factory import Sources
 from backend.models import Niche, Trend
 from backend.niches import repository
-from backend.niches.service import check_alerts
+from backend.niches.alerts import check_alerts
+from backend.niches.catalog import catalog
+from backend.niches.discovery.analysis import Analysis, evaluate, gather, stored_inputs
+from backend.niches.discovery.dedup import embed_texts, group, nearest
+from backend.niches.discovery.errors import SourceError
+from backend.niches.discovery.scoring import Weights
+from backend.niches.discovery.sources.factory import Sources
+from backend.niches.trends.source import BundledTrendSource, TrendSource
 from backend.settings import Settings
 
 log = structlog.get_logger(__name__)

@@ -6,9 +6,9 @@ from typing import Any
 
 import httpx
 
-from backend.discovery.errors import MalformedResponse, SourceError
-from backend.discovery.runtime import PREFIX, SourceRuntime
-from backend.discovery.sources.http import get, json_body
+from backend.niches.discovery.errors import MalformedResponse, SourceError
+from backend.niches.discovery.runtime import PREFIX, SourceRuntime
+from backend.niches.discovery.sources.http import get, json_body
 
 NAME = "reddit"
 TOKEN_URL = "https://www.reddit.com/api/v1/access_token"  # noqa: S105 (a URL)

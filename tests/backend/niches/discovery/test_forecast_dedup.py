@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from backend.discovery.analysis import Evidence, evaluate, frame
-from backend.discovery.catalog import catalog
-from backend.discovery.dedup import embed_texts, group
-from backend.discovery.scoring import Weights
+from backend.niches.catalog import catalog
+from backend.niches.discovery.analysis import Evidence, evaluate, frame
+from backend.niches.discovery.dedup import embed_texts, group
+from backend.niches.discovery.scoring import Weights
 from backend.settings import Settings
 from tests.backend.conftest import MODELS_DIR
 

@@ -15,8 +15,8 @@ from typing import Any
 import redis
 import structlog
 
-from backend.discovery.errors import RateLimited, Retryable, SourceError, SourceSkipped
-from backend.discovery.metrics import SOURCE_CALLS, SOURCE_LATENCY
+from backend.niches.discovery.errors import RateLimited, Retryable, SourceError, SourceSkipped
+from backend.niches.metrics import SOURCE_CALLS, SOURCE_LATENCY
 
 log = structlog.get_logger(__name__)
 

@@ -2,7 +2,7 @@
 
 Each topic's weekly series is ``level + slope·t + seasonal amplitude·sin(2π(week - peak)/52)
 + noise``, clipped to 0..100 like a Google Trends index. Regenerate with
-``python -m backend.agents.sample_trends``; the same seed always writes the same files.
+``python -m backend.niches.trends.samples``; the same seed always writes the same files.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 WEEKS = 106  # > 2 years, so Prophet can identify yearly seasonality
 LAST_WEEK = date(2026, 11, 16)  # a Monday; the series ends here
 SEED = 20261116
-DEFAULT_DIR = Path(__file__).resolve().parent.parent / "data" / "trends"
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "data" / "trends"
 
 
 @dataclass(frozen=True)

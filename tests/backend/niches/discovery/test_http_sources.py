@@ -9,12 +9,17 @@ import httpx
 import pytest
 import redis
 
-from backend.discovery.errors import MalformedResponse, RateLimited, SourceError, SourceSkipped
-from backend.discovery.runtime import read_health
-from backend.discovery.sources.google_trends import GoogleTrendsSource
-from backend.discovery.sources.reddit import RedditSource
-from backend.discovery.sources.rss import RSSSource, parse_feed_setting
-from tests.discovery.conftest import FIXTURES, Sleeps, fixture_text
+from backend.niches.discovery.errors import (
+    MalformedResponse,
+    RateLimited,
+    SourceError,
+    SourceSkipped,
+)
+from backend.niches.discovery.runtime import read_health
+from backend.niches.discovery.sources.google_trends import GoogleTrendsSource
+from backend.niches.discovery.sources.reddit import RedditSource
+from backend.niches.discovery.sources.rss import RSSSource, parse_feed_setting
+from tests.backend.niches.discovery.conftest import FIXTURES, Sleeps, fixture_text
 
 Handler = Callable[[httpx.Request], httpx.Response]
 

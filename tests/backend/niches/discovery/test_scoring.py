@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from backend.discovery.scoring import ScoreInputs, Weights, score
+from backend.niches.discovery.scoring import ScoreInputs, Weights, score
 
 BASE = ScoreInputs(
     cpm_usd=7.5,

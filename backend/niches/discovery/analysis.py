@@ -8,14 +8,14 @@ from typing import Any
 import pandas as pd
 import structlog
 
-from backend.agents.forecast import MIN_POINTS, Forecast, forecast
-from backend.agents.niche_match import normalize_category
-from backend.agents.trend_source import TrendSource
-from backend.discovery.catalog import Catalog
-from backend.discovery.errors import SourceError
-from backend.discovery.metrics import NICHES_SCORED
-from backend.discovery.scoring import Score, ScoreInputs, Weights, score
-from backend.discovery.sources.factory import Sources
+from backend.niches.catalog import Catalog
+from backend.niches.discovery.errors import SourceError
+from backend.niches.discovery.scoring import Score, ScoreInputs, Weights, score
+from backend.niches.discovery.sources.factory import Sources
+from backend.niches.metrics import NICHES_SCORED
+from backend.niches.trends.forecast import MIN_POINTS, Forecast, forecast
+from backend.niches.trends.match import normalize_category
+from backend.niches.trends.source import TrendSource
 
 log = structlog.get_logger(__name__)
 

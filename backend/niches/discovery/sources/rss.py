@@ -9,9 +9,9 @@ from typing import Any
 import feedparser
 import httpx
 
-from backend.discovery.errors import MalformedResponse
-from backend.discovery.runtime import SourceRuntime
-from backend.discovery.sources.http import get
+from backend.niches.discovery.errors import MalformedResponse
+from backend.niches.discovery.runtime import SourceRuntime
+from backend.niches.discovery.sources.http import get
 
 NAME = "rss"
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 
-from backend.discovery.errors import MalformedResponse
-from backend.discovery.runtime import SourceRuntime
-from backend.discovery.sources.http import get, json_body
+from backend.niches.discovery.errors import MalformedResponse
+from backend.niches.discovery.runtime import SourceRuntime
+from backend.niches.discovery.sources.http import get, json_body
 
 NAME = "google_trends"
 XSSI_PREFIX = ")]}'"

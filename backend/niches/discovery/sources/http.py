@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from backend.discovery.errors import MalformedResponse, Retryable, SourceError
-from backend.discovery.runtime import parse_retry_after
+from backend.niches.discovery.errors import MalformedResponse, Retryable, SourceError
+from backend.niches.discovery.runtime import parse_retry_after
 
 
 def get(client: httpx.Client, source: str, url: str, **kwargs: Any) -> httpx.Response:

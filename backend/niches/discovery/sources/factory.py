@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import redis
 
-from backend.discovery.runtime import SOURCES, SourcePolicy, SourceRuntime, read_health
-from backend.discovery.sources.google_trends import GoogleTrendsSource
-from backend.discovery.sources.reddit import RedditSource
-from backend.discovery.sources.rss import RSSSource, parse_feed_setting
-from backend.discovery.sources.youtube import YouTubeQuota, YouTubeSource
+from backend.niches.discovery.runtime import SOURCES, SourcePolicy, SourceRuntime, read_health
+from backend.niches.discovery.sources.google_trends import GoogleTrendsSource
+from backend.niches.discovery.sources.reddit import RedditSource
+from backend.niches.discovery.sources.rss import RSSSource, parse_feed_setting
+from backend.niches.discovery.sources.youtube import YouTubeQuota, YouTubeSource
 from backend.settings import Settings
 
 

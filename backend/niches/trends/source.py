@@ -9,7 +9,7 @@ from typing import Protocol
 
 import pandas as pd
 
-DEFAULT_SERIES_DIR = Path(__file__).resolve().parent.parent / "data" / "trends"
+DEFAULT_SERIES_DIR = Path(__file__).resolve().parents[2] / "data" / "trends"
 
 
 @dataclass(frozen=True)
