@@ -20,7 +20,7 @@ from backend.auth.endpoints import router as auth_router
 from backend.channels.endpoints import router as channels_router
 from backend.dashboard.endpoints import router as dashboard_router
 from backend.db.engine import create_engine, create_sessionmaker
-from backend.errors import AppError, TooManyRequests
+from backend.errors import ERROR_RESPONSES, AppError, TooManyRequests
 from backend.jobs.worker import EmbeddedWorker
 from backend.limits import RequestLimitsMiddleware
 from backend.media.endpoints import router as media_router
@@ -110,9 +110,9 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
     )
     app.add_middleware(ObservabilityMiddleware)  # outermost: 413s are counted and get headers
     install_error_handlers(app)
-    app.include_router(system_router)
-    for router in API_ROUTERS:
-        app.include_router(router, prefix=API_PREFIX)
+    app.include_router(system_router, responses={503: ERROR_RESPONSES[503]})
+    for router in API_ROUTERS:  # every API operation declares the error statuses it can answer
+        app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     install_web(app)
     install_docs(app)
     return app

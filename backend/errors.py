@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 
 class AppError(Exception):
     status_code = 400
@@ -72,3 +74,31 @@ class TooManyRequests(AppError):
 class ServiceUnavailable(AppError):
     status_code = 503
     code = "service_unavailable"
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorBody(BaseModel):
+    """The one error shape, as the OpenAPI schema declares it."""
+
+    error: ErrorInfo
+
+
+_ERROR_STATUSES = {
+    400: "Bad request: a malformed cursor, a JSON body nested too deep, a refused value",
+    401: "Not signed in, or the token expired or was revoked",
+    403: "Signed in, but not allowed (another owner's resource, admin only)",
+    404: "No such resource (or it belongs to another owner)",
+    409: "Conflicts with the current state (a limit, a status that does not allow it)",
+    413: "The request body is larger than the configured maximum",
+    422: "The request does not validate (field errors in details.errors)",
+    429: "Too many requests (login throttling); see Retry-After",
+    503: "The database or Redis is unreachable; see Retry-After",
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text} for status, text in _ERROR_STATUSES.items()
+}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import fakeredis
 import redis
@@ -60,7 +61,7 @@ def _backoff() -> ExponentialWithJitterBackoff:
     return ExponentialWithJitterBackoff(base=0.05, cap=0.5)
 
 
-def _options(socket_timeout: float | None) -> dict[str, object]:
+def _options(socket_timeout: float | None) -> dict[str, Any]:
     return {
         "socket_connect_timeout": CONNECT_TIMEOUT_S,
         "socket_timeout": socket_timeout,
@@ -82,9 +83,7 @@ def async_redis(
     if settings.embedded:
         return fakeredis.FakeAsyncRedis(server=_server())
     retry = AsyncRetry(_backoff(), RETRIES, supported_errors=_RETRY_ERRORS)
-    return aioredis.Redis.from_url(
-        settings.redis_url, retry=retry, **_options(socket_timeout)
-    )
+    return aioredis.Redis.from_url(settings.redis_url, retry=retry, **_options(socket_timeout))
 
 
 def connect(settings: Settings) -> RedisClients:

@@ -14,7 +14,7 @@ MAX_DAYS = 366
 
 def resolve_range(start: date | None, end: date | None, today: date) -> tuple[date, date]:
     end = end or today
-    start = start or end - timedelta(days=29)
+    start = start or end - timedelta(days=min(29, (end - date.min).days))  # no overflow
     if start > end:
         raise BadRequest(
             "'from' must not be after 'to'",

@@ -5,6 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from backend.models import ChannelStatus, VideoFormat
 
@@ -67,19 +68,44 @@ class ChannelCreate(ChannelBase):
     style_settings: StyleSettings = Field(default_factory=StyleSettings)
 
 
+# In a partial update a field may be left out, but only youtube_channel_id may be null
+# (to unlink it): the schema does not offer null for the others, and null is a 422.
+NoNull = SkipJsonSchema[None]
+
+
 class ChannelUpdate(ChannelBase):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    niche: str | None = Field(default=None, min_length=1, max_length=200)
-    language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
-    status: ChannelStatus | None = None
+    name: str | NoNull = Field(default=None, min_length=1, max_length=100)
+    niche: str | NoNull = Field(default=None, min_length=1, max_length=200)
+    language: str | NoNull = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+    status: ChannelStatus | NoNull = None
     youtube_channel_id: str | None = Field(default=None, pattern=r"^UC[\w-]{22}$")
-    format: VideoFormat | None = None
-    cadence_per_day: float | None = Field(default=None, gt=0, le=24)
-    daily_budget_usd: Budget | None = Field(default=None, ge=0, le=100000, decimal_places=4)
-    monthly_budget_usd: Budget | None = Field(default=None, ge=0, le=1000000, decimal_places=4)
-    quality_threshold: float | None = Field(default=None, ge=0, le=1)
-    voice_settings: VoiceSettings | None = None
-    style_settings: StyleSettings | None = None
+    format: VideoFormat | NoNull = None
+    cadence_per_day: float | NoNull = Field(default=None, gt=0, le=24)
+    daily_budget_usd: Budget | NoNull = Field(default=None, ge=0, le=100000, decimal_places=4)
+    monthly_budget_usd: Budget | NoNull = Field(default=None, ge=0, le=1000000, decimal_places=4)
+    quality_threshold: float | NoNull = Field(default=None, ge=0, le=1)
+    voice_settings: VoiceSettings | NoNull = None
+    style_settings: StyleSettings | NoNull = None
+
+    @field_validator(
+        "name",
+        "niche",
+        "language",
+        "status",
+        "format",
+        "cadence_per_day",
+        "daily_budget_usd",
+        "monthly_budget_usd",
+        "quality_threshold",
+        "voice_settings",
+        "style_settings",
+        mode="before",
+    )
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("must not be null; leave the field out to keep its value")
+        return value
 
 
 class ChannelOut(BaseModel):

@@ -53,15 +53,27 @@ class PrivateRedis:
     def start(self) -> None:
         assert REDIS_SERVER
         self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.directory)],
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(
-                ("127.0.0.1", self.port), timeout=0.2
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2),
             ):
                 return
             time.sleep(0.05)
@@ -142,7 +154,9 @@ async def started(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             yield http
 
 
-def settings_for(database: str, redis_url: str, tmp_path: Path, port: int | None = None) -> Settings:
+def settings_for(
+    database: str, redis_url: str, tmp_path: Path, port: int | None = None
+) -> Settings:
     url = pg_url(database)
     if port is not None:
         url = url.replace("127.0.0.1:5432", f"127.0.0.1:{port}")
