@@ -10,14 +10,14 @@ import typer
 
 
 def exit_now(code: int) -> None:
-    """Exit with ``code`` without waiting for busy non-daemon threads.
+    """Exit with ``code`` without waiting for threads that are still at work.
 
-    An abandoned stage can leave a thread in an encode or a model call; the interpreter
-    would wait for it at exit. Its try is lost at most: the stage stays `running`
+    An abandoned stage can leave a thread in an encode or a model call, and a job in a
+    daemon thread starts executor threads (DNS lookups, ``to_thread``) that the
+    interpreter waits for at exit. Their work is lost at most: a stage stays `running`
     without a lease and the reconciler runs it again.
     """
-    busy = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
-    if not busy:
+    if threading.active_count() == 1:
         raise typer.Exit(code)
     sys.stdout.flush()
     sys.stderr.flush()
