@@ -9,33 +9,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
-from typing import Any
 
 import structlog
 
-_SECRET_KEYS = frozenset(
-    {
-        "password",
-        "new_password",
-        "token",
-        "access_token",
-        "refresh_token",
-        "secret_key",
-        "api_key",
-        "authorization",
-        "credentials",
-    }
-)
-
-
-def _redact(
-    _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
-    for key in list(event_dict):
-        if key.lower() in _SECRET_KEYS:
-            event_dict[key] = "[redacted]"
-    return event_dict
+from backend.observability.redaction import ScrubbingFormatter, redact_event, scrub_rendered
 
 
 class _CurrentStderr:
@@ -53,6 +30,8 @@ STDERR = _CurrentStderr()
 
 def configure_logging(level: str = "INFO", json: bool = False) -> None:
     logging.basicConfig(format="%(message)s", stream=STDERR, level=level, force=True)
+    for handler in logging.getLogger().handlers:  # stdlib lines (uvicorn, SQLAlchemy) too
+        handler.setFormatter(ScrubbingFormatter("%(message)s"))
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -61,8 +40,9 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _redact,
+            redact_event,  # secrets never reach a log (backend/observability/redaction.py)
             structlog.processors.format_exc_info,
+            scrub_rendered,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
