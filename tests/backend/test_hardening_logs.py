@@ -120,7 +120,8 @@ async def test_errors_and_sign_ins_leave_no_password_token_or_hash_in_the_logs(
 
 def test_scrub_removes_what_looks_like_a_secret() -> None:
     line = (
-        "DETAIL:  Failing row contains (1, a@b.co, $argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA, t).\n"
+        "DETAIL:  Failing row contains (1, a@b.co, "
+        "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA, t).\n"
         "Authorization: Bearer abcdefghijklmnop password=hunter22 "
         '{"refresh_token": "r3fr3sh-t0ken"} eyJhbGciOiJI.eyJzdWIiOiIx.c2lnbmF0dXJl'
     )
