@@ -37,10 +37,13 @@ async def run(ctx: StageContext) -> StepResult:
         basename="video",
     )
 
+    def preparing(fraction: float) -> None:
+        ctx.progress(fraction, "encoded, checking" if fraction >= 1.0 else "preparing the stills")
+
     def frames(fraction: float, done: int, total: int) -> None:
         ctx.progress(fraction, f"frame {done}/{total}")
 
-    result = await asyncio.to_thread(render_video, spec, ctx.progress, frames)
+    result = await asyncio.to_thread(render_video, spec, preparing, frames)
     await asyncio.to_thread(verify_render, result, result.narration_s)
     seconds = result.seconds
     charge = Charge(
