@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 
 import typer
 import uvicorn
@@ -50,7 +51,9 @@ def main(
     ),
     json_logs: bool = typer.Option(False, "--json-logs", envvar="YTE_JSON_LOGS", metavar=""),
 ) -> None:
-    service = ctx.invoked_subcommand in SERVICE_COMMANDS
+    service = ctx.invoked_subcommand in SERVICE_COMMANDS or (
+        ctx.invoked_subcommand == "ai" and "serve" in sys.argv[1:]  # the gateway
+    )
     if not service:  # model loading bars would cut into the command's own output
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     default = "INFO" if service else "WARNING"
