@@ -292,7 +292,8 @@ class StageRunner:
             shown = next_stage(self.stage) if outcome == "next" else None
             event = stage_event(snapshot, shown or self.stage, 0.0 if shown else 1.0)
             event["progress"] = video.stage_progress
-            after_commit(session, lambda: publish_sync(self.ctx.redis, channel.owner_id, event))
+            owner_id = channel.owner_id
+            after_commit(session, lambda: publish_sync(self.ctx.redis, owner_id, event))
         log.info(
             "stage.finished",
             video_id=str(self.video_id),
