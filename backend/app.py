@@ -27,6 +27,7 @@ from backend.media.endpoints import router as media_router
 from backend.middleware import ObservabilityMiddleware
 from backend.niches.endpoints import favorites_router as niche_favorites_router
 from backend.niches.endpoints import router as niches_router
+from backend.niches.endpoints import watchlist_router as niche_watchlist_router
 from backend.observability.metrics import QueueCollector
 from backend.outages import RETRY_AFTER_S, outage
 from backend.redis_client import connect
@@ -45,7 +46,8 @@ API_PREFIX = "/api/v1"
 
 API_ROUTERS: tuple[APIRouter, ...] = (
     auth_router,
-    niche_favorites_router,  # /users/favorites, before /users/{...}
+    niche_watchlist_router,  # /users/watchlist, before /users/{...}
+    niche_favorites_router,  # /users/favorites (its old address), before /users/{...}
     users_router,
     channels_router,
     videos_router,

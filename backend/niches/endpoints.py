@@ -17,8 +17,6 @@ from backend.niches.schemas import (
     AnalyzeStatus,
     Categories,
     CategoryOut,
-    FavoriteCreate,
-    FavoriteOut,
     NicheDetail,
     NicheOut,
     NichePage,
@@ -26,10 +24,14 @@ from backend.niches.schemas import (
     SortParam,
     SourceHealth,
     TrendingNiche,
+    WatchlistEntryCreate,
+    WatchlistEntryOut,
 )
 
 router = APIRouter(prefix="/niches", tags=["niches"])
-favorites_router = APIRouter(prefix="/users/favorites", tags=["niches"])
+watchlist_router = APIRouter(prefix="/users/watchlist", tags=["niches"])
+# /users/favorites: the watchlist's first address, kept (same JSON) for existing clients.
+favorites_router = APIRouter(prefix="/users/favorites", tags=["niches"], deprecated=True)
 
 Limit = Annotated[int, Query(ge=1, le=100)]
 
@@ -145,16 +147,38 @@ async def get_niche(niche_id: str, user: CurrentUser, session: SessionDep) -> Ni
     return await service.detail(session, niche)
 
 
-@favorites_router.get("")
-async def list_favorites(user: CurrentUser, session: SessionDep) -> list[FavoriteOut]:
-    return [service.favorite_out(e, n) for e, n in await repository.favorites(session, user.id)]
+async def list_watchlist(user: CurrentUser, session: SessionDep) -> list[WatchlistEntryOut]:
+    return await service.watchlist(session, user)
 
 
-@favorites_router.post("", status_code=status.HTTP_201_CREATED)
-async def add_favorite(data: FavoriteCreate, user: CurrentUser, session: SessionDep) -> FavoriteOut:
-    return await service.add_favorite(session, user, data)
+async def add_to_watchlist(
+    data: WatchlistEntryCreate, user: CurrentUser, session: SessionDep
+) -> WatchlistEntryOut:
+    """Watch a niche (an alert when its score reaches ``alert_threshold``); again: update it."""
+    return await service.add_to_watchlist(session, user, data)
 
 
-@favorites_router.delete("/{favorite_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def remove_favorite(favorite_id: str, user: CurrentUser, session: SessionDep) -> None:
-    await service.remove_favorite(session, user, parse_uuid(favorite_id, "favorite"))
+async def remove_from_watchlist(entry_id: str, user: CurrentUser, session: SessionDep) -> None:
+    """``entry_id``: the entry's id or the niche's id."""
+    await service.remove_from_watchlist(session, user, parse_uuid(entry_id, service.ENTRY))
+
+
+for _router, _names in (
+    (watchlist_router, ("list_watchlist", "add_to_watchlist", "remove_from_watchlist")),
+    (favorites_router, ("list_favorites", "add_favorite", "remove_favorite")),  # operation ids
+):
+    _router.add_api_route("", list_watchlist, methods=["GET"], name=_names[0])
+    _router.add_api_route(
+        "",
+        add_to_watchlist,
+        methods=["POST"],
+        status_code=status.HTTP_201_CREATED,
+        name=_names[1],
+    )
+    _router.add_api_route(
+        "/{entry_id}",
+        remove_from_watchlist,
+        methods=["DELETE"],
+        status_code=status.HTTP_204_NO_CONTENT,
+        name=_names[2],
+    )

@@ -77,6 +77,12 @@ async def page(
     return list(await session.scalars(query.order_by(*ordering).limit(limit)))
 
 
+async def ranked(session: AsyncSession, limit: int) -> list[Niche]:
+    """Every niche, best score first, unscored ones last (the dashboard's list)."""
+    query = select(Niche).order_by(Niche.score.desc().nulls_last(), Niche.name).limit(limit)
+    return list(await session.scalars(query))
+
+
 async def trending(
     session: AsyncSession, limit: int, category: str | None = None
 ) -> list[tuple[Niche, float]]:
@@ -127,12 +133,23 @@ async def trends_for(session: AsyncSession, niche_ids: Sequence[uuid.UUID]) -> l
     return list(await session.scalars(query))
 
 
+async def top_trends(session: AsyncSession, niche_id: uuid.UUID, limit: int) -> list[Trend]:
+    """A niche's trends, fastest-growing first (those without a forecast last)."""
+    query = (
+        select(Trend)
+        .where(Trend.niche_id == niche_id)
+        .order_by(Trend.growth.desc().nulls_last(), Trend.topic)
+        .limit(limit)
+    )
+    return list(await session.scalars(query))
+
+
 async def trend(session: AsyncSession, topic: str, source: str) -> Trend | None:
     result = await session.scalar(select(Trend).where(Trend.topic == topic, Trend.source == source))
     return result
 
 
-async def favorites(
+async def watchlist(
     session: AsyncSession, user_id: uuid.UUID
 ) -> list[tuple[WatchlistEntry, Niche]]:
     query = (
@@ -144,7 +161,7 @@ async def favorites(
     return [(e, n) for e, n in (await session.execute(query)).all()]
 
 
-async def favorite(
+async def watchlist_entry(
     session: AsyncSession, user_id: uuid.UUID, entry_id: uuid.UUID
 ) -> WatchlistEntry | None:
     query = select(WatchlistEntry).where(
@@ -154,7 +171,7 @@ async def favorite(
     return result
 
 
-async def favorite_for_niche(
+async def watchlist_entry_for_niche(
     session: AsyncSession, user_id: uuid.UUID, niche_id: uuid.UUID
 ) -> WatchlistEntry | None:
     query = select(WatchlistEntry).where(

@@ -102,14 +102,14 @@ class AnalyzeStatus(BaseModel):
     error: str | None = None
 
 
-class FavoriteCreate(BaseModel):
+class WatchlistEntryCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     niche_id: uuid.UUID
     alert_threshold: float | None = Field(default=None, ge=0, le=100)
 
 
-class FavoriteOut(BaseModel):
+class WatchlistEntryOut(BaseModel):
     id: uuid.UUID
     niche: NicheOut
     alert_threshold: float | None

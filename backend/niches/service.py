@@ -21,12 +21,12 @@ from backend.niches.catalog import catalog
 from backend.niches.discovery.dedup import embed_texts
 from backend.niches.schemas import (
     AnalyzeRequest,
-    FavoriteCreate,
-    FavoriteOut,
     NicheDetail,
     NicheOut,
     SearchHit,
     TrendOut,
+    WatchlistEntryCreate,
+    WatchlistEntryOut,
 )
 from backend.settings import Settings
 
@@ -159,8 +159,22 @@ async def request_analysis(
     return job_id, niche
 
 
-def favorite_out(entry: WatchlistEntry, niche: Niche) -> FavoriteOut:
-    return FavoriteOut(
+# The API's error codes keep the first name of a watchlist entry ("favorite") for its clients.
+ENTRY_EXISTS = "favorite_exists"
+ENTRY = "favorite"
+
+
+async def ranked(session: AsyncSession, limit: int = 60) -> list[Niche]:
+    """Niches for the dashboard: best score first, unscored ones last."""
+    return await repository.ranked(session, limit)
+
+
+async def top_trends(session: AsyncSession, niche: Niche, limit: int = 3) -> list[Trend]:
+    return await repository.top_trends(session, niche.id, limit)
+
+
+def watchlist_entry_out(entry: WatchlistEntry, niche: Niche) -> WatchlistEntryOut:
+    return WatchlistEntryOut(
         id=entry.id,
         niche=NicheOut.model_validate(niche),
         alert_threshold=entry.alert_threshold,
@@ -169,13 +183,25 @@ def favorite_out(entry: WatchlistEntry, niche: Niche) -> FavoriteOut:
     )
 
 
-async def add_favorite(session: AsyncSession, user: User, data: FavoriteCreate) -> FavoriteOut:
+async def watchlist(session: AsyncSession, user: User) -> list[WatchlistEntryOut]:
+    return [watchlist_entry_out(e, n) for e, n in await repository.watchlist(session, user.id)]
+
+
+async def watchlist_by_niche(session: AsyncSession, user: User) -> dict[uuid.UUID, WatchlistEntry]:
+    return {e.niche_id: e for e, _ in await repository.watchlist(session, user.id)}
+
+
+async def add_to_watchlist(
+    session: AsyncSession, user: User, data: WatchlistEntryCreate
+) -> WatchlistEntryOut:
+    """Watch a niche; adding it again updates the alert threshold. A concurrent add of the
+    same niche answers 409 rather than a second row."""
     niche = await get(session, data.niche_id)
-    entry = await repository.favorite_for_niche(session, user.id, niche.id)
-    if entry is not None:  # adding again updates the threshold
+    entry = await repository.watchlist_entry_for_niche(session, user.id, niche.id)
+    if entry is not None:
         entry.alert_threshold = data.alert_threshold
         await session.flush()
-        return favorite_out(entry, niche)
+        return watchlist_entry_out(entry, niche)
     entry = WatchlistEntry(
         id=uuid.uuid4(), user_id=user.id, niche_id=niche.id, alert_threshold=data.alert_threshold
     )
@@ -183,15 +209,15 @@ async def add_favorite(session: AsyncSession, user: User, data: FavoriteCreate) 
         async with session.begin_nested():
             session.add(entry)
     except IntegrityError as exc:
-        raise Conflict("niche is already on the watchlist", code="favorite_exists") from exc
-    return favorite_out(entry, niche)
+        raise Conflict("niche is already on the watchlist", code=ENTRY_EXISTS) from exc
+    return watchlist_entry_out(entry, niche)
 
 
-async def remove_favorite(session: AsyncSession, user: User, entry_id: uuid.UUID) -> None:
+async def remove_from_watchlist(session: AsyncSession, user: User, entry_id: uuid.UUID) -> None:
     """By entry id or niche id; someone else's entry answers 404 like a missing one."""
-    entry = await repository.favorite(session, user.id, entry_id)
-    entry = entry or await repository.favorite_for_niche(session, user.id, entry_id)
+    entry = await repository.watchlist_entry(session, user.id, entry_id)
+    entry = entry or await repository.watchlist_entry_for_niche(session, user.id, entry_id)
     if entry is None:
-        raise NotFound("favorite", entry_id)
+        raise NotFound(ENTRY, entry_id)
     await session.delete(entry)
     await session.flush()

@@ -1,18 +1,22 @@
-"""Niches explorer: scores with their breakdown, interest with its forecast band, watchlist."""
+"""Niches explorer: scores with their breakdown, interest with its forecast band, watchlist.
+
+Every read and write goes through :mod:`backend.niches.service`, the same rules as the API."""
 
 from __future__ import annotations
 
-import uuid
+import contextlib
 from typing import Annotated, Any
 
 from fastapi import Form, Request, Response
 from markupsafe import Markup
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.deps import SessionDep, parse_uuid
 from backend.errors import NotFound
 from backend.models import Niche, Trend, User
-from backend.web import repository
+from backend.niches import service
+from backend.niches.schemas import WatchlistEntryCreate
 from backend.web.charts import Band, Series, bar_list, line_chart
 from backend.web.deps import Csrf, PageUser
 from backend.web.pages.common import notice_for
@@ -100,36 +104,34 @@ async def _page(
     session: AsyncSession,
     niche: str | None,
     *,
-    watch_error: str | None = None,
+    watchlist_error: str | None = None,
     threshold: str = "",
     status_code: int = 200,
 ) -> Response:
-    niches = await repository.top_niches(session)
-    watched = await repository.watched(session, user.id)
+    niches = await service.ranked(session)
+    watchlist = await service.watchlist_by_niche(session, user)
     selected = None
     if niche:
-        selected = await repository.get_niche(session, parse_uuid(niche, "niche"))
-        if selected is None:
-            raise NotFound("niche", niche)
+        selected = await service.get(session, parse_uuid(niche, "niche"))
     elif niches:
         selected = niches[0]
     trends = []
     if selected is not None:
-        for trend in await repository.trends_for(session, selected.id):
+        for trend in await service.top_trends(session, selected):
             trends.append((trend, trend_chart(trend)))
     return render(
         request,
         "niches.html",
         {
             "niches": niches,
-            "watched": watched,
+            "watchlist": watchlist,
             "selected": selected,
             "breakdown": breakdown_chart(selected) if selected is not None else None,
             "trends": trends,
             "components": COMPONENTS,
             "component_value": component_value,
             "notice": notice_for(request),
-            "watch_error": watch_error,
+            "watchlist_error": watchlist_error,
             "threshold": threshold,
         },
         user=user,
@@ -149,7 +151,7 @@ THRESHOLD_ERROR = "The alert threshold must be a number from 0 to 100, such as 7
 
 
 @router.post("/niches/{niche_id}/watch", dependencies=[Csrf])
-async def toggle_watch(
+async def change_watchlist(
     request: Request,
     niche_id: str,
     user: PageUser,
@@ -157,22 +159,27 @@ async def toggle_watch(
     action: Annotated[str, Form(pattern="^(watch|unwatch)$")] = "watch",
     threshold: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
-    ident: uuid.UUID = parse_uuid(niche_id, "niche")
-    if await repository.get_niche(session, ident) is None:
-        raise NotFound("niche", niche_id)
+    """Add the niche to the watchlist (``watch``, with an optional alert threshold) or remove
+    it (``unwatch``); the service's rules, as ``/api/v1/users/watchlist`` applies them."""
+    niche = await service.get(session, parse_uuid(niche_id, "niche"))
     if action == "unwatch":
-        await repository.unwatch(session, user.id, ident)
-    else:
-        value = _number(threshold) if threshold.strip() else None
-        if threshold.strip() and (value is None or not 0 <= value <= 100):
-            return await _page(
-                request,
-                user,
-                session,
-                str(ident),
-                watch_error=THRESHOLD_ERROR,
-                threshold=threshold,
-                status_code=400,
-            )
-        await repository.watch(session, user.id, ident, value)
-    return redirect(f"/niches?niche={ident}&notice={action}ed")
+        # not on the watchlist (any more) is the result the owner asked for
+        with contextlib.suppress(NotFound):
+            await service.remove_from_watchlist(session, user, niche.id)
+        return redirect(f"/niches?niche={niche.id}&notice={action}ed")
+    try:
+        data = WatchlistEntryCreate.model_validate(
+            {"niche_id": niche.id, "alert_threshold": threshold.strip() or None}
+        )
+    except ValidationError:
+        return await _page(
+            request,
+            user,
+            session,
+            str(niche.id),
+            watchlist_error=THRESHOLD_ERROR,
+            threshold=threshold,
+            status_code=400,
+        )
+    await service.add_to_watchlist(session, user, data)
+    return redirect(f"/niches?niche={niche.id}&notice={action}ed")

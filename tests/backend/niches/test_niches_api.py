@@ -14,6 +14,7 @@ import backend.niches.discovery.tasks as discovery_tasks
 from backend.db.session import unit_of_work
 from backend.jobs.worker import _ThreadWorker
 from backend.models import Event, Niche
+from backend.niches import repository
 from backend.niches.discovery.service import analyze_niche
 from backend.niches.discovery.sources.factory import build_sources
 from backend.settings import Settings
@@ -135,33 +136,54 @@ async def test_analyze_rejects_unknown_category(owner: Api) -> None:
     assert (await owner.get("/api/v1/niches/analyze/some-other-job")).status_code == 404
 
 
-async def test_watchlist_is_per_user(owner: Api, other: Api, stored: dict[str, Niche]) -> None:
+@pytest.mark.parametrize("path", ["/api/v1/users/watchlist", "/api/v1/users/favorites"])
+async def test_watchlist_is_per_user(
+    owner: Api, other: Api, stored: dict[str, Niche], path: str
+) -> None:
+    """The same answers at the watchlist's address and at its old one, /users/favorites."""
     niche = stored["retro gaming"]
-    added = await owner.post(
-        "/api/v1/users/favorites", json={"niche_id": str(niche.id), "alert_threshold": 60}
-    )
+    added = await owner.post(path, json={"niche_id": str(niche.id), "alert_threshold": 60})
     assert added.status_code == 201, added.text
     entry = added.json()
-    assert [f["niche"]["name"] for f in (await owner.get("/api/v1/users/favorites")).json()] == [
-        "retro gaming"
-    ]
-    assert (await other.get("/api/v1/users/favorites")).json() == []
-    assert (await other.delete(f"/api/v1/users/favorites/{entry['id']}")).status_code == 404
-    again = await owner.post(
-        "/api/v1/users/favorites", json={"niche_id": str(niche.id), "alert_threshold": 70}
-    )
+    assert [e["niche"]["name"] for e in (await owner.get(path)).json()] == ["retro gaming"]
+    assert (await other.get(path)).json() == []
+    assert (await other.delete(f"{path}/{entry['id']}")).status_code == 404
+    again = await owner.post(path, json={"niche_id": str(niche.id), "alert_threshold": 70})
     assert again.json()["id"] == entry["id"] and again.json()["alert_threshold"] == 70
-    assert (await owner.delete(f"/api/v1/users/favorites/{entry['id']}")).status_code == 204
-    assert (await owner.get("/api/v1/users/favorites")).json() == []
-    missing = await owner.post(
-        "/api/v1/users/favorites", json={"niche_id": "00000000-0000-0000-0000-000000000000"}
-    )
+    assert (await owner.delete(f"{path}/{entry['id']}")).status_code == 204
+    assert (await owner.get(path)).json() == []
+    missing = await owner.post(path, json={"niche_id": "00000000-0000-0000-0000-000000000000"})
     assert missing.status_code == 404
     assert (
-        await owner.post(
-            "/api/v1/users/favorites", json={"niche_id": str(niche.id), "alert_threshold": 120}
-        )
+        await owner.post(path, json={"niche_id": str(niche.id), "alert_threshold": 120})
     ).status_code == 422
+
+
+async def test_a_concurrent_add_answers_409_at_both_addresses(
+    owner: Api, stored: dict[str, Niche], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    niche = stored["retro gaming"]
+    body = {"niche_id": str(niche.id), "alert_threshold": 50}
+    assert (await owner.post("/api/v1/users/watchlist", json=body)).status_code == 201
+
+    async def not_seen(*_: Any) -> None:  # the other request's row lands after our check
+        return None
+
+    monkeypatch.setattr(repository, "watchlist_entry_for_niche", not_seen)
+    for path in ("/api/v1/users/watchlist", "/api/v1/users/favorites"):
+        response = await owner.post(path, json=body)
+        assert response.status_code == 409, response.text
+        assert response.json()["error"]["code"] == "favorite_exists"
+    assert len((await owner.get("/api/v1/users/watchlist")).json()) == 1
+
+
+async def test_openapi_marks_the_old_favorites_address_deprecated(owner: Api) -> None:
+    paths = (await owner.get("/openapi.json")).json()["paths"]
+    for method in ("get", "post"):
+        assert paths["/api/v1/users/favorites"][method]["deprecated"] is True
+        assert "deprecated" not in paths["/api/v1/users/watchlist"][method]
+    assert paths["/api/v1/users/favorites/{entry_id}"]["delete"]["deprecated"] is True
+    assert paths["/api/v1/users/favorites"]["get"]["operationId"].startswith("list_favorites")
 
 
 async def test_crossing_a_threshold_records_a_niche_alert(
@@ -174,7 +196,7 @@ async def test_crossing_a_threshold_records_a_niche_alert(
 ) -> None:
     niche = stored["sourdough bread"]  # 48.0 now; bundled series rescoring lands above 40
     await owner.post(
-        "/api/v1/users/favorites", json={"niche_id": str(niche.id), "alert_threshold": 40}
+        "/api/v1/users/watchlist", json={"niche_id": str(niche.id), "alert_threshold": 40}
     )
     await other.post(
         "/api/v1/users/favorites", json={"niche_id": str(niche.id), "alert_threshold": 99}
@@ -190,8 +212,8 @@ async def test_crossing_a_threshold_records_a_niche_alert(
     async with sessions() as session:
         events = list(await session.scalars(select(Event).where(Event.type == "niche.alert")))
     assert len(events) == 1 and events[0].data["threshold"] == 40
-    favorites = (await owner.get("/api/v1/users/favorites")).json()
-    assert favorites[0]["last_alerted_at"] is not None
+    watchlist = (await owner.get("/api/v1/users/watchlist")).json()
+    assert watchlist[0]["last_alerted_at"] is not None
     async with unit_of_work(sessions) as session:  # no new crossing, no new alert
         await analyze_niche(session, app.state.redis.sync, settings, sources, niche.id)
     async with sessions() as session:
