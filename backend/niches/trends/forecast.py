@@ -93,9 +93,12 @@ def _fit(frame: pd.DataFrame) -> Forecast:
     future = pd.DataFrame({"ds": [frame["ds"].max() + step * (i + 1) for i in range(horizon)]})
     predicted = model.predict(future)
     points: list[dict[str, float | str]] = [
-        {"ds": row.ds.date().isoformat(), "yhat": round(float(row.yhat), 3),
-         "yhat_lower": round(float(row.yhat_lower), 3),
-         "yhat_upper": round(float(row.yhat_upper), 3)}
+        {
+            "ds": row.ds.date().isoformat(),
+            "yhat": round(float(row.yhat), 3),
+            "yhat_lower": round(float(row.yhat_lower), 3),
+            "yhat_upper": round(float(row.yhat_upper), 3),
+        }
         for row in predicted.itertuples()
     ]
     recent = float(frame.sort_values("ds")["y"].tail(horizon).mean())

@@ -8,23 +8,77 @@ from collections.abc import Iterable, Mapping
 # Extra words per bundled category, so "tech reviews" or "money tips" land somewhere sensible.
 CATEGORY_KEYWORDS: dict[str, tuple[str, ...]] = {
     "technology": ("tech", "gadget", "ai", "software", "computer", "phone", "hardware", "coding"),
-    "personal_finance": ("money", "finance", "invest", "saving", "budget", "tax", "wealth",
-                         "stock", "income"),
-    "health_fitness": ("health", "fitness", "workout", "gym", "nutrition", "wellness",
-                       "exercise", "diet"),
+    "personal_finance": (
+        "money",
+        "finance",
+        "invest",
+        "saving",
+        "budget",
+        "tax",
+        "wealth",
+        "stock",
+        "income",
+    ),
+    "health_fitness": (
+        "health",
+        "fitness",
+        "workout",
+        "gym",
+        "nutrition",
+        "wellness",
+        "exercise",
+        "diet",
+    ),
     "cooking": ("food", "recipe", "cook", "baking", "kitchen", "meal", "chef"),
     "travel": ("travel", "trip", "destination", "vacation", "nomad", "adventure", "tourism"),
     "gaming": ("game", "gaming", "gamer", "console", "esport", "video game"),
-    "science_education": ("science", "education", "history", "space", "physics", "learn",
-                          "explained", "documentary", "nature"),
-    "diy_home": ("diy", "home", "garden", "woodworking", "renovation", "decor", "plant",
-                 "organization"),
+    "science_education": (
+        "science",
+        "education",
+        "history",
+        "space",
+        "physics",
+        "learn",
+        "explained",
+        "documentary",
+        "nature",
+    ),
+    "diy_home": (
+        "diy",
+        "home",
+        "garden",
+        "woodworking",
+        "renovation",
+        "decor",
+        "plant",
+        "organization",
+    ),
 }
 
-STOPWORDS = frozenset({
-    "a", "an", "and", "the", "of", "for", "to", "in", "on", "with", "how", "tips", "guide",
-    "video", "videos", "channel", "best", "my", "your", "about",
-})
+STOPWORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "the",
+        "of",
+        "for",
+        "to",
+        "in",
+        "on",
+        "with",
+        "how",
+        "tips",
+        "guide",
+        "video",
+        "videos",
+        "channel",
+        "best",
+        "my",
+        "your",
+        "about",
+    }
+)
 
 
 def tokens(text: str) -> set[str]:
