@@ -80,7 +80,7 @@ class Settings(AISettings):
     # Diagnostics and tests: "stage=seconds,..." makes those stages wait that long first.
     stage_delay_seconds: str = ""
 
-    # discovery (backend/discovery, backend/niches): sources, quotas, score weights
+    # discovery (backend/niches/discovery): sources, quotas, score weights
     youtube_api_key: str | None = None  # YouTube Data API v3 key; None: the source is skipped
     youtube_daily_quota: int = Field(default=10_000, ge=1)  # units per Pacific-time day
     youtube_quota_reserve: int = Field(default=500, ge=0)  # units never spent by discovery

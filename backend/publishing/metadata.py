@@ -39,7 +39,7 @@ CATEGORY_IDS: dict[str, str] = {
     "Science & Technology": "28",
     "Nonprofits & Activism": "29",
 }
-# Our niche categories (backend/agents/niche_match.py) → YouTube's.
+# Our niche categories (backend/niches/trends/match.py) → YouTube's.
 NICHE_CATEGORY: dict[str, str] = {
     "personal_finance": "Education",
     "technology": "Science & Technology",
