@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +27,7 @@ from tests.backend.pipeline.conftest import (
     runs_of,
     wait_for,
 )
+from tests.backend.pipeline.events import OwnerEvents
 
 pytestmark = pytest.mark.slow
 POSTGRES = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
@@ -60,11 +62,35 @@ async def test_full_pipeline_produces_a_verified_mp4(
 ) -> None:
     # The quality gate has its own test; here a lenient threshold keeps the run about plumbing.
     channel = await make_channel(db, settings, quality_threshold=0.3)
-    video_id = await queue_video(db, connection, channel)  # no topic: trend_prophet picks one
-    workers.append(WorkerProcess(settings, tmp_path / "worker.log"))
-    video = await wait_for(db, video_id, finished, timeout_s=900)
+    with OwnerEvents(settings.redis_url, channel.owner_id) as heard:
+        video_id = await queue_video(db, connection, channel)  # no topic: trend_prophet picks
+        workers.append(WorkerProcess(settings, tmp_path / "worker.log"))
+        video = await wait_for(db, video_id, finished, timeout_s=900)
+        await asyncio.sleep(0.5)
     assert video.status == VideoStatus.ready, (video.error, video.quality_reasons)
     assert video.topic and video.title and video.quality_score is not None
+
+    # The SEO package the thumbnail stage computed is what the ready video carries.
+    seo = (await runs_of(db, video_id))[VideoStage.thumbnail].output["seo"]
+    assert (video.title, video.description, video.tags) == (
+        seo["title"],
+        seo["description"],
+        seo["tags"],
+    )
+    assert video.description and video.tags
+
+    # Live progress: long stages say how far they are while they run.
+    stage_events = heard.of("video.stage")
+    details = {e["stage"]: [] for e in stage_events}  # type: ignore[var-annotated]
+    for event in stage_events:
+        assert event["video_id"] == str(video_id) and event["status"] in ("running", "ready")
+        details[event["stage"]].append(event["detail"] or "")
+    assert any(re.fullmatch(r"\d+ words written.*", d) for d in details["script"]), details
+    assert any(re.fullmatch(r"frame \d+/\d+", d) for d in details["render"]), details
+    assert any(e["title"] == seo["title"] for e in stage_events)
+    assert any(e["quality_score"] == video.quality_score for e in stage_events)
+    completed = heard.of("video.completed")
+    assert [e["data"]["title"] for e in completed] == [seo["title"]]
 
     runs = await runs_of(db, video_id)
     assert [s for s in PRODUCTION_STAGES if runs[s].status == StageStatus.succeeded] == list(
@@ -138,10 +164,21 @@ async def test_quality_gate_regenerates_then_holds_for_review(
 ) -> None:
     # No script can reach a threshold of 1.0: two regenerations, then needs_review.
     channel = await make_channel(db, settings, quality_threshold=1.0)
-    video_id = await queue_video(db, connection, channel, topic="Why the sky is blue")
-    workers.append(WorkerProcess(settings, tmp_path / "worker.log"))
-    video = await wait_for(db, video_id, finished, timeout_s=900)
+    with OwnerEvents(settings.redis_url, channel.owner_id) as heard:
+        video_id = await queue_video(db, connection, channel, topic="Why the sky is blue")
+        workers.append(WorkerProcess(settings, tmp_path / "worker.log"))
+        video = await wait_for(db, video_id, finished, timeout_s=900)
+        await asyncio.sleep(0.5)
     assert video.status == VideoStatus.needs_review
+    review = [e for e in await events_of(db, channel.id) if e.type == "video.needs_review"]
+    assert len(review) == 1 and review[0].severity == "warning"
+    assert review[0].data == {
+        "video_id": str(video_id),
+        "title": video.title,
+        "score": video.quality_score,
+        "reasons": video.quality_reasons,
+    }
+    assert [e["data"]["reasons"] for e in heard.of("video.needs_review")] == [video.quality_reasons]
     assert video.quality_reasons and video.quality_score is not None and video.quality_score < 1
     runs = await runs_of(db, video_id)
     assert runs[VideoStage.script].attempts == 3
