@@ -46,7 +46,8 @@ async def get_page_user(
 
 
 async def check_csrf(request: Request) -> None:
-    from backend.web.middleware import codec_for
+    """The form's token must be this CSRF cookie's and this session's (or, signed out, none)."""
+    from backend.web.middleware import codec_for, csrf_session
 
     token = request.headers.get(CSRF_HEADER)
     if token is None:
@@ -54,7 +55,7 @@ async def check_csrf(request: Request) -> None:
         value = form.get(CSRF_FIELD)
         token = value if isinstance(value, str) else None
     nonce = getattr(request.state, "csrf_nonce", None)
-    if not codec_for(request.app).csrf_valid(nonce, token):
+    if not codec_for(request.app).csrf_valid(nonce, token, csrf_session(request)):
         raise CsrfFailed()
 
 

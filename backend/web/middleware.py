@@ -47,6 +47,11 @@ def codec_for(app: Any) -> SessionCodec:
     return codec
 
 
+def csrf_session(request: Any) -> str:
+    """The session id that this request's CSRF tokens bind to ("" when not signed in)."""
+    return str(getattr(request.state, "csrf_session", "") or "")
+
+
 def session_cookie(value: str, *, max_age: int, secure: bool) -> str:
     flags = "; Secure" if secure else ""
     return f"{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{flags}"
@@ -153,6 +158,7 @@ class WebSessionMiddleware:
         if verdict == "valid":
             state["session_token"] = current.access_token
             state["web_session"] = current
+            state["csrf_session"] = current.sid  # form tokens are bound to this session
         return out
 
 

@@ -6,7 +6,11 @@ a refresh-token rotation through the auth service; rotations are single-flight p
 refresh token (Redis), so a page and its parallel media/poll requests never present the
 same refresh token twice (which the auth service treats as theft and revokes).
 
-CSRF: a random value in its own cookie, and forms carry its HMAC (signed double submit).
+CSRF: a random value in its own cookie, and forms carry its HMAC over that nonce and the
+session's id (signed double submit, bound to the session). The session id is random, made
+at sign-in and kept through every renewal, so a token taken from another session (another
+user's, or the same browser's before it signed in) does not fit; before sign-in the
+token binds to no session, so the sign-in forms work.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ ROTATION_WAIT_S = 5.0
 class WebSession:
     access_token: str
     refresh_token: str
+    # the session's id: random at sign-in, the same through renewals ("" = derive on read)
+    sid: str = ""
 
 
 class SessionCodec:
@@ -55,31 +61,45 @@ class SessionCodec:
         self._csrf_key = hashlib.sha256(b"ytempire/web-csrf/v1" + secret_key.encode()).digest()
 
     def encode(self, session: WebSession) -> str:
-        body = json.dumps({"a": session.access_token, "r": session.refresh_token})
-        return self._fernet.encrypt(body.encode()).decode()
+        body = {"a": session.access_token, "r": session.refresh_token, "s": session.sid}
+        return self._fernet.encrypt(json.dumps(body).encode()).decode()
 
     def decode(self, value: str) -> WebSession | None:
         try:
             body = json.loads(self._fernet.decrypt(value.encode()))
-            return WebSession(access_token=str(body["a"]), refresh_token=str(body["r"]))
-        except (InvalidToken, ValueError, KeyError, TypeError):
+            refresh = str(body["r"])
+            # a cookie from before session ids: its refresh token's digest stands in
+            sid = str(body.get("s") or hashlib.sha256(refresh.encode()).hexdigest()[:32])
+            return WebSession(access_token=str(body["a"]), refresh_token=refresh, sid=sid)
+        except (InvalidToken, ValueError, KeyError, TypeError, AttributeError):
             return None
 
-    def csrf_token(self, nonce: str) -> str:
-        return hmac.new(self._csrf_key, nonce.encode(), hashlib.sha256).hexdigest()
+    def csrf_token(self, nonce: str, sid: str = "") -> str:
+        """The form token for a CSRF nonce in the session ``sid`` ("" before sign-in)."""
+        message = f"{nonce}\n{sid}".encode()
+        return hmac.new(self._csrf_key, message, hashlib.sha256).hexdigest()
 
-    def csrf_valid(self, nonce: str | None, token: str | None) -> bool:
+    def csrf_valid(self, nonce: str | None, token: str | None, sid: str = "") -> bool:
         if not nonce or not token:
             return False
-        return hmac.compare_digest(self.csrf_token(nonce), token)
+        return hmac.compare_digest(self.csrf_token(nonce, sid), token)
 
 
 def new_csrf_nonce() -> str:
     return secrets.token_urlsafe(32)
 
 
-def from_pair(pair: TokenPair) -> WebSession:
-    return WebSession(access_token=pair.access_token, refresh_token=pair.refresh_token)
+def new_session_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def from_pair(pair: TokenPair, sid: str | None = None) -> WebSession:
+    """A session for a token pair: a new session id at sign-in, the old one on renewal."""
+    return WebSession(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        sid=sid or new_session_id(),
+    )
 
 
 def _rotation_key(refresh_token: str) -> str:
@@ -117,7 +137,7 @@ async def rotate(
         if pair is None:
             await client.set(key, b"-", ex=ROTATION_TTL_S)
             return None
-        renewed = from_pair(pair)
+        renewed = from_pair(pair, sid=current.sid)
         await client.set(key, codec.encode(renewed).encode(), ex=ROTATION_TTL_S)
         log.info("web.session.rotated")
         return renewed

@@ -110,10 +110,10 @@ _environment(templates)
 
 
 def csrf_token(request: Request) -> str:
-    from backend.web.middleware import codec_for
+    from backend.web.middleware import codec_for, csrf_session
 
     nonce = getattr(request.state, "csrf_nonce", None) or ""
-    return codec_for(request.app).csrf_token(nonce) if nonce else ""
+    return codec_for(request.app).csrf_token(nonce, csrf_session(request)) if nonce else ""
 
 
 def render(

@@ -2,8 +2,10 @@
 
 The socket is authenticated by the session cookie (the middleware puts its access token
 in the scope state) and subscribes only to its owner's channel, ``ytempire:events:{id}``,
-so any API process can serve it. Close codes: 4401 not signed in (the client renews its
-cookie with an HTTP request and reconnects), 4403 a cross-site origin.
+so any API process can serve it. A refused socket is accepted and then closed with a code
+the page can read (a refusal during the handshake reaches it only as a bare HTTP 403):
+4401 not signed in (the client renews its cookie with an HTTP request and reconnects),
+4403 a cross-site origin (the client stops).
 """
 
 from __future__ import annotations
@@ -87,14 +89,20 @@ async def _receive(ws: WebSocket) -> None:
             await ws.send_text('{"type":"pong"}')
 
 
+async def refuse(ws: WebSocket, code: int) -> None:
+    """Accept, then close with ``code``: the browser's close event carries it."""
+    await ws.accept()
+    await ws.close(code=code)
+
+
 @router.websocket("/ws")
 async def events_socket(ws: WebSocket) -> None:
     if not same_origin(ws):
-        await ws.close(code=BAD_ORIGIN)
+        await refuse(ws, BAD_ORIGIN)
         return
     auth = await authenticate(ws)
     if auth is None:
-        await ws.close(code=NOT_SIGNED_IN)
+        await refuse(ws, NOT_SIGNED_IN)
         return
     user, claims = auth
     await ws.accept()

@@ -224,7 +224,6 @@
       liveState("connecting", "Connecting");
       socket = new WebSocket(scheme + location.host + "/ws");
       socket.addEventListener("open", function () {
-        attempt = 0;
         liveState("open", "Live");
         document.body.dataset.ws = "open";
         pinger = setInterval(function () {
@@ -234,6 +233,7 @@
       socket.addEventListener("message", function (msg) {
         var event;
         try { event = JSON.parse(msg.data); } catch (e) { return; }
+        if (event && event.type === "hello") attempt = 0; // signed in: the backoff starts over
         if (event && event.type) onEvent(event);
       });
       socket.addEventListener("close", function (ev) {
@@ -248,6 +248,11 @@
               schedule();
             }
           }, schedule);
+          return;
+        }
+        if (ev.code === 4403) {
+          // Refused as cross-site (a proxy rewrote Host or Origin): retrying cannot help.
+          liveState("closed", "Off");
           return;
         }
         schedule();

@@ -59,6 +59,7 @@ async def login_page(
         except Unauthorized:
             # a deactivated account or a changed password: the cookie is dead; drop it
             # (sending the visitor on would bounce between this form and the page)
+            request.state.csrf_session = ""  # so the form's token binds to no session
             response = _login_form(request, next_url=next)
             response.headers.append("set-cookie", clear_session_cookie(is_secure(request.scope)))
             return response
