@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -37,14 +38,19 @@ def run_ffmpeg_with_progress(
     what: str,
     on_time: Callable[[float], None],
     on_frame: Callable[[int], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> None:
     """Run ffmpeg, calling ``on_time(seconds_written)`` (and ``on_frame(frames_encoded)``)
-    as its ``-progress`` reports arrive."""
+    as its ``-progress`` reports arrive. Setting ``cancel`` kills ffmpeg (RenderError)."""
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-progress", "pipe:1", *args]
     with subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
     ) as proc:
         assert proc.stdout is not None and proc.stderr is not None
+        if cancel is not None:
+            threading.Thread(
+                target=_kill_on_cancel, args=(proc, cancel), name="ffmpeg-cancel", daemon=True
+            ).start()
         for line in proc.stdout:
             key, _, value = line.strip().partition("=")
             if key == "out_time_us" and value.lstrip("-").isdigit():
@@ -53,8 +59,18 @@ def run_ffmpeg_with_progress(
                 on_frame(int(value))
         stderr = proc.stderr.read()
         code = proc.wait()
+    if cancel is not None and cancel.is_set():
+        raise RenderError(f"ffmpeg was stopped: {what} was cancelled")
     if code != 0:
         raise RenderError(f"ffmpeg failed to {what}: {stderr[-STDERR_TAIL_CHARS:]}")
+
+
+def _kill_on_cancel(proc: subprocess.Popen[str], cancel: threading.Event) -> None:
+    while not cancel.wait(0.2):
+        if proc.poll() is not None:
+            return
+    if proc.poll() is None:
+        proc.kill()
 
 
 @dataclass(frozen=True)

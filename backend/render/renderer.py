@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -125,10 +126,14 @@ def _prepare(spec: RenderSpec, timeline: Timeline, narration_s: list[float], lay
 
 
 def render_video(
-    spec: RenderSpec, progress: Progress | None = None, on_frames: FrameProgress | None = None
+    spec: RenderSpec,
+    progress: Progress | None = None,
+    on_frames: FrameProgress | None = None,
+    cancel: threading.Event | None = None,
 ) -> RenderResult:
     """Render ``spec`` to ``out_dir/<basename>.mp4`` and ``.srt``, reporting progress 0..1
-    (and, with ``on_frames``, the frames encoded so far).
+    (and, with ``on_frames``, the frames encoded so far). Setting ``cancel`` stops the
+    encode (a caller that gave up on the render: ffmpeg does not run on without it).
 
     Both files appear under their final names only once the encode has succeeded.
     """
@@ -167,6 +172,7 @@ def render_video(
             what=f"render {video_path.name}",
             on_time=on_time,
             on_frame=lambda n: frames.__setitem__(0, n),
+            cancel=cancel,
         )
         os.replace(write_srt(prepared.cues, work / "captions.srt"), srt_path)
         os.replace(work / "video.mp4", video_path)

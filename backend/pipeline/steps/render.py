@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from ai.cost import local_cost
 from backend.agents.script import Script
@@ -43,7 +44,12 @@ async def run(ctx: StageContext) -> StepResult:
     def frames(fraction: float, done: int, total: int) -> None:
         ctx.progress(fraction, f"frame {done}/{total}")
 
-    result = await asyncio.to_thread(render_video, spec, preparing, frames)
+    cancel = threading.Event()  # set when this try is abandoned (its time limit): ffmpeg stops
+    try:
+        result = await asyncio.to_thread(render_video, spec, preparing, frames, cancel)
+    except asyncio.CancelledError:
+        cancel.set()
+        raise
     await asyncio.to_thread(verify_render, result, result.narration_s)
     seconds = result.seconds
     charge = Charge(
