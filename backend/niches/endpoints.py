@@ -3,22 +3,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
 
 from backend.deps import CurrentUser, SessionDep, SettingsDep, SyncRedisDep, parse_uuid
-from backend.errors import NotFound
-from backend.niches import repository, service
-from backend.niches.catalog import catalog
-from backend.niches.discovery.sources.factory import health
+from backend.niches import service
+from backend.niches.repository import NicheFilter
 from backend.niches.schemas import (
     AnalyzeAccepted,
     AnalyzeRequest,
     AnalyzeStatus,
     Categories,
-    CategoryOut,
     NicheDetail,
-    NicheOut,
     NichePage,
     SearchHit,
     SortParam,
@@ -47,47 +41,20 @@ async def list_niches(
     cursor: str | None = None,
     limit: Limit = 20,
 ) -> NichePage:
-    service.check_category(category)
-    after = service.decode_cursor(cursor) if cursor else None
-    spec = repository.NicheFilter(category, min_score, source)
-    rows = await repository.page(session, spec, sort, limit + 1, after)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return NichePage(
-        items=[NicheOut.model_validate(n) for n in rows],
-        next_cursor=service.cursor_for(rows[-1], sort) if more else None,
-    )
+    spec = NicheFilter(category, min_score, source)
+    return await service.list_page(session, spec, sort, limit, cursor)
 
 
 @router.get("/trending")
 async def trending(
     user: CurrentUser, session: SessionDep, category: str | None = None, limit: Limit = 10
 ) -> list[TrendingNiche]:
-    service.check_category(category)
-    return [
-        TrendingNiche(**NicheOut.model_validate(n).model_dump(), growth=round(g, 4))
-        for n, g in await repository.trending(session, limit, category)
-    ]
+    return await service.trending(session, limit, category)
 
 
 @router.get("/categories")
 async def categories(user: CurrentUser, session: SessionDep) -> Categories:
-    table = catalog()
-    stats = await repository.category_stats(session)
-    items = [
-        CategoryOut(
-            key=c.key,
-            label=c.label,
-            cpm_usd=c.cpm_usd,
-            cpm_range_usd=c.range_usd,
-            niches=stats.get(c.key, (0, None))[0],
-            average_score=round(a, 2)
-            if (a := stats.get(c.key, (0, None))[1]) is not None
-            else None,
-        )
-        for c in table.categories.values()
-    ]
-    return Categories(items=items, cpm_source=table.cpm_source, cpm_reviewed=table.cpm_reviewed)
+    return await service.categories(session)
 
 
 @router.get("/search")
@@ -106,7 +73,7 @@ async def search(
 async def sources(
     user: CurrentUser, settings: SettingsDep, connection: SyncRedisDep
 ) -> list[SourceHealth]:
-    return [SourceHealth(**record) for record in health(settings, connection)]
+    return service.source_health(settings, connection)
 
 
 @router.post("/analyze", status_code=status.HTTP_202_ACCEPTED)
@@ -121,24 +88,7 @@ async def analyze(
 async def analyze_status(
     job_id: str, user: CurrentUser, session: SessionDep, connection: SyncRedisDep
 ) -> AnalyzeStatus:
-    if not job_id.startswith(service.ANALYZE_JOB_PREFIX):
-        raise NotFound("job", job_id)
-    try:
-        job = Job.fetch(job_id, connection=connection)
-    except NoSuchJobError as exc:
-        raise NotFound("job", job_id) from exc
-    raw = job.get_status(refresh=True)
-    state = str(getattr(raw, "value", raw) or "unknown")
-    result = AnalyzeStatus(job_id=job_id, status=state)
-    returned = job.return_value() if state == "finished" else None
-    if isinstance(returned, dict):
-        niche = await service.get(session, parse_uuid(str(returned["niche_id"]), "niche"))
-        result.niche = await service.detail(session, niche)
-    elif state == "failed":
-        latest = job.latest_result()
-        lines = (latest.exc_string or "").strip().splitlines() if latest else []
-        result.error = lines[-1] if lines else "failed"
-    return result
+    return await service.analysis_status(session, connection, job_id)
 
 
 @router.get("/{niche_id}")

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import redis
 import structlog
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,11 +21,19 @@ from backend.models import Niche, Trend, User, WatchlistEntry
 from backend.niches import repository
 from backend.niches.catalog import catalog
 from backend.niches.discovery.dedup import embed_texts
+from backend.niches.discovery.sources.factory import health
+from backend.niches.repository import NicheFilter, Sort
 from backend.niches.schemas import (
     AnalyzeRequest,
+    AnalyzeStatus,
+    Categories,
+    CategoryOut,
     NicheDetail,
     NicheOut,
+    NichePage,
     SearchHit,
+    SourceHealth,
+    TrendingNiche,
     TrendOut,
     WatchlistEntryCreate,
     WatchlistEntryOut,
@@ -67,6 +77,52 @@ def decode_cursor(cursor: str) -> tuple[Any, str]:
 def cursor_for(niche: Niche, sort: str) -> str:
     value = {"score": niche.score, "recent": niche.created_at, "name": niche.name}[sort]
     return encode_cursor(value, niche.id)
+
+
+async def list_page(
+    session: AsyncSession, spec: NicheFilter, sort: Sort, limit: int, cursor: str | None
+) -> NichePage:
+    """One page of the catalogue (keyset pagination; ``cursor`` from the previous page)."""
+    check_category(spec.category)
+    after = decode_cursor(cursor) if cursor else None
+    rows = await repository.page(session, spec, sort, limit + 1, after)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return NichePage(
+        items=[NicheOut.model_validate(n) for n in rows],
+        next_cursor=cursor_for(rows[-1], sort) if more else None,
+    )
+
+
+async def trending(session: AsyncSession, limit: int, category: str | None) -> list[TrendingNiche]:
+    check_category(category)
+    return [
+        TrendingNiche(**NicheOut.model_validate(n).model_dump(), growth=round(g, 4))
+        for n, g in await repository.trending(session, limit, category)
+    ]
+
+
+async def categories(session: AsyncSession) -> Categories:
+    table = catalog()
+    stats = await repository.category_stats(session)
+    items = [
+        CategoryOut(
+            key=c.key,
+            label=c.label,
+            cpm_usd=c.cpm_usd,
+            cpm_range_usd=c.range_usd,
+            niches=stats.get(c.key, (0, None))[0],
+            average_score=round(a, 2)
+            if (a := stats.get(c.key, (0, None))[1]) is not None
+            else None,
+        )
+        for c in table.categories.values()
+    ]
+    return Categories(items=items, cpm_source=table.cpm_source, cpm_reviewed=table.cpm_reviewed)
+
+
+def source_health(settings: Settings, connection: redis.Redis) -> list[SourceHealth]:
+    return [SourceHealth(**record) for record in health(settings, connection)]
 
 
 async def get(session: AsyncSession, niche_id: uuid.UUID) -> Niche:
@@ -157,6 +213,34 @@ async def request_analysis(
         job_id=job_id,
     )
     return job_id, niche
+
+
+async def analysis_status(
+    session: AsyncSession, connection: redis.Redis, job_id: str
+) -> AnalyzeStatus:
+    """Where an analyze job is; once finished, the niche as it was scored."""
+    if not job_id.startswith(ANALYZE_JOB_PREFIX):
+        raise NotFound("job", job_id)
+    try:
+        job = Job.fetch(job_id, connection=connection)
+    except NoSuchJobError as exc:
+        raise NotFound("job", job_id) from exc
+    raw = job.get_status(refresh=True)
+    state = str(getattr(raw, "value", raw) or "unknown")
+    result = AnalyzeStatus(job_id=job_id, status=state)
+    returned = job.return_value() if state == "finished" else None
+    if isinstance(returned, dict):
+        try:
+            niche_id = uuid.UUID(str(returned["niche_id"]))
+        except ValueError as exc:
+            raise NotFound("niche", returned["niche_id"]) from exc
+        niche = await get(session, niche_id)
+        result.niche = await detail(session, niche)
+    elif state == "failed":
+        latest = job.latest_result()
+        lines = (latest.exc_string or "").strip().splitlines() if latest else []
+        result.error = lines[-1] if lines else "failed"
+    return result
 
 
 # The API's error codes keep the first name of a watchlist entry ("favorite") for its clients.
