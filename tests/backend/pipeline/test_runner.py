@@ -12,6 +12,7 @@ import pytest
 import redis
 from PIL import Image
 from rq import Queue
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.agents.script import Scene, Script
@@ -25,6 +26,7 @@ from backend.pipeline.limits import setting_name, stage_timeout
 from backend.pipeline.stages import PRODUCTION_STAGES
 from backend.pipeline.steps import STEPS
 from backend.pipeline.tasks import _run_stage
+from backend.render.samples import make_scenes
 from backend.settings import Settings, use_settings
 from tests.backend.pipeline.conftest import events_of, make_channel, runs_of
 from tests.backend.pipeline.events import OwnerEvents
@@ -271,3 +273,43 @@ async def test_transient_errors_are_tries_too(
     assert video is not None and video.error == (
         "thumbnail failed after 3 attempts: ConnectionError: the gateway is down"
     )
+
+
+@POSTGRES
+async def test_a_render_past_its_limit_stops_its_encode(
+    settings: Settings, db: async_sessionmaker[AsyncSession], connection: redis.Redis
+) -> None:
+    use_settings(settings.model_copy(update={"render_timeout_seconds": 3.0}))
+    channel = await make_channel(db, settings)
+    video_id = await _video_at(db, settings, channel, VideoStage.render)
+    video_dir = settings.media_dir / str(video_id)
+    make_scenes(video_dir / "inputs", 3, 20.0)  # a minute of video: far more than 3 s to encode
+    async with db() as session:
+        runs = {r.stage: r for r in (await session.scalars(select(StageRun))).all()}
+        runs[VideoStage.images].artifacts = {
+            f"image_{i:02d}": f"inputs/scene_{i - 1:02d}.png" for i in (1, 2, 3)
+        }
+        runs[VideoStage.voice].artifacts = {
+            f"voice_{i:02d}": f"inputs/scene_{i - 1:02d}.wav" for i in (1, 2, 3)
+        }
+        await session.commit()
+    result = await _run_stage(video_id, VideoStage.render)
+    assert result["outcome"] == "retry", result
+    assert result["reason"] == "timed out after 3 s (YTE_RENDER_TIMEOUT_SECONDS)"
+    deadline = asyncio.get_running_loop().time() + 5
+    while _encoders(video_dir) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.2)
+    assert _encoders(video_dir) == [], "ffmpeg encodes on after the try was abandoned"
+    assert not (video_dir / "video.mp4").exists()
+
+
+def _encoders(video_dir: Path) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "ffmpeg" in text and str(video_dir) in text:
+            found.append(text[:200])
+    return found
