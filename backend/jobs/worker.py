@@ -67,6 +67,10 @@ class PeriodicScheduler(threading.Thread):
         self._redis = connection
         self._jobs = jobs
         self._halt = threading.Event()
+        for job in jobs:  # first runs one interval after start (no network call at start)
+            if job.name != "pipeline-reconcile":  # the reconciler runs at once, locally
+                lock, ttl = f"ytempire:schedule:{job.name}", max(int(job.interval_s), 1)
+                connection.set(lock, b"1", nx=True, ex=ttl)
 
     def tick(self) -> list[str]:
         fired = []
