@@ -48,6 +48,9 @@ class Settings(AISettings):
     # accounts are throttled on their own, with a lockout that doubles on each further failure).
     login_max_failures_per_address: int = Field(default=100, ge=1)
     login_max_lockout_seconds: int = Field(default=3600, ge=1)
+    # Addresses of reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated
+    # IPs or CIDRs, "*" for any). Default: none, so a client cannot pick its throttle bucket.
+    trusted_proxies: str = ""
 
     # request limits (backend/limits.py): refused before the body is parsed
     max_request_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)

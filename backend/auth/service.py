@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -112,7 +113,8 @@ async def has_users(session: AsyncSession) -> bool:
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User | None:
     user = await repository.get_user_by_email(session, email)
-    ok = verify_password(password, user.password_hash if user else None)
+    # argon2 costs ~50 ms of CPU by design: off the event loop, so other requests go on.
+    ok = await asyncio.to_thread(verify_password, password, user.password_hash if user else None)
     if not ok or user is None or not user.is_active:
         return None
     return user

@@ -18,7 +18,7 @@ from backend.db import migrate as migrations
 from backend.db.engine import create_engine
 from backend.observability.logging import configure_logging
 from backend.redis_client import sync_redis
-from backend.settings import ConfigurationError
+from backend.settings import ConfigurationError, Settings
 
 app = typer.Typer(
     help="YTEMPIRE: self-hosted YouTube production appliance.",
@@ -134,6 +134,8 @@ def serve(
             log_config=None,
             access_log=False,
             timeout_graceful_shutdown=3,
+            proxy_headers=trusted_proxies(cfg) is not None,
+            forwarded_allow_ips=trusted_proxies(cfg),
         )
         return
     application = create_app(cfg, run_worker=bool(embedded or cfg.embedded))
@@ -146,9 +148,17 @@ def serve(
             log_config=None,
             access_log=False,
             timeout_graceful_shutdown=3,
+            proxy_headers=trusted_proxies(cfg) is not None,
+            forwarded_allow_ips=trusted_proxies(cfg),
         )
     err_console.print("stopped")
     exit_now(0)
+
+
+def trusted_proxies(cfg: Settings) -> str | None:
+    """The proxies whose X-Forwarded-* uvicorn believes (YTE_TRUSTED_PROXIES); None: no one."""
+    trusted = [p.strip() for p in cfg.trusted_proxies.split(",") if p.strip()]
+    return ",".join(trusted) or None
 
 
 @app.command("worker")
