@@ -52,7 +52,7 @@ async def record_cost(
             session,
             connection,
             QueueName.maintenance,
-            "backend.jobs.tasks.watch_budgets",
+            "backend.costs.tasks.watch_budgets",
             str(channel_id),
             job_id=f"budget-watch-{channel_id}",
         )

@@ -46,7 +46,7 @@ def recurring_jobs(settings: Settings) -> list[Recurring]:
         Recurring(
             "budget-watch",
             QueueName.maintenance,
-            "backend.jobs.tasks.watch_budgets",
+            "backend.costs.tasks.watch_budgets",
             settings.budget_watch_interval_seconds,
         ),
         reconcile_job(settings),
