@@ -5,7 +5,8 @@ in the scope state) and subscribes only to its owner's channel, ``ytempire:event
 so any API process can serve it. A refused socket is accepted and then closed with a code
 the page can read (a refusal during the handshake reaches it only as a bare HTTP 403):
 4401 not signed in (the client renews its cookie with an HTTP request and reconnects),
-4403 a cross-site origin (the client stops).
+4403 a cross-site origin (the client stops), 1013 the database or Redis is unreachable
+(the client reconnects with backoff).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from urllib.parse import urlsplit
 
 import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
 from backend.errors import Unauthorized
 from backend.events.bus import user_channel
@@ -28,6 +31,7 @@ router = APIRouter(include_in_schema=False)
 
 NOT_SIGNED_IN = 4401
 BAD_ORIGIN = 4403
+TRY_AGAIN_LATER = 1013  # the database or Redis is unreachable: the page reconnects later
 REVOCATION_CHECK_S = 30.0
 
 
@@ -100,7 +104,12 @@ async def events_socket(ws: WebSocket) -> None:
     if not same_origin(ws):
         await refuse(ws, BAD_ORIGIN)
         return
-    auth = await authenticate(ws)
+    try:
+        auth = await authenticate(ws)
+    except (RedisError, SQLAlchemyError, OSError) as exc:
+        log.warning("web.ws.service_unavailable", error=type(exc).__name__)
+        await refuse(ws, TRY_AGAIN_LATER)
+        return
     if auth is None:
         await refuse(ws, NOT_SIGNED_IN)
         return

@@ -10,13 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.web.conftest import CSRF_RE, PASSWORD, Browser, LiveServer, _client, live_login
+from backend.settings import Settings
+from tests.backend.test_hardening_outages import REDIS_SERVER, PrivateRedis
+from tests.web.conftest import (
+    CSRF_RE,
+    PASSWORD,
+    Browser,
+    LiveServer,
+    _client,
+    build_app,
+    live_login,
+)
 from tests.web.helpers import CHANNEL_FORM
 
 # --- CSRF ----------------------------------------------------------------------------
@@ -104,3 +116,30 @@ async def test_a_refused_socket_is_accepted_then_closed_with_4401_or_4403(
         assert await close_code(url, {**origin, "Cookie": cookie}) == 4401
     finally:
         await owner.aclose()
+
+
+async def test_a_socket_opened_while_redis_is_down_closes_with_1013(
+    live_settings: Settings, tmp_path: Path
+) -> None:
+    redis_server = PrivateRedis(tmp_path)
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not installed")
+    redis_server.start()
+    server = LiveServer(build_app(live_settings.model_copy(update={"redis_url": redis_server.url})))
+    server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as api:
+            body = {"email": "owner@example.com", "password": PASSWORD}
+            assert (await api.post("/api/v1/auth/register", json=body)).status_code == 201
+        owner = await live_login(server, "owner@example.com")
+        cookie = "; ".join(f"{k}={v}" for k, v in owner.cookies.items())
+        await owner.aclose()
+        url = server.url.replace("http", "ws") + "/ws"
+        headers = {"Origin": server.url, "Cookie": cookie}
+        redis_server.stop()
+        assert await close_code(url, headers) == 1013
+        redis_server.start()
+        assert await close_code(url, headers) is None  # back: the socket opens
+    finally:
+        server.stop()
+        redis_server.stop()
