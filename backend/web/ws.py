@@ -106,8 +106,8 @@ async def events_socket(ws: WebSocket) -> None:
         return
     try:
         auth = await authenticate(ws)
-    except (RedisError, SQLAlchemyError, OSError) as exc:
-        log.warning("web.ws.service_unavailable", error=type(exc).__name__)
+    except (RedisError, SQLAlchemyError, OSError) as outage:
+        log.warning("web.ws.service_unavailable", error=type(outage).__name__)
         await refuse(ws, TRY_AGAIN_LATER)
         return
     if auth is None:
