@@ -3,12 +3,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 
 from backend.auth import service
-from backend.auth.schemas import LoginIn, LogoutIn, RefreshIn, RegisterIn, TokenPair
+from backend.auth.schemas import LoginIn, LogoutIn, RefreshIn, RegisterIn, TokenPair, UserOut
 from backend.auth.throttle import login_throttle
 from backend.db.session import commit
 from backend.deps import CurrentUser, OptionalUser, RedisDep, SessionDep, SettingsDep
 from backend.errors import RefreshTokenReused, Unauthorized
-from backend.users.schemas import UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, EmailStr, Field
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from backend.models import UserRole
 
@@ -32,3 +35,15 @@ class TokenPair(BaseModel):
     token_type: str = "bearer"  # noqa: S105
     expires_in: int
     refresh_expires_in: int
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str
+    full_name: str | None
+    role: UserRole
+    is_active: bool
+    channel_limit: int
+    created_at: datetime

@@ -1,23 +1,11 @@
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from backend.auth.schemas import UserOut
 from backend.models import UserRole
 
-
-class UserOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: uuid.UUID
-    email: str
-    full_name: str | None
-    role: UserRole
-    is_active: bool
-    channel_limit: int
-    created_at: datetime
+__all__ = ["AdminUserUpdate", "UserOut", "UserUpdate"]
 
 
 class UserUpdate(BaseModel):
