@@ -3,7 +3,6 @@ from __future__ import annotations
 import uuid
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.auth import repository as auth_repository
@@ -11,6 +10,7 @@ from backend.db.base import utcnow
 from backend.errors import Conflict, NotFound, Unauthorized
 from backend.models import User, UserRole
 from backend.security.passwords import hash_password, verify_password
+from backend.users import repository
 from backend.users.schemas import AdminUserUpdate, UserUpdate
 
 log = structlog.get_logger(__name__)
@@ -43,7 +43,7 @@ async def set_password(session: AsyncSession, user: User, password: str) -> None
 
 
 async def list_users(session: AsyncSession) -> list[User]:
-    return list(await session.scalars(select(User).order_by(User.created_at)))
+    return await repository.list_users(session)
 
 
 async def get_by_email(session: AsyncSession, email: str) -> User:
@@ -56,7 +56,7 @@ async def get_by_email(session: AsyncSession, email: str) -> User:
 
 
 async def get(session: AsyncSession, user_id: uuid.UUID) -> User:
-    user = await session.get(User, user_id)
+    user = await repository.get(session, user_id)
     if user is None:
         raise NotFound("user", user_id)
     return user
