@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -64,12 +65,21 @@ def encode_cursor(sort_value: Any, niche_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[Any, str]:
+def decode_cursor(cursor: str, sort: str = "score") -> tuple[Any, str]:
+    """(sort value, niche id) of a cursor made for ``sort``; anything else is a 400."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, niche_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
         uuid.UUID(niche_id)
-    except (ValueError, TypeError) as exc:
+        if sort == "score" and not (
+            isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < 1e9
+        ):
+            raise ValueError("a score cursor holds a number")
+        if sort == "recent":
+            datetime.fromisoformat(value)
+        if sort == "name" and not isinstance(value, str):
+            raise ValueError("a name cursor holds a name")
+    except (ValueError, TypeError, AttributeError) as exc:
         raise BadRequest("malformed cursor", code="invalid_cursor") from exc
     return value, niche_id
 
@@ -84,7 +94,7 @@ async def list_page(
 ) -> NichePage:
     """One page of the catalogue (keyset pagination; ``cursor`` from the previous page)."""
     check_category(spec.category)
-    after = decode_cursor(cursor) if cursor else None
+    after = decode_cursor(cursor, sort) if cursor else None
     rows = await repository.page(session, spec, sort, limit + 1, after)
     more = len(rows) > limit
     rows = rows[:limit]

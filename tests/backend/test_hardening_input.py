@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 
 import httpx
 from fastapi import FastAPI
@@ -67,6 +68,23 @@ async def test_a_malformed_cursor_is_a_4xx_on_every_paged_list(owner: Api) -> No
             response = await owner.get(path, params={"cursor": cursor})
             assert response.status_code in (400, 422), (path, cursor, response.text)
             assert response.json()["error"]["code"] in ("invalid_cursor", "validation_error")
+
+
+async def test_a_well_formed_cursor_with_the_wrong_value_is_a_400(owner: Api) -> None:
+    niche = str(uuid.uuid4())
+    values = [{"a": 1}, [1, 2], "abc", True, None, 1e308, "2026-13-45T99:99", 12]
+    for sort in ("score", "recent", "name"):
+        for value in values:
+            if (sort, type(value)) in (("score", int), ("name", str)):
+                continue  # the right kind of value for that sort
+            cursor = _b64(json.dumps([value, niche]).encode())
+            response = await owner.get("/api/v1/niches", params={"cursor": cursor, "sort": sort})
+            assert response.status_code == 400, (sort, value, response.text)
+            assert response.json()["error"]["code"] == "invalid_cursor"
+    for value in (["abc", niche], [123, niche], [None, niche], [{"a": 1}, niche]):
+        cursor = _b64(json.dumps(value).encode())
+        response = await owner.get("/api/v1/videos", params={"cursor": cursor})
+        assert response.status_code == 400, (value, response.text)
 
 
 async def test_the_spec_declares_every_error_status_with_the_error_schema(app: FastAPI) -> None:
