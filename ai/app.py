@@ -23,7 +23,18 @@ from ai.backends.base import TextDelta, TextResult
 from ai.errors import GatewayError, InvalidRequest
 from ai.gateway import Gateway
 from ai.metrics import LATENCY
-from ai.schemas import ChatRequest, EmbeddingRequest, ImageRequest, Served, SpeechRequest, Usage
+from ai.schemas import (
+    BACKEND_HEADER,
+    MODEL_HEADER,
+    SERVED_HEADER,
+    USAGE_HEADER,
+    ChatRequest,
+    EmbeddingRequest,
+    ImageRequest,
+    Served,
+    SpeechRequest,
+    Usage,
+)
 from ai.security import HostGuard, allowed_hosts, key_matches
 from ai.services import embeddings as embedding_service
 from ai.services import text as text_service
@@ -32,10 +43,6 @@ from ai.services.speech import SpeechService
 from ai.settings import DEFAULT_AI_API_KEY, KEY_SETTING, AISettings, get_ai_settings
 
 log = structlog.get_logger(__name__)
-USAGE_HEADER = "x-ytempire-usage"
-BACKEND_HEADER = "x-ytempire-backend"  # historical name: it carries the model id, like x-model
-SERVED_HEADER = "x-ytempire-served"
-MODEL_HEADER = "x-model"  # the model that really served the call, on every model response
 
 
 def default_api_key() -> str:

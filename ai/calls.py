@@ -9,102 +9,95 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import openai
 
-USAGE_HEADER = "x-ytempire-usage"
-SERVED_HEADER = "x-ytempire-served"
+from ai.schemas import SERVED_HEADER, USAGE_HEADER, Served, Usage
 
 
-@dataclass(frozen=True)
-class CallUsage:
-    device_seconds: float
-    cost_usd: float
-    model: str
-    backend: str
-    tier: str
-    device: str
-    units: dict[str, float] = field(default_factory=dict)
-    skipped: list[dict[str, str]] = field(default_factory=list)
+def usage_of(headers: Mapping[str, str]) -> tuple[Usage, Served]:
+    """The gateway's usage record and who served the call, read from its response headers.
 
-    @classmethod
-    def from_headers(cls, headers: Mapping[str, str]) -> CallUsage:
-        usage: dict[str, Any] = json.loads(headers.get(USAGE_HEADER) or "{}")
-        served: dict[str, Any] = json.loads(headers.get(SERVED_HEADER) or "{}")
-        units = {k: float(v) for k, v in usage.items()
-                 if k not in ("device_seconds", "cost_usd") and v}
-        return cls(
-            device_seconds=float(usage.get("device_seconds", 0.0)),
-            cost_usd=float(usage.get("cost_usd", 0.0)),
-            model=str(served.get("model", "")),
-            backend=str(served.get("backend", "")),
-            tier=str(served.get("tier", "")),
-            device=str(served.get("device", "")),
-            units=units,
-            skipped=list(served.get("skipped", [])),
-        )
+    Another OpenAI-compatible server sends neither: zeros and empty names.
+    """
+    usage = Usage.model_validate_json(headers.get(USAGE_HEADER) or "{}")
+    served = Served.model_validate_json(headers.get(SERVED_HEADER) or "{}")
+    return usage, served
 
 
 @dataclass(frozen=True)
 class ChatResult:
     text: str
     finish_reason: str
-    usage: CallUsage
+    usage: Usage
+    served: Served
 
 
 @dataclass(frozen=True)
 class SpeechResult:
     audio_bytes: bytes
     format: str
-    usage: CallUsage
+    usage: Usage
+    served: Served
 
     @property
     def duration_s(self) -> float:
-        return self.usage.units.get("audio_seconds", 0.0)
+        return self.usage.audio_seconds
 
 
 @dataclass(frozen=True)
 class ImageResult:
     images: list[bytes]  # PNG files
     seeds: list[int]
-    usage: CallUsage
+    usage: Usage
+    served: Served
 
 
 @dataclass(frozen=True)
 class EmbeddingResult:
     vectors: list[list[float]]
     model: str
-    usage: CallUsage
+    usage: Usage
+    served: Served
 
 
 def _chat_args(messages: list[dict[str, str]], model: str, max_tokens: int,
-               temperature: float, seed: int | None) -> dict[str, Any]:
-    return {"model": model, "messages": messages, "max_tokens": max_tokens,
-            "temperature": temperature, **({"seed": seed} if seed is not None else {})}
+               temperature: float, seed: int | None, top_p: float | None = None,
+               stop: list[str] | None = None) -> dict[str, Any]:
+    args: dict[str, Any] = {"model": model, "messages": messages, "max_tokens": max_tokens,
+                            "temperature": temperature}
+    if seed is not None:
+        args["seed"] = seed
+    if top_p is not None:
+        args["top_p"] = top_p
+    if stop:
+        args["stop"] = stop
+    return args
 
 
 def _chat_result(raw: Any) -> ChatResult:
     completion = raw.parse()
     choice = completion.choices[0]
     return ChatResult(choice.message.content or "", choice.finish_reason or "stop",
-                      CallUsage.from_headers(raw.headers))
+                      *usage_of(raw.headers))
 
 
 async def chat(client: openai.AsyncOpenAI, messages: list[dict[str, str]], *,
                model: str = "text", max_tokens: int = 512, temperature: float = 0.7,
-               seed: int | None = None) -> ChatResult:
+               seed: int | None = None, top_p: float | None = None,
+               stop: list[str] | None = None) -> ChatResult:
     raw = await client.chat.completions.with_raw_response.create(
-        **_chat_args(messages, model, max_tokens, temperature, seed))
+        **_chat_args(messages, model, max_tokens, temperature, seed, top_p, stop))
     return _chat_result(raw)
 
 
 def chat_sync(client: openai.OpenAI, messages: list[dict[str, str]], *, model: str = "text",
-              max_tokens: int = 512, temperature: float = 0.7,
-              seed: int | None = None) -> ChatResult:
+              max_tokens: int = 512, temperature: float = 0.7, seed: int | None = None,
+              top_p: float | None = None, stop: list[str] | None = None) -> ChatResult:
     raw = client.chat.completions.with_raw_response.create(
-        **_chat_args(messages, model, max_tokens, temperature, seed))
+        **_chat_args(messages, model, max_tokens, temperature, seed, top_p, stop))
     return _chat_result(raw)
 
 
@@ -122,7 +115,7 @@ async def synthesize_speech(client: openai.AsyncOpenAI, text: str, voice: str = 
                             model: str = "speech", pitch: int | None = None) -> SpeechResult:
     raw = await client.audio.speech.with_raw_response.create(
         **_speech_args(text, voice, speed, response_format, model, pitch))
-    return SpeechResult(raw.content, response_format, CallUsage.from_headers(raw.headers))
+    return SpeechResult(raw.content, response_format, *usage_of(raw.headers))
 
 
 def synthesize_speech_sync(client: openai.OpenAI, text: str, voice: str = "alloy",
@@ -130,7 +123,7 @@ def synthesize_speech_sync(client: openai.OpenAI, text: str, voice: str = "alloy
                            model: str = "speech", pitch: int | None = None) -> SpeechResult:
     raw = client.audio.speech.with_raw_response.create(
         **_speech_args(text, voice, speed, response_format, model, pitch))
-    return SpeechResult(raw.content, response_format, CallUsage.from_headers(raw.headers))
+    return SpeechResult(raw.content, response_format, *usage_of(raw.headers))
 
 
 def _image_args(prompt: str, size: str, n: int, seed: int | None, model: str,
@@ -150,7 +143,7 @@ def _image_result(raw: Any) -> ImageResult:
     payload = json.loads(raw.http_response.content)
     images = [base64.b64decode(item["b64_json"]) for item in payload["data"]]
     seeds = [int(item.get("seed", 0)) for item in payload["data"]]
-    return ImageResult(images, seeds, CallUsage.from_headers(raw.headers))
+    return ImageResult(images, seeds, *usage_of(raw.headers))
 
 
 async def generate_image(client: openai.AsyncOpenAI, prompt: str, size: str = "1920x1080", *,
@@ -174,7 +167,7 @@ def generate_image_sync(client: openai.OpenAI, prompt: str, size: str = "1920x10
 def _embedding_result(raw: Any) -> EmbeddingResult:
     response = raw.parse()
     vectors = [d.embedding for d in sorted(response.data, key=lambda d: d.index)]
-    return EmbeddingResult(vectors, response.model, CallUsage.from_headers(raw.headers))
+    return EmbeddingResult(vectors, response.model, *usage_of(raw.headers))
 
 
 async def embed(client: openai.AsyncOpenAI, texts: list[str], *,

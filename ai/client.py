@@ -21,7 +21,6 @@ import structlog
 from fastapi import FastAPI
 
 from ai.calls import (
-    CallUsage,
     ChatResult,
     EmbeddingResult,
     ImageResult,
@@ -34,6 +33,7 @@ from ai.calls import (
     generate_image_sync,
     synthesize_speech,
     synthesize_speech_sync,
+    usage_of,
 )
 from ai.security import EMBEDDED_HOST
 from ai.settings import AISettings, ai_settings_of, gateway_identity
@@ -159,7 +159,6 @@ def make_sync_openai_client(settings: AISettings, *, timeout: float = 900.0) -> 
 
 
 __all__ = [
-    "CallUsage",
     "ChatResult",
     "EmbeddedGateway",
     "EmbeddingResult",
@@ -176,4 +175,5 @@ __all__ = [
     "make_sync_openai_client",
     "synthesize_speech",
     "synthesize_speech_sync",
+    "usage_of",
 ]

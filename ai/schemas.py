@@ -11,6 +11,12 @@ MAX_SPEECH_CHARS = 20_000
 MAX_EMBEDDING_INPUTS = 2048
 MIN_SIDE, MAX_SIDE, MAX_PIXELS = 64, 4096, 4096 * 2304
 
+# Response headers of every model call (the body carries the same as ``usage``/``ytempire``).
+USAGE_HEADER = "x-ytempire-usage"  # Usage as JSON
+SERVED_HEADER = "x-ytempire-served"  # Served as JSON
+BACKEND_HEADER = "x-ytempire-backend"  # historical name: it carries the model id, like x-model
+MODEL_HEADER = "x-model"  # the model that really served the call
+
 
 class ChatMessageIn(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -135,6 +141,10 @@ class EmbeddingRequest(BaseModel):
 
 
 class Usage(BaseModel):
+    """What one call used and cost: the one usage record on the wire (body and header)."""
+
+    model_config = ConfigDict(extra="ignore")
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
@@ -154,8 +164,10 @@ class Skip(BaseModel):
 class Served(BaseModel):
     """Who answered and why the others in the chain did not."""
 
-    model: str
-    backend: str
-    tier: str
-    device: str
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = ""
+    backend: str = ""
+    tier: str = ""
+    device: str = ""
     skipped: list[Skip] = Field(default_factory=list)

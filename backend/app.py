@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
@@ -12,16 +13,17 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend import pipeline
 from backend.analytics.endpoints import router as analytics_router
 from backend.auth.endpoints import router as auth_router
 from backend.channels.endpoints import router as channels_router
 from backend.dashboard.endpoints import router as dashboard_router
+from backend.db import migrate
 from backend.db.engine import create_engine, create_sessionmaker
 from backend.errors import ERROR_RESPONSES, AppError, TooManyRequests
-from backend.jobs.worker import EmbeddedWorker
+from backend.jobs.worker import EmbeddedWorker, Recurring
 from backend.limits import RequestLimitsMiddleware
 from backend.media.endpoints import router as media_router
 from backend.middleware import ObservabilityMiddleware
@@ -30,7 +32,8 @@ from backend.niches.endpoints import router as niches_router
 from backend.niches.endpoints import watchlist_router as niche_watchlist_router
 from backend.observability.metrics import QueueCollector
 from backend.outages import RETRY_AFTER_S, outage
-from backend.redis_client import connect
+from backend.pipeline.dispatch import PipelineDispatcher
+from backend.redis_client import RedisClients, connect
 from backend.settings import Settings, get_settings, use_settings
 from backend.system.endpoints import router as system_router
 from backend.users.endpoints import router as users_router
@@ -58,36 +61,76 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 )
 
 
+@dataclass
+class Assembly:
+    """What a running YTEMPIRE holds: the database, Redis, the pipeline's dispatcher (what
+    the videos service tells about queued videos) and, embedded, the in-process worker."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    redis: RedisClients
+    dispatcher: PipelineDispatcher
+    worker: EmbeddedWorker | None
+
+
+@asynccontextmanager
+async def assemble(
+    settings: Settings,
+    *,
+    run_worker: bool,
+    recurring: Sequence[Recurring] | None = None,
+    migrate_first: bool = False,
+    worker_stop_s: float = 2.0,
+) -> AsyncIterator[Assembly]:
+    """The one place that wires the parts together; ``serve`` (the app's lifespan) and
+    ``ytempire demo`` both run inside it. ``recurring`` replaces the worker's default
+    recurring jobs (the demo runs only the reconciler)."""
+    use_settings(settings)
+    engine = create_engine(settings)
+    redis = connect(settings)
+    worker: EmbeddedWorker | None = None
+    try:
+        if migrate_first:
+            await migrate.upgrade(engine)
+        if run_worker:
+            worker = EmbeddedWorker(redis.sync, settings, recurring=recurring)
+            worker.start()
+        yield Assembly(
+            settings=settings,
+            engine=engine,
+            sessions=create_sessionmaker(engine),
+            redis=redis,
+            dispatcher=PipelineDispatcher(redis.sync),
+            worker=worker,
+        )
+    finally:
+        if worker is not None:
+            worker.stop(timeout_s=worker_stop_s)
+        await redis.close()
+        await engine.dispose()
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     settings.resolved_secret_key()  # refuses to start with a missing or placeholder secret
-    engine = create_engine(settings)
-    redis = connect(settings)
-    app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine)
-    app.state.redis = redis
-    registry = CollectorRegistry(auto_describe=True)
-    registry.register(QueueCollector(redis.sync))
-    app.state.metrics_registry = registry
-    worker: EmbeddedWorker | None = None
-    if app.state.run_worker:
-        worker = EmbeddedWorker(redis.sync, settings)
-        worker.start()
-    app.state.worker = worker
-    log.info(
-        "api.started",
-        database=engine.dialect.name,
-        embedded=settings.embedded,
-        in_process_worker=worker is not None,
-    )
-    try:
+    async with assemble(settings, run_worker=app.state.run_worker) as parts:
+        app.state.engine = parts.engine
+        app.state.sessionmaker = parts.sessions
+        app.state.redis = parts.redis
+        app.state.dispatcher = parts.dispatcher
+        registry = CollectorRegistry(auto_describe=True)
+        registry.register(QueueCollector(parts.redis.sync))
+        app.state.metrics_registry = registry
+        app.state.worker = parts.worker
+        log.info(
+            "api.started",
+            database=parts.engine.dialect.name,
+            embedded=settings.embedded,
+            in_process_worker=parts.worker is not None,
+        )
         yield
-    finally:
-        if worker is not None:
-            worker.stop()
-        await redis.close()
-        await engine.dispose()
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
@@ -101,7 +144,6 @@ def create_app(settings: Settings | None = None, *, run_worker: bool | None = No
         redoc_url=None,
     )
     use_settings(settings)
-    pipeline.install()
     app.state.settings = settings
     # Embedded Redis lives in this process, so its jobs can only run here.
     app.state.run_worker = settings.embedded if run_worker is None else run_worker

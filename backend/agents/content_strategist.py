@@ -21,9 +21,10 @@ import openai
 import structlog
 from pydantic import ValidationError
 
+from ai.calls import chat
 from backend.agents.script import WORDS_PER_MINUTE, Scene, Script
 from backend.agents.text_cleanup import clean_narration, clean_title, key_phrases, strip_markup
-from backend.agents.usage import AIUsage
+from backend.costs.service import Charge, charge_of, total_device_seconds
 
 log = structlog.get_logger(__name__)
 Strategy = Literal["auto", "json", "guided"]
@@ -61,7 +62,7 @@ class ContentStrategist:
     async def write(self, client: openai.AsyncOpenAI, *, topic: str, niche: str,
                     target_seconds: float, language: str = "en", tone: str = "informative",
                     feedback: Sequence[str] = (),
-                    on_progress: OnProgress | None = None) -> tuple[Script, list[AIUsage]]:
+                    on_progress: OnProgress | None = None) -> tuple[Script, list[Charge]]:
         if not topic.strip():
             raise ValueError("topic is empty")
         if target_seconds <= 0:
@@ -79,7 +80,7 @@ class ContentStrategist:
             script, usages = await self._write_guided(client, brief, report)
         log.info("script.written", strategy=strategy, topic=topic, words=script.word_count(),
                  scenes=len(script.scenes), seconds=round(time.perf_counter() - started, 1),
-                 device_seconds=round(sum(u.device_seconds for u in usages), 2))
+                 device_seconds=round(total_device_seconds(usages), 2))
         return script, usages
 
     async def _pick_strategy(self, client: openai.AsyncOpenAI) -> Literal["json", "guided"]:
@@ -98,23 +99,17 @@ class ContentStrategist:
         return "guided" if usable and usable[0].get("tier") == "cpu" else "json"
 
     async def _chat(self, client: openai.AsyncOpenAI, messages: list[dict[str, str]],
-                    usages: list[AIUsage], *, max_tokens: int, temperature: float,
+                    usages: list[Charge], *, max_tokens: int, temperature: float,
                     seed: int | None = None, stop: list[str] | None = None) -> str:
-        args: dict[str, Any] = {"model": self.model, "messages": messages,
-                                "max_tokens": max_tokens, "temperature": temperature,
-                                "top_p": 0.9}
-        if seed is not None:
-            args["seed"] = seed
-        if stop:
-            args["stop"] = stop
-        response = await client.chat.completions.create(**args)
-        usages.append(AIUsage.from_response(response, "text"))
-        return response.choices[0].message.content or ""
+        reply = await chat(client, messages, model=self.model, max_tokens=max_tokens,
+                           temperature=temperature, seed=seed, top_p=0.9, stop=stop)
+        usages.append(charge_of("text", reply.usage, reply.served))
+        return reply.text
 
     # --- json ---------------------------------------------------------------
     async def _write_json(self, client: openai.AsyncOpenAI, brief: _Brief,
-                          report: OnProgress) -> tuple[Script, list[AIUsage]]:
-        usages: list[AIUsage] = []
+                          report: OnProgress) -> tuple[Script, list[Charge]]:
+        usages: list[Charge] = []
         messages = [{"role": "system", "content": JSON_SYSTEM},
                     {"role": "user", "content": brief.json_prompt()}]
         error = ""
@@ -138,8 +133,8 @@ class ContentStrategist:
 
     # --- guided -------------------------------------------------------------
     async def _write_guided(self, client: openai.AsyncOpenAI, brief: _Brief,
-                            report: OnProgress) -> tuple[Script, list[AIUsage]]:
-        usages: list[AIUsage] = []
+                            report: OnProgress) -> tuple[Script, list[Charge]]:
+        usages: list[Charge] = []
         seen: set[str] = set()
         parts = 2 + brief.scene_count()
         words = 0
@@ -178,7 +173,7 @@ class ContentStrategist:
                 from exc
         return script, usages
 
-    async def _retry_text(self, client: openai.AsyncOpenAI, usages: list[AIUsage],
+    async def _retry_text(self, client: openai.AsyncOpenAI, usages: list[Charge],
                           messages: list[dict[str, str]], max_tokens: int, clean: Any,
                           *, required: bool = True) -> str:
         for attempt in range(self.max_attempts):
@@ -287,7 +282,7 @@ def tags_for(topic: str, niche: str, text: str, limit: int = 12) -> list[str]:
     return list(dict.fromkeys(t for t in tags if t))[:limit]
 
 
-def _tokens(usages: Sequence[AIUsage]) -> int:
+def _tokens(usages: Sequence[Charge]) -> int:
     return int(sum(u.units for u in usages if u.unit == "tokens"))
 
 

@@ -12,9 +12,10 @@ import openai
 import structlog
 from pydantic import BaseModel, Field
 
+from ai.calls import embed
 from backend.agents.script import WORDS_PER_MINUTE, Script
 from backend.agents.text_cleanup import sentences
-from backend.agents.usage import AIUsage
+from backend.costs.service import Charge, charge_of
 
 log = structlog.get_logger(__name__)
 
@@ -53,7 +54,7 @@ class QualityGuardian:
 
     async def review(self, client: openai.AsyncOpenAI | None, script: Script, *,
                      past_scripts: Sequence[str] = (), threshold: float = 0.75,
-                     target_seconds: float | None = None) -> tuple[QualityReport, list[AIUsage]]:
+                     target_seconds: float | None = None) -> tuple[QualityReport, list[Charge]]:
         reasons: list[str] = []
         checks = {
             "length": check_length(script, target_seconds, reasons),
@@ -61,7 +62,7 @@ class QualityGuardian:
             "repetition": check_repetition(script, reasons),
             "policy": check_policy(script, reasons),
         }
-        usages: list[AIUsage] = []
+        usages: list[Charge] = []
         weights = dict(WEIGHTS)
         if client is None or not past_scripts:
             weights.pop("originality")
@@ -81,12 +82,11 @@ class QualityGuardian:
         return report, usages
 
     async def _similarity(self, client: openai.AsyncOpenAI, script: Script,
-                          past: Sequence[str]) -> tuple[float, AIUsage]:
+                          past: Sequence[str]) -> tuple[float, Charge]:
         texts = [_for_embedding(script.narration_text()), *(_for_embedding(p) for p in past)]
-        response = await client.embeddings.create(model=self.embedding_model, input=texts,
-                                                  encoding_format="float")
-        usage = AIUsage.from_response(response, "embeddings", units=len(texts))
-        vectors = np.array([d.embedding for d in sorted(response.data, key=lambda d: d.index)])
+        result = await embed(client, texts, model=self.embedding_model)
+        usage = charge_of("embeddings", result.usage, result.served)
+        vectors = np.array(result.vectors)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         unit = vectors / np.where(norms == 0, 1, norms)
         return float(np.max(unit[1:] @ unit[0])), usage

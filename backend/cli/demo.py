@@ -29,7 +29,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend import pipeline
+from backend.app import assemble
 from backend.auth import repository as auth_repository
 from backend.auth.service import create_user
 from backend.channels import repository as channel_repository
@@ -37,11 +37,9 @@ from backend.channels import service as channel_service
 from backend.channels.schemas import ChannelCreate, StyleSettings
 from backend.cli.common import console, err_console
 from backend.cli.process import exit_now
-from backend.db import migrate
-from backend.db.engine import create_engine, create_sessionmaker
 from backend.db.session import unit_of_work
 from backend.events.bus import user_channel
-from backend.jobs.worker import EmbeddedWorker, reconcile_job
+from backend.jobs.worker import reconcile_job
 from backend.models import (
     Channel,
     ChannelStatus,
@@ -54,10 +52,9 @@ from backend.models import (
     VideoStage,
     VideoStatus,
 )
-from backend.pipeline.dispatch import timeout_for, tries
+from backend.pipeline.dispatch import PipelineDispatcher, timeout_for
 from backend.pipeline.stages import PRODUCTION_STAGES
-from backend.redis_client import sync_redis
-from backend.settings import Settings, get_settings, use_settings
+from backend.settings import Settings, get_settings
 from backend.videos import service as video_service
 from backend.videos.schemas import VideoCreate
 
@@ -103,38 +100,47 @@ def demo(
 
 
 async def _demo(settings: Settings, options: DemoOptions) -> bool:
-    use_settings(settings)
-    pipeline.install()
-    engine = create_engine(settings, pooled=False)
-    await migrate.upgrade(engine)
-    sessions = create_sessionmaker(engine)
-    connection = sync_redis(settings)
-    # One video, start to finish: no housekeeping or discovery runs beside it; the
-    # reconciler does, so a try lost in the worker is tried again (up to the cap).
-    worker = EmbeddedWorker(connection, settings, recurring=[reconcile_job(settings)])
-    worker.start()
-    started = time.perf_counter()
-    try:
-        async with unit_of_work(sessions) as session:
-            session.info["redis"] = connection
-            owner = await _owner(session, settings)
-            channel = await _channel(session, owner, options)
-            video = await video_service.create(session, channel, VideoCreate(topic=options.topic))
-            video_id, channel_name, owner_id = video.id, channel.name, owner.id
-            limits = {s: timeout_for(settings, channel, s) for s in PRODUCTION_STAGES}
-        console.print(
-            f"[bold]YTEMPIRE demo[/bold] — channel [cyan]{channel_name}[/cyan], video {video_id}"
-        )
+    # Wired the way `serve` wires the app (backend.app.assemble). One video, start to
+    # finish: no housekeeping or discovery runs beside it; the reconciler does, so a try
+    # lost in the worker is tried again (up to the cap). A stage still running at the end
+    # (Ctrl-C, a failure) is abandoned.
+    async with assemble(
+        settings,
+        run_worker=True,
+        recurring=[reconcile_job(settings)],
+        migrate_first=True,
+        worker_stop_s=0.5,
+    ) as parts:
+        started = time.perf_counter()
+        sessions, connection = parts.sessions, parts.redis.sync
+        video_id, owner_id, limits = await _queue(sessions, parts.dispatcher, settings, options)
         watch = _Watch(connection, owner_id, video_id, limits, settings.stage_max_attempts)
         try:
             final = await _follow(sessions, watch, options.timeout_s)
         finally:
             watch.close()
         return await _report(sessions, settings, video_id, final, options, started)
-    finally:
-        worker.stop(timeout_s=0.5)  # a stage still running is abandoned (Ctrl-C, a failure)
-        connection.close()
-        await engine.dispose()
+
+
+async def _queue(
+    sessions: async_sessionmaker[AsyncSession],
+    dispatcher: PipelineDispatcher,
+    settings: Settings,
+    options: DemoOptions,
+) -> tuple[uuid.UUID, uuid.UUID, dict[VideoStage, float]]:
+    """The demo owner, channel and video, queued (its first stage enqueued after commit)."""
+    async with unit_of_work(sessions) as session:
+        owner = await _owner(session, settings)
+        channel = await _channel(session, owner, options)
+        video = await video_service.create(
+            session, channel, VideoCreate(topic=options.topic), dispatcher=dispatcher
+        )
+        video_id, channel_name, owner_id = video.id, channel.name, owner.id
+        limits = {s: timeout_for(settings, channel, s) for s in PRODUCTION_STAGES}
+    console.print(
+        f"[bold]YTEMPIRE demo[/bold] — channel [cyan]{channel_name}[/cyan], video {video_id}"
+    )
+    return video_id, owner_id, limits
 
 
 async def _owner(session: AsyncSession, settings: Settings) -> User:
@@ -217,7 +223,7 @@ class _Watch:
             if run.status == StageStatus.running:
                 self.detail = ""
                 lines.append(
-                    f"{stage.value}: try {tries(run)}/{self.max_tries} "
+                    f"{stage.value}: try {run.tries}/{self.max_tries} "
                     f"(limit {self.limits[stage]:g} s)"
                 )
         return lines

@@ -16,12 +16,12 @@ from rich import box
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend import pipeline
 from backend.cli.common import console, run, session_scope, settings
 from backend.errors import BadRequest, NotFound
 from backend.models import Channel, User, Video, VideoStatus
 from backend.models.video import STAGE_ORDER
-from backend.pipeline.dispatch import first_unfinished
+from backend.pipeline.dispatch import PipelineDispatcher, ReconcilerDispatcher
+from backend.pipeline.repository import first_unfinished
 from backend.redis_client import sync_redis
 from backend.users import service as user_service
 from backend.videos import repository, service
@@ -185,7 +185,7 @@ def show(video: str = typer.Argument(..., help=VIDEO_HELP)) -> None:
     run(_show)
 
 
-Action = Callable[[AsyncSession, Video], Awaitable[str]]
+Action = Callable[[AsyncSession, Video, service.Dispatcher], Awaitable[str]]
 
 
 def _act(ref: str, action: Action) -> None:
@@ -193,14 +193,15 @@ def _act(ref: str, action: Action) -> None:
 
     async def _run() -> None:
         cfg = settings()
-        pipeline.install()
+        # The embedded Redis lives inside `ytempire serve`: its reconciler enqueues instead.
         connection = None if cfg.embedded else sync_redis(cfg)
+        dispatcher: service.Dispatcher = (
+            ReconcilerDispatcher() if connection is None else PipelineDispatcher(connection)
+        )
         try:
             async with session_scope() as session:
-                if connection is not None:
-                    session.info["redis"] = connection
                 found = await find_video(session, ref)
-                message = await action(session, found)
+                message = await action(session, found, dispatcher)
         finally:
             if connection is not None:
                 connection.close()
@@ -221,8 +222,8 @@ def retry(video: str = typer.Argument(..., help=VIDEO_HELP)) -> None:
     """Queue a failed, cancelled or discarded video again (a discarded one is made again
     from the script stage, keeping the topic); a held one gets a new script."""
 
-    async def _retry(session: AsyncSession, found: Video) -> str:
-        await service.retry(session, found)
+    async def _retry(session: AsyncSession, found: Video, dispatcher: service.Dispatcher) -> str:
+        await service.retry(session, found, dispatcher=dispatcher)
         return (
             f"video {short_id(found.id)} queued; it resumes at {await _next_stage(session, found)}"
         )
@@ -234,7 +235,7 @@ def retry(video: str = typer.Argument(..., help=VIDEO_HELP)) -> None:
 def cancel(video: str = typer.Argument(..., help=VIDEO_HELP)) -> None:
     """Cancel work in flight (queued, running, needs review); a running stage finishes."""
 
-    async def _cancel(session: AsyncSession, found: Video) -> str:
+    async def _cancel(session: AsyncSession, found: Video, dispatcher: service.Dispatcher) -> str:
         await service.cancel(session, found)
         return f"video {short_id(found.id)} cancelled"
 
@@ -245,7 +246,7 @@ def cancel(video: str = typer.Argument(..., help=VIDEO_HELP)) -> None:
 def discard(video: str = typer.Argument(..., help=VIDEO_HELP)) -> None:
     """Throw a ready video away (`video retry` makes it again)."""
 
-    async def _discard(session: AsyncSession, found: Video) -> str:
+    async def _discard(session: AsyncSession, found: Video, dispatcher: service.Dispatcher) -> str:
         await service.discard(session, found)
         return f"video {short_id(found.id)} discarded"
 
@@ -261,7 +262,7 @@ def approve(
 ) -> None:
     """Approve a script held for review: production continues at the voice."""
 
-    async def _approve(session: AsyncSession, found: Video) -> str:
+    async def _approve(session: AsyncSession, found: Video, dispatcher: service.Dispatcher) -> str:
         channel = await session.get(Channel, found.channel_id)
         approver_id = channel.owner_id if channel else None
         if by:
@@ -269,7 +270,7 @@ def approve(
             approver_id = approver.id
         if approver_id is None:
             raise NotFound("channel", found.channel_id)
-        await service.approve(session, found, approver_id)
+        await service.approve(session, found, approver_id, dispatcher=dispatcher)
         return (
             f"video {short_id(found.id)} approved at a score of {_score(found.approved_score)};"
             " queued for the voice"

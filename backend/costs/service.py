@@ -1,17 +1,103 @@
-"""The cost ledger: every model call and service charge is a row; budgets are checked after."""
+"""The cost ledger: every model call and service charge is a row; budgets are checked after.
+
+One ledger type, :class:`Charge`, and one converter from the gateway's usage record
+(:func:`charge_of`). A provider is always spelt ``backend:model`` (``gguf:smollm2-135m-instruct``,
+``cpu:libx264``), so one model is one line of the ledger.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 import redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ai.schemas import Served, Usage
 from backend.db.base import utcnow
 from backend.jobs.queues import QueueName, enqueue_after_commit
 from backend.models import CostEvent
+
+PROVIDER_LENGTH = 64  # cost_events.provider
+UNIT_LENGTH = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """One line for the cost ledger, before it has a channel, video and stage."""
+
+    kind: str  # text | image | speech | embeddings | render | ...
+    provider: str  # backend:model, see provider_name
+    units: float = 0.0
+    unit: str = "call"
+    device_seconds: float = 0.0
+    cost_usd: float = 0.0
+
+
+def provider_name(backend: str, model: str) -> str:
+    """The one spelling of who served a charge: ``backend:model``."""
+    return f"{backend or 'unknown'}:{model or 'unknown'}"[:PROVIDER_LENGTH]
+
+
+# Usage field -> ledger unit, most telling first; a call that reports none is one "call".
+UNITS: tuple[tuple[str, str], ...] = (
+    ("total_tokens", "tokens"),
+    ("completion_tokens", "tokens"),
+    ("characters", "characters"),
+    ("images", "images"),
+)
+
+
+def charge_of(kind: str, usage: Usage, served: Served) -> Charge:
+    """The ledger line for one gateway call (its usage record and who served it)."""
+    unit, units = "call", 1.0
+    for field, name in UNITS:
+        value = float(getattr(usage, field))
+        if value:
+            unit, units = name, value
+            break
+    return Charge(
+        kind=kind,
+        provider=provider_name(served.backend, served.model or kind),
+        units=units,
+        unit=unit,
+        device_seconds=usage.device_seconds,
+        cost_usd=usage.cost_usd,
+    )
+
+
+def total_cost(charges: list[Charge]) -> float:
+    return round(sum(c.cost_usd for c in charges), 6)
+
+
+def total_device_seconds(charges: list[Charge]) -> float:
+    return round(sum(c.device_seconds for c in charges), 4)
+
+
+async def record_charge(
+    session: AsyncSession,
+    connection: redis.Redis | None,
+    charge: Charge,
+    *,
+    channel_id: uuid.UUID,
+    video_id: uuid.UUID | None = None,
+    stage: str | None = None,
+) -> CostEvent:
+    return await record_cost(
+        session,
+        connection,
+        channel_id=channel_id,
+        video_id=video_id,
+        stage=stage,
+        kind=charge.kind,
+        provider=charge.provider[:PROVIDER_LENGTH],
+        units=charge.units,
+        unit=charge.unit[:UNIT_LENGTH],
+        device_seconds=charge.device_seconds,
+        amount_usd=charge.cost_usd,
+    )
 
 
 async def record_cost(

@@ -35,6 +35,8 @@ class StageRun(IdMixin, TimestampMixin, Base):
         Enum(StageStatus, native_enum=False, length=16), default=StageStatus.pending
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # tries of the current round (reset when the stage succeeds or the video is queued again)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_s: Mapped[float | None] = mapped_column(Float)

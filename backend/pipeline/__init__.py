@@ -1,9 +1,5 @@
-"""The durable stage pipeline: a queued video becomes a finished MP4, one RQ job per stage."""
+"""The durable stage pipeline: a queued video becomes a finished MP4, one RQ job per stage.
 
-
-def install() -> None:
-    """Connect the video queue to the pipeline: queued videos get their next stage enqueued."""
-    from backend.pipeline.dispatch import on_video_queued
-    from backend.videos import service
-
-    service.on_queued(on_video_queued)
+The videos service hands queued videos to a ``dispatch.PipelineDispatcher`` it is given
+(``backend.app.assemble`` builds the app's); nothing here is installed at import time.
+"""

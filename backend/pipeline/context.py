@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import openai
 import redis
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend.costs.service import Charge, total_cost, total_device_seconds
 from backend.events.bus import publish_sync
 from backend.models import VideoStage
 from backend.pipeline.stages import overall_progress
@@ -20,20 +20,17 @@ from backend.settings import Settings
 
 if TYPE_CHECKING:
     from backend.models import Video
+    from backend.niches.trends.ranking import TopicPick
 
 Decision = Literal["continue", "regenerate", "hold"]
 
 
-@dataclass(frozen=True, slots=True)
-class Charge:
-    """One line for the cost ledger."""
+class TopicExplorer(Protocol):
+    """Where the topic step finds a rising topic (``backend.niches.explorer``); blocking."""
 
-    kind: str
-    provider: str
-    units: float = 0.0
-    unit: str = "call"
-    device_seconds: float = 0.0
-    cost_usd: float = 0.0
+    def explore(
+        self, niche: str, *, exclude: Iterable[str] = (), limit: int = 5
+    ) -> list[TopicPick]: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,11 +77,11 @@ class StepResult:
 
     @property
     def device_seconds(self) -> float:
-        return round(sum(c.device_seconds for c in self.charges), 4)
+        return total_device_seconds(self.charges)
 
     @property
     def cost_usd(self) -> float:
-        return round(sum(c.cost_usd for c in self.charges), 6)
+        return total_cost(self.charges)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,13 +106,17 @@ class VideoSnapshot:
 
 @dataclass
 class StageContext:
+    """Everything a step may use; a step opens no session (the runner loaded what it needs)."""
+
     settings: Settings
-    sessions: async_sessionmaker[AsyncSession]
     redis: redis.Redis
     video: VideoSnapshot
     stage: VideoStage
     outputs: dict[VideoStage, dict[str, Any]]
     artifacts: dict[VideoStage, dict[str, str]]
+    past_topics: list[str] = field(default_factory=list)  # the topic step: not one of these
+    past_scripts: list[dict[str, Any]] = field(default_factory=list)  # quality: originality
+    explorer: TopicExplorer | None = None  # the topic step: where rising topics come from
     _ai: openai.AsyncOpenAI | None = None
     _last_progress: float = 0.0
 

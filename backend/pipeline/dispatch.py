@@ -5,10 +5,14 @@ worker died between commit and enqueue, Redis restarted, the channel was paused 
 resumed, a worker was killed mid-stage and its lease expired) is picked up again, but
 never past ``YTE_STAGE_MAX_ATTEMPTS`` tries of one stage: then the video fails.
 
-Tries of the current round are counted in the stage run (``tries``): one per runner
-start (so a killed worker's try counts) and per transient retry. A round ends when the
-stage succeeds, when the quality gate sends the script back, or when the owner queues
+Tries of the current round are counted in the stage run's ``tries`` column: one per
+runner start (so a killed worker's try counts) and per transient retry. A round ends when
+the stage succeeds, when the quality gate sends the script back, or when the owner queues
 the video again.
+
+The videos service reaches the pipeline through a dispatcher passed to it (the app builds
+one :class:`PipelineDispatcher` with its Redis connection): no module-level hook list, and
+no connection riding along on the session.
 """
 
 from __future__ import annotations
@@ -20,67 +24,28 @@ import redis
 import structlog
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.base import utcnow
 from backend.jobs.queues import enqueue_after_commit
-from backend.models import Channel, ChannelStatus, StageRun, StageStatus, Video, VideoStage
-from backend.models import VideoStatus as S
+from backend.models import Channel, StageStatus, Video, VideoStage
+from backend.pipeline import repository
 from backend.pipeline.lease import is_held
 from backend.pipeline.limits import job_timeout, stage_timeout, target_minutes
 from backend.pipeline.outcome import fail_video
-from backend.pipeline.stages import PRODUCTION_STAGES, STAGE_QUEUE, job_id
+from backend.pipeline.stages import STAGE_QUEUE, job_id
 from backend.settings import Settings, get_settings
 
 log = structlog.get_logger(__name__)
 
 RUN_STAGE = "backend.pipeline.tasks.run_stage"
 STALE_START = timedelta(seconds=60)
-TRIES_KEY = "_tries"  # in a run's output until the stage succeeds (the step never sees it)
-
-
-def tries(run: StageRun | None) -> int:
-    """Tries of this stage in the current round."""
-    return int((run.output or {}).get(TRIES_KEY, 0)) if run is not None else 0
-
-
-def count_try(run: StageRun) -> int:
-    used = tries(run) + 1
-    run.output = {**(run.output or {}), TRIES_KEY: used}
-    return used
-
-
-def reset_tries(run: StageRun) -> None:
-    if TRIES_KEY in (run.output or {}):
-        run.output = step_output(run)
-
-
-def step_output(run: StageRun) -> dict[str, object]:
-    """The run's output as its step wrote it (without the runner's bookkeeping)."""
-    return {k: v for k, v in (run.output or {}).items() if k != TRIES_KEY}
 
 
 def timeout_for(settings: Settings, channel: Channel, stage: VideoStage) -> float:
     return stage_timeout(
         settings, stage, target_minutes(channel.format.value, channel.style_settings)
     )
-
-
-async def stage_runs(session: AsyncSession, video_id: uuid.UUID) -> dict[VideoStage, StageRun]:
-    rows = await session.scalars(select(StageRun).where(StageRun.video_id == video_id))
-    return {run.stage: run for run in rows}
-
-
-async def first_unfinished(
-    session: AsyncSession, video_id: uuid.UUID
-) -> tuple[VideoStage, int] | None:
-    runs = await stage_runs(session, video_id)
-    for stage in PRODUCTION_STAGES:
-        run = runs.get(stage)
-        if run is None or run.status not in (StageStatus.succeeded, StageStatus.skipped):
-            return stage, run.attempts if run else 0
-    return None
 
 
 def dispatch_after_commit(
@@ -105,7 +70,7 @@ def dispatch_after_commit(
 
 
 async def dispatch_next(session: AsyncSession, connection: redis.Redis, video: Video) -> None:
-    nxt = await first_unfinished(session, video.id)
+    nxt = await repository.first_unfinished(session, video.id)
     channel = await session.get(Channel, video.channel_id)
     if nxt is not None and channel is not None:
         stage, attempts = nxt
@@ -113,16 +78,33 @@ async def dispatch_next(session: AsyncSession, connection: redis.Redis, video: V
         dispatch_after_commit(session, connection, video.id, stage, attempts, timeout_s)
 
 
-async def on_video_queued(session: AsyncSession, video: Video) -> None:
-    """Hook for the video service: a video became queued (new, retried, approved or sent
-    back): a fresh round of tries for its unfinished stages, started after commit."""
-    for run in (await stage_runs(session, video.id)).values():
+async def new_round(session: AsyncSession, video: Video) -> None:
+    """A fresh round of tries for the video's unfinished stages."""
+    for run in (await repository.stage_runs(session, video.id)).values():
         if run.status not in (StageStatus.succeeded, StageStatus.skipped):
-            reset_tries(run)
+            run.tries = 0
     await session.flush()
-    connection = session.info.get("redis")
-    if connection is not None:  # otherwise the reconciler picks it up
-        await dispatch_next(session, connection, video)
+
+
+class PipelineDispatcher:
+    """What the videos service calls when a video becomes queued (new, retried, approved or
+    sent back): a fresh round of tries, and its next stage enqueued after commit."""
+
+    def __init__(self, connection: redis.Redis) -> None:
+        self.connection = connection
+
+    async def video_queued(self, session: AsyncSession, video: Video) -> None:
+        await new_round(session, video)
+        await dispatch_next(session, self.connection, video)
+
+
+class ReconcilerDispatcher:
+    """For a process that cannot reach the running pipeline's Redis (the CLI next to an
+    embedded ``ytempire serve``): a fresh round of tries; the reconciler enqueues the stage
+    within ``YTE_RECONCILE_INTERVAL_SECONDS``."""
+
+    async def video_queued(self, session: AsyncSession, video: Video) -> None:
+        await new_round(session, video)
 
 
 def _job_alive(connection: redis.Redis, jid: str, video_id: uuid.UUID, stage: VideoStage) -> bool:
@@ -151,19 +133,9 @@ async def reconcile(
     """Enqueue the first unfinished stage of every open video that has no live job; fail
     the video instead when that stage has used all its tries."""
     settings = settings or get_settings()
-    query = (
-        select(Video, Channel)
-        .join(Channel, Channel.id == Video.channel_id)
-        .where(
-            Video.status.in_((S.queued, S.running)),
-            Channel.status == ChannelStatus.active,
-            Channel.deleted_at.is_(None),
-        )
-        .order_by(Video.created_at)
-    )
     enqueued = []
-    for video, channel in (await session.execute(query)).tuples().all():
-        nxt = await first_unfinished(session, video.id)
+    for video, channel in await repository.open_videos(session):
+        nxt = await repository.first_unfinished(session, video.id)
         if nxt is None:
             continue
         stage, attempts = nxt
@@ -172,8 +144,8 @@ async def reconcile(
         jid = job_id(video.id, stage, attempts)
         if _job_alive(connection, jid, video.id, stage):
             continue
-        run = (await stage_runs(session, video.id)).get(stage)
-        used = tries(run)
+        run = (await repository.stage_runs(session, video.id)).get(stage)
+        used = run.tries if run is not None else 0
         if run is not None and used >= settings.stage_max_attempts:
             last = run.error if run.status == StageStatus.failed and run.error else None
             reason = last or "its worker stopped (killed, or past its RQ time limit)"

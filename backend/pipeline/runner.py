@@ -30,23 +30,16 @@ import openai
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.costs.service import record_cost
+from backend.costs.service import record_charge
 from backend.db.base import utcnow
 from backend.db.session import after_commit, unit_of_work
 from backend.events.bus import publish_sync
 from backend.jobs.runtime import JobContext
 from backend.models import Channel, StageRun, StageStatus, Video, VideoStage, VideoStatus
+from backend.niches.explorer import store_explorer
+from backend.pipeline import repository
 from backend.pipeline.context import StageContext, StepResult, VideoSnapshot, stage_event
-from backend.pipeline.dispatch import (
-    count_try,
-    dispatch_after_commit,
-    dispatch_next,
-    first_unfinished,
-    stage_runs,
-    step_output,
-    timeout_for,
-    tries,
-)
+from backend.pipeline.dispatch import dispatch_after_commit, dispatch_next, timeout_for
 from backend.pipeline.limits import setting_name, stage_delay
 from backend.pipeline.outcome import crisis, fail_video, video_event
 from backend.pipeline.stages import next_stage, overall_progress
@@ -99,14 +92,13 @@ class StageRunner:
 
     async def _start(self) -> StageContext | dict[str, Any]:
         async with unit_of_work(self.ctx.sessions) as session:
-            session.info["redis"] = self.ctx.redis
             video = await session.get(Video, self.video_id)
             if video is None:
                 return {"skipped": "video gone"}
             if video.status not in (VideoStatus.queued, VideoStatus.running):
                 log.info("stage.skipped", video_id=str(video.id), status=video.status.value)
                 return {"skipped": f"video is {video.status.value}"}
-            nxt = await first_unfinished(session, video.id)
+            nxt = await repository.first_unfinished(session, video.id)
             if nxt is None or nxt[0] != self.stage:
                 if nxt is not None:
                     await dispatch_next(session, self.ctx.redis, video)
@@ -117,8 +109,8 @@ class StageRunner:
             if not verdict.proceed:
                 log.info("stage.held", video_id=str(video.id), reason=verdict.reason)
                 return {"held": verdict.reason}
-            runs = await stage_runs(session, video.id)
-            used = tries(runs.get(self.stage))
+            runs = await repository.stage_runs(session, video.id)
+            used = runs[self.stage].tries if self.stage in runs else 0
             if used >= self.max_tries:  # the reconciler stops first; this is the backstop
                 previous = runs[self.stage].error or "its worker stopped"
                 reason = f"failed after {used} attempts: {previous}"
@@ -138,7 +130,8 @@ class StageRunner:
             session.add(run)
             run.status = StageStatus.running
             run.attempts += 1
-            self.tries = count_try(run)
+            run.tries = used + 1
+            self.tries = run.tries
             run.started_at = utcnow()
             run.finished_at = None  # run.error keeps the last try's reason until a success
             video.stage = self.stage
@@ -146,21 +139,30 @@ class StageRunner:
             await session.flush()
             snapshot = _snapshot(video, channel)
             outputs = {
-                s: step_output(r) for s, r in runs.items() if r.status == StageStatus.succeeded
+                s: dict(r.output or {})
+                for s, r in runs.items()
+                if r.status == StageStatus.succeeded
             }
             artifacts = {
                 s: r.artifacts for s, r in runs.items() if r.status == StageStatus.succeeded
             }
             if self.stage in runs:  # quality history and the like survive a re-run
-                outputs.setdefault(self.stage, step_output(runs[self.stage]))
+                outputs.setdefault(self.stage, dict(runs[self.stage].output or {}))
+            past_topics = past_scripts = None
+            if self.stage == VideoStage.topic and not video.topic:
+                past_topics = await repository.past_topics(session, channel.id, video.id)
+            if self.stage == VideoStage.quality:
+                past_scripts = await repository.past_scripts(session, channel.id, video.id)
         stage_ctx = StageContext(
             settings=self.ctx.settings,
-            sessions=self.ctx.sessions,
             redis=self.ctx.redis,
             video=snapshot,
             stage=self.stage,
             outputs=outputs,
             artifacts=artifacts,
+            past_topics=past_topics or [],
+            past_scripts=past_scripts or [],
+            explorer=store_explorer(self.ctx.sessions) if past_topics is not None else None,
         )
         stage_ctx.progress(0.0, f"attempt {used + 1}/{self.max_tries}")
         log.info(
@@ -212,23 +214,22 @@ class StageRunner:
     async def _note_retry(self, error: str) -> int:
         """Record a transient failure as one more try; returns the tries used."""
         async with unit_of_work(self.ctx.sessions) as session:
-            run = (await stage_runs(session, self.video_id))[self.stage]
+            run = (await repository.stage_runs(session, self.video_id))[self.stage]
             run.attempts += 1
+            run.tries += 1
             run.error = f"retrying after: {error}"[:2000]
-            return count_try(run)
+            return run.tries
 
     async def _try_failed(self, reason: str, seconds: float) -> dict[str, Any]:
         """This try failed in a way another may not (a timeout, a service that stayed down):
         record it, and enqueue the next try or, with none left, fail the video."""
         async with unit_of_work(self.ctx.sessions) as session:
-            session.info["redis"] = self.ctx.redis
-            video = await session.get(Video, self.video_id)
+            video, channel = await repository.video_and_channel(session, self.video_id)
             if video is None:
                 return {"skipped": "video gone"}
-            channel = await session.get(Channel, video.channel_id)
-            runs = await stage_runs(session, video.id)
+            runs = await repository.stage_runs(session, video.id)
             run = runs[self.stage]
-            used = tries(run)
+            used = run.tries
             run.status = StageStatus.failed
             run.error = f"attempt {used}/{self.max_tries}: {reason}"[:2000]
             run.finished_at = utcnow()
@@ -259,32 +260,26 @@ class StageRunner:
 
     async def _finish(self, result: StepResult, seconds: float) -> dict[str, Any]:
         async with unit_of_work(self.ctx.sessions) as session:
-            session.info["redis"] = self.ctx.redis
-            video = await session.get(Video, self.video_id)
-            channel = await session.get(Channel, video.channel_id) if video else None
+            video, channel = await repository.video_and_channel(session, self.video_id)
             assert video is not None and channel is not None
-            runs = await stage_runs(session, video.id)
+            runs = await repository.stage_runs(session, video.id)
             run = runs[self.stage]
             run.finished_at = utcnow()
             run.duration_s = round(seconds, 3)
             run.device_seconds = result.device_seconds
             run.cost_usd = Decimal(str(result.cost_usd))
-            run.output = result.output  # a new round of tries starts after a success
+            run.output = result.output
             run.artifacts = result.artifacts
             run.error = None
+            run.tries = 0  # a new round of tries starts after a success
             for charge in result.charges:
-                await record_cost(
+                await record_charge(
                     session,
                     self.ctx.redis,
+                    charge,
                     channel_id=channel.id,
                     video_id=video.id,
                     stage=self.stage.value,
-                    kind=charge.kind,
-                    provider=charge.provider,
-                    units=charge.units,
-                    unit=charge.unit,
-                    device_seconds=charge.device_seconds,
-                    amount_usd=charge.cost_usd,
                 )
             result.video.apply(video)
             outcome = await self._advance(session, video, channel, run, runs, result)
@@ -385,11 +380,10 @@ class StageRunner:
         error = _reason(exc)
         log.error("stage.failed", video_id=str(self.video_id), stage=self.stage.value, error=error)
         async with unit_of_work(self.ctx.sessions) as session:
-            video = await session.get(Video, self.video_id)
+            video, channel = await repository.video_and_channel(session, self.video_id)
             if video is None:
                 return
-            channel = await session.get(Channel, video.channel_id)
-            run = (await stage_runs(session, video.id))[self.stage]
+            run = (await repository.stage_runs(session, video.id))[self.stage]
             run.status = StageStatus.failed
             run.error = error
             run.finished_at = utcnow()

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from backend.channels import service as channel_service
-from backend.deps import CurrentUser, SessionDep, parse_uuid
+from backend.deps import CurrentUser, DispatcherDep, SessionDep, parse_uuid
 from backend.models import VideoStage, VideoStatus
 from backend.videos import repository, service
 from backend.videos.schemas import (
@@ -22,10 +22,14 @@ router = APIRouter(tags=["videos"])
 
 @router.post("/channels/{channel_id}/videos", status_code=status.HTTP_201_CREATED)
 async def create_video(
-    channel_id: str, user: CurrentUser, session: SessionDep, data: VideoCreate | None = None
+    channel_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    dispatcher: DispatcherDep,
+    data: VideoCreate | None = None,
 ) -> VideoOut:
     channel = await channel_service.get_owned(session, user, parse_uuid(channel_id, "channel"))
-    video = await service.create(session, channel, data or VideoCreate())
+    video = await service.create(session, channel, data or VideoCreate(), dispatcher=dispatcher)
     return VideoOut.model_validate(video)
 
 
@@ -59,9 +63,11 @@ async def get_video(video_id: str, user: CurrentUser, session: SessionDep) -> Vi
 
 
 @router.post("/videos/{video_id}/retry")
-async def retry_video(video_id: str, user: CurrentUser, session: SessionDep) -> VideoOut:
+async def retry_video(
+    video_id: str, user: CurrentUser, session: SessionDep, dispatcher: DispatcherDep
+) -> VideoOut:
     video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
-    return VideoOut.model_validate(await service.retry(session, video))
+    return VideoOut.model_validate(await service.retry(session, video, dispatcher=dispatcher))
 
 
 @router.post("/videos/{video_id}/cancel")
@@ -78,18 +84,22 @@ async def discard_video(video_id: str, user: CurrentUser, session: SessionDep) -
 
 
 @router.post("/videos/{video_id}/approve")
-async def approve_video(video_id: str, user: CurrentUser, session: SessionDep) -> VideoDetail:
+async def approve_video(
+    video_id: str, user: CurrentUser, session: SessionDep, dispatcher: DispatcherDep
+) -> VideoDetail:
     """Approve a script held for review: production continues at the voice."""
     video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
-    await service.approve(session, video, user.id)
+    await service.approve(session, video, user.id, dispatcher=dispatcher)
     return await service.detail(session, video)
 
 
 @router.post("/videos/{video_id}/regenerate")
-async def regenerate_video(video_id: str, user: CurrentUser, session: SessionDep) -> VideoOut:
+async def regenerate_video(
+    video_id: str, user: CurrentUser, session: SessionDep, dispatcher: DispatcherDep
+) -> VideoOut:
     """Write a new script for a held video; the quality gate runs again."""
     video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
-    return VideoOut.model_validate(await service.regenerate(session, video))
+    return VideoOut.model_validate(await service.regenerate(session, video, dispatcher=dispatcher))
 
 
 @router.get("/videos/{video_id}/script")

@@ -38,6 +38,7 @@ class StageRunOut(BaseModel):
     stage: VideoStage
     status: StageStatus
     attempts: int
+    tries: int = 0  # tries of the current round (YTE_STAGE_MAX_ATTEMPTS caps them)
     started_at: datetime | None
     finished_at: datetime | None
     duration_s: float | None

@@ -14,9 +14,8 @@ Every status change goes through the status machine (``state.transition``):
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from pydantic import ValidationError
@@ -28,7 +27,7 @@ from backend.errors import BadRequest, Conflict, NotFound
 from backend.models import Channel, ChannelStatus, StageRun, StageStatus, Video, VideoStage
 from backend.models import VideoStatus as S
 from backend.models.video import STAGE_ORDER
-from backend.pipeline.dispatch import first_unfinished, stage_runs, step_output
+from backend.pipeline.repository import first_unfinished, stage_runs
 from backend.pipeline.stages import PRODUCTION_STAGES
 from backend.videos import repository, state
 from backend.videos.schemas import (
@@ -48,21 +47,16 @@ REMAKE_STAGES = PRODUCTION_STAGES[PRODUCTION_STAGES.index(VideoStage.script) :]
 
 log = structlog.get_logger(__name__)
 
-# Called after a video becomes queued (created or retried); the production pipeline
-# registers its dispatcher here so this module does not import it.
-QueueHook = Callable[[AsyncSession, Video], Awaitable[None]]
-_queue_hooks: list[QueueHook] = []
 
+class Dispatcher(Protocol):
+    """Told when a video becomes queued (created, retried, approved, sent back); the
+    production pipeline's ``PipelineDispatcher`` enqueues its next stage after commit.
 
-def on_queued(hook: QueueHook) -> QueueHook:
-    if hook not in _queue_hooks:
-        _queue_hooks.append(hook)
-    return hook
+    Every function here that queues a video takes one: the app passes its own
+    (``app.state.dispatcher``), the CLI builds one, so a forgotten one is a type error.
+    """
 
-
-async def _queued(session: AsyncSession, video: Video) -> None:
-    for hook in _queue_hooks:
-        await hook(session, video)
+    async def video_queued(self, session: AsyncSession, video: Video) -> None: ...
 
 
 async def get_owned(session: AsyncSession, owner_id: uuid.UUID, video_id: uuid.UUID) -> Video:
@@ -122,7 +116,9 @@ def _require_review(video: Video, doing: str) -> None:
         )
 
 
-async def create(session: AsyncSession, channel: Channel, data: VideoCreate) -> Video:
+async def create(
+    session: AsyncSession, channel: Channel, data: VideoCreate, *, dispatcher: Dispatcher
+) -> Video:
     if channel.status != ChannelStatus.active:
         raise Conflict(
             f"Channel is paused ({channel.pause_reason or 'by owner'}); resume it to queue videos",
@@ -139,12 +135,12 @@ async def create(session: AsyncSession, channel: Channel, data: VideoCreate) -> 
     )
     session.add(video)
     await session.flush()
-    await _queued(session, video)
+    await dispatcher.video_queued(session, video)
     log.info("video.queued", video_id=str(video.id), channel_id=str(channel.id))
     return video
 
 
-async def retry(session: AsyncSession, video: Video) -> Video:
+async def retry(session: AsyncSession, video: Video, *, dispatcher: Dispatcher) -> Video:
     """Queue a failed, cancelled or discarded video again (a held one: regenerate).
 
     The pipeline resumes at the first unfinished stage, keeping finished artifacts. When
@@ -152,7 +148,7 @@ async def retry(session: AsyncSession, video: Video) -> Video:
     the topic); a cancelled one re-runs its last stage so that the pipeline finishes it.
     """
     if video.status == S.needs_review:
-        return await regenerate(session, video)
+        return await regenerate(session, video, dispatcher=dispatcher)
     await _require_active_channel(session, video, "retrying")
     state.check(video.status, S.queued)
     if await first_unfinished(session, video.id) is None:
@@ -162,7 +158,7 @@ async def retry(session: AsyncSession, video: Video) -> Video:
         else:
             runs[PRODUCTION_STAGES[-1]].status = StageStatus.pending
     await state.transition(session, video, S.queued, error=None)
-    await _queued(session, video)
+    await dispatcher.video_queued(session, video)
     log.info("video.retried", video_id=str(video.id))
     return video
 
@@ -220,7 +216,9 @@ async def _held_runs(session: AsyncSession, video: Video) -> tuple[StageRun, Sta
     return script_run, quality_run
 
 
-async def approve(session: AsyncSession, video: Video, user_id: uuid.UUID) -> Video:
+async def approve(
+    session: AsyncSession, video: Video, user_id: uuid.UUID, *, dispatcher: Dispatcher
+) -> Video:
     """Accept a held script as it is now (edited or not): the quality stage is marked done,
     its output records the approval, and the pipeline continues at the voice."""
     _require_review(video, "approved")
@@ -233,13 +231,14 @@ async def approve(session: AsyncSession, video: Video, user_id: uuid.UUID) -> Vi
         "at": now.isoformat(),
         "score": score,
         "reasons": list(video.quality_reasons or []),
-        "edited": bool(step_output(script_run).get("edited")),
+        "edited": bool((script_run.output or {}).get("edited")),
     }
     # The voice, images and thumbnail read the script stage's output: it must be this one.
-    script_run.output = {**step_output(script_run), "script": video.script}
+    script_run.output = {**(script_run.output or {}), "script": video.script}
     script_run.status = StageStatus.succeeded
-    quality_run.output = {**step_output(quality_run), "score": score, "approved": approval}
+    quality_run.output = {**(quality_run.output or {}), "score": score, "approved": approval}
     quality_run.status = StageStatus.succeeded
+    script_run.tries = quality_run.tries = 0  # done: a later round starts afresh
     quality_run.error = None
     quality_run.finished_at = now
     await state.transition(
@@ -252,12 +251,12 @@ async def approve(session: AsyncSession, video: Video, user_id: uuid.UUID) -> Vi
         approved_at=now,
         approved_score=score,
     )
-    await _queued(session, video)
+    await dispatcher.video_queued(session, video)
     log.info("video.approved", video_id=str(video.id), score=score, by=str(user_id))
     return video
 
 
-async def regenerate(session: AsyncSession, video: Video) -> Video:
+async def regenerate(session: AsyncSession, video: Video, *, dispatcher: Dispatcher) -> Video:
     """Write a new script for a held video; the quality gate runs again on it."""
     _require_review(video, "regenerated")
     await _require_active_channel(session, video, "regenerating")
@@ -265,7 +264,7 @@ async def regenerate(session: AsyncSession, video: Video) -> Video:
     script_run.status = StageStatus.pending
     quality_run.status = StageStatus.pending
     await state.transition(session, video, S.queued, sources=(S.needs_review,), error=None)
-    await _queued(session, video)
+    await dispatcher.video_queued(session, video)
     log.info("video.regenerating", video_id=str(video.id))
     return video
 

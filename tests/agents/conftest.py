@@ -8,6 +8,7 @@ import httpx
 import openai
 import pytest
 
+from ai.schemas import SERVED_HEADER, USAGE_HEADER
 from backend.agents.script import Scene, Script
 from backend.settings import Settings
 
@@ -24,13 +25,17 @@ def fake_llm(answer: ChatHandler, requests: list[dict[str, object]]) -> openai.A
         body = json.loads(request.content)
         requests.append(body)
         text = answer(body["messages"])
-        return httpx.Response(200, json={
+        usage = {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30,
+                 "device_seconds": 0.5, "cost_usd": 0.001}
+        served = {"model": "fake-llm", "backend": "mock", "tier": "cpu", "device": "cpu"}
+        # as the gateway answers: the usage record and who served it, in body and headers
+        return httpx.Response(200, headers={USAGE_HEADER: json.dumps(usage),
+                                            SERVED_HEADER: json.dumps(served)}, json={
             "id": "x", "object": "chat.completion", "created": 0, "model": "fake",
             "choices": [{"index": 0, "finish_reason": "stop",
                          "message": {"role": "assistant", "content": text}}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30,
-                      "device_seconds": 0.5, "cost_usd": 0.001},
-            "ytempire": {"model": "fake-llm", "backend": "mock"},
+            "usage": usage,
+            "ytempire": served,
         })
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(handle))

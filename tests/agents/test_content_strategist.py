@@ -27,8 +27,9 @@ async def test_malformed_json_is_retried_with_the_error() -> None:
     script, usages = await ContentStrategist(strategy="json").write(
         client, topic="zone 2 cardio", niche="health_fitness", target_seconds=60)
     assert script.title == VALID["title"] and len(script.scenes) == 5
-    assert len(usages) == 2 and usages[0].provider == "fake-llm/mock"
+    assert len(usages) == 2 and usages[0].provider == "mock:fake-llm"
     assert usages[0].device_seconds == 0.5 and usages[0].units == 30
+    assert usages[0].unit == "tokens" and usages[0].cost_usd == 0.001
     retry_messages = requests[1]["messages"]
     assert isinstance(retry_messages, list)
     assert "not valid" in retry_messages[-1]["content"]

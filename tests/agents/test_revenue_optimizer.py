@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from backend.agents.revenue_optimizer import RevenueOptimizer, fit_tags
-from backend.agents.script import Script
+from backend.agents.script import WORDS_PER_MINUTE, Script
 from tests.agents.conftest import good_script
 
 NOW = datetime(2026, 11, 23, 21, 30, tzinfo=UTC)
@@ -39,3 +39,29 @@ def test_deterministic_and_category_aware() -> None:
 def test_fit_tags_drops_what_does_not_fit() -> None:
     tags = fit_tags(["x" * 90 + str(i) for i in range(10)])
     assert len(tags) == 5 and len(set(tags)) == 5
+
+
+def _chapter_seconds(description: str) -> list[int]:
+    stamps = [line.split(" ", 1)[0] for line in description.splitlines()[2:] if ":" in line[:6]]
+    return [int(m) * 60 + int(s) for m, s in (stamp.split(":") for stamp in stamps)]
+
+
+def test_chapters_start_where_the_measured_clips_put_them() -> None:
+    script = good_script()
+    clips = [31.0, 47.5, 12.25, 64.0, 30.0, 20.0]  # far from what the word counts estimate
+    seo = RevenueOptimizer().optimize(script, niche="cooking", fmt="long", language="en",
+                                      now=NOW, clip_seconds=clips, lead_in_s=2.0)
+    intro, *scenes = _chapter_seconds(seo.description)
+    assert intro == 0 and len(scenes) == len(script.scenes)
+    for k in range(1, len(clips)):  # every later scene: title card + the clips before it
+        assert scenes[k] == int(2.0 + sum(clips[:k]))
+    hook_share = len(script.hook.split()) / len(script.spoken_texts()[0].split())
+    assert scenes[0] == int(2.0 + clips[0] * hook_share)  # the hook opens the first clip
+
+
+def test_without_audio_the_chapters_are_estimated_from_the_words() -> None:
+    script = good_script()
+    seo = RevenueOptimizer().optimize(script, niche="cooking", fmt="long", language="en", now=NOW)
+    words = [len(script.hook.split())] + [len(s.narration.split()) for s in script.scenes]
+    expected = [int(sum(words[: k + 1]) / WORDS_PER_MINUTE * 60) for k in range(len(script.scenes))]
+    assert _chapter_seconds(seo.description)[1:] == expected

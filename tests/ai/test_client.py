@@ -37,13 +37,13 @@ def embedded_settings(repo_models_dir: Path) -> AISettings:
 def test_sync_client_reaches_the_embedded_gateway(embedded_settings: AISettings) -> None:
     client = make_sync_openai_client(embedded_settings)
     speech = synthesize_speech_sync(client, "Embedded and synchronous.", "alloy")
-    assert speech.format == "wav" and speech.usage.model == "espeak-ng"
+    assert speech.format == "wav" and speech.served.model == "espeak-ng"
     assert speech.duration_s > 0.5 and speech.usage.device_seconds > 0
     with wave.open(io.BytesIO(speech.audio_bytes)) as audio:
         assert audio.getnframes() > 0
-    assert [s["model"] for s in speech.usage.skipped] == ["eleven-multilingual-v2", "openai-tts-1"]
+    assert [s.model for s in speech.served.skipped] == ["eleven-multilingual-v2", "openai-tts-1"]
     images = generate_image_sync(client, "Five habits of calm people", "640x360", n=2, seed=4)
-    assert images.seeds == [4, 5] and images.usage.model == "slides"
+    assert images.seeds == [4, 5] and images.served.model == "slides"
     assert Image.open(io.BytesIO(images.images[1])).size == (640, 360)
     vectors = embed_sync(client, ["one", "two"])
     assert len(vectors.vectors) == 2 and len(vectors.vectors[0]) == 384
@@ -72,14 +72,14 @@ def test_rq_style_jobs_on_fresh_loops_and_threads_share_the_gateway(
                                          response_format="mp3")
         image = await generate_image(client, "A job on its own loop", "256x144", seed=1)
         await client.close()
-        return f"{speech.usage.model}/{image.usage.model}/{speech.audio_bytes[:3]!r}"
+        return f"{speech.served.model}/{image.served.model}/{speech.audio_bytes[:3]!r}"
 
     def worker() -> None:
         try:
             for _ in range(2):
                 results.append(asyncio.run(job()))
             sync = make_sync_openai_client(embedded_settings)
-            results.append(synthesize_speech_sync(sync, "sync in a thread", "alloy").usage.model)
+            results.append(synthesize_speech_sync(sync, "sync in a thread", "alloy").served.model)
         except BaseException as exc:
             errors.append(exc)
 
@@ -96,8 +96,8 @@ async def test_async_helpers_from_a_running_loop(embedded_settings: AISettings) 
     client = make_openai_client(embedded_settings)
     reply = await chat(client, [{"role": "user", "content": "Say hello."}], max_tokens=8,
                        temperature=0)
-    assert reply.text.strip() and reply.usage.model == "smollm2-135m-instruct"
-    assert reply.usage.units["completion_tokens"] > 0
+    assert reply.text.strip() and reply.served.model == "smollm2-135m-instruct"
+    assert reply.usage.completion_tokens > 0
     vectors = await embed(client, ["a sentence"])
     assert vectors.model == "all-minilm-l6-v2"
     await client.close()
@@ -110,7 +110,7 @@ def test_with_a_base_url_the_client_goes_over_http(tmp_path: Path) -> None:
         client = make_sync_openai_client(settings)
         assert str(client.base_url).rstrip("/") == f"{url}/v1"
         speech = synthesize_speech_sync(client, "Over the loopback network.", "fable")
-        assert speech.usage.model == "espeak-ng" and len(speech.audio_bytes) > 1000
+        assert speech.served.model == "espeak-ng" and len(speech.audio_bytes) > 1000
 
         async def over_http() -> int:
             async_client = make_openai_client(settings)

@@ -161,4 +161,4 @@ async def test_espeak_pitch_changes_the_audio(cpu_sdk: openai.AsyncOpenAI) -> No
     low = await synthesize_speech(cpu_sdk, "Pitch check.", "alloy", pitch=10)
     high = await synthesize_speech(cpu_sdk, "Pitch check.", "alloy", pitch=90)
     assert low.audio_bytes != high.audio_bytes
-    assert low.usage.model == "espeak-ng" and low.duration_s > 0
+    assert low.served.model == "espeak-ng" and low.duration_s > 0

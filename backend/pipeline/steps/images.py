@@ -6,9 +6,9 @@ import zlib
 
 from ai.calls import generate_image
 from backend.agents.script import Script
+from backend.costs.service import charge_of
 from backend.models import VideoStage
 from backend.pipeline.context import StageContext, StepResult
-from backend.pipeline.steps.charges import from_call
 from backend.pipeline.steps.files import write_atomic
 
 SIZES = {"long": "1920x1080", "short": "1080x1920"}
@@ -26,7 +26,7 @@ async def run(ctx: StageContext) -> StepResult:
         name = f"images/scene_{index:02d}.png"
         write_atomic(ctx.video_dir / name, image.images[0])
         result.artifacts[f"image_{index:02d}"] = name
-        result.charges.append(from_call("image", image.usage))
+        result.charges.append(charge_of("image", image.usage, image.served))
         ctx.progress(index / len(script.scenes), f"image {index}/{len(script.scenes)}")
     result.output = {"scenes": len(script.scenes), "size": size}
     return result

@@ -4,33 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from backend.agents.quality_guardian import QualityGuardian
 from backend.agents.script import Script
-from backend.models import Video, VideoStage, VideoStatus
+from backend.models import VideoStage
 from backend.pipeline.context import StageContext, StepResult, VideoChanges
-from backend.pipeline.steps.charges import from_agent
 from backend.pipeline.steps.script import planning_seconds
 
 MAX_REGENERATIONS = 2
-FINISHED = (VideoStatus.ready, VideoStatus.publishing, VideoStatus.published)
-
-
-async def _past_scripts(ctx: StageContext) -> list[str]:
-    async with ctx.sessions() as session:
-        rows = await session.scalars(
-            select(Video.script)
-            .where(
-                Video.channel_id == ctx.video.channel_id,
-                Video.id != ctx.video.id,
-                Video.status.in_(FINISHED),
-                Video.script.is_not(None),
-            )
-            .order_by(Video.created_at.desc())
-            .limit(50)
-        )
-        return [Script.model_validate(s).narration_text() for s in rows if s]
 
 
 async def run(ctx: StageContext) -> StepResult:
@@ -41,13 +21,13 @@ async def run(ctx: StageContext) -> StepResult:
     report, usage = await QualityGuardian().review(
         ctx.ai(),
         script,
-        past_scripts=await _past_scripts(ctx),
+        past_scripts=[Script.model_validate(s).narration_text() for s in ctx.past_scripts],
         threshold=ctx.video.quality_threshold,
         target_seconds=planning_seconds(ctx),
     )
     history.append({"score": report.score, "reasons": report.reasons, "checks": report.checks})
     ctx.progress(1.0)
-    charges = [from_agent(u) for u in usage]
+    charges = list(usage)
     updates = VideoChanges(quality_score=report.score, quality_reasons=list(report.reasons))
     if report.passed:
         output = {"history": history, "regenerations": regenerations, "score": report.score}

@@ -7,31 +7,27 @@ import threading
 
 from ai.cost import local_cost
 from backend.agents.script import Script
+from backend.costs.service import Charge, provider_name
 from backend.models import VideoStage
-from backend.pipeline.context import Charge, StageContext, StepResult
-from backend.render import RenderSpec, Scene, render_video, verify_render
+from backend.pipeline.context import StageContext, StepResult
+from backend.render import RenderSpec, render_video, verify_render
 
 OUTRO = "Thanks for watching"
 
 
 async def run(ctx: StageContext) -> StepResult:
     script = Script.model_validate(ctx.outputs[VideoStage.script]["script"])
-    scenes = []
-    for index, scene in enumerate(script.scenes, start=1):
-        narration = scene.narration if index > 1 else f"{script.hook} {scene.narration}".strip()
-        scenes.append(
-            Scene(
-                image_path=ctx.artifact(VideoStage.images, f"image_{index:02d}"),
-                audio_path=ctx.artifact(VideoStage.voice, f"voice_{index:02d}"),
-                narration=narration,
-            )
-        )
+    numbers = range(1, len(script.scenes) + 1)
+    scenes = script.render_scenes(
+        [ctx.artifact(VideoStage.images, f"image_{i:02d}") for i in numbers],
+        [ctx.artifact(VideoStage.voice, f"voice_{i:02d}") for i in numbers],
+    )
     music_dir = ctx.settings.data_dir / "music"
     spec = RenderSpec(
         scenes=scenes,
         title=script.title,
         out_dir=ctx.video_dir,
-        fmt="short" if ctx.video.format == "short" else "long",
+        fmt=ctx.video.format,
         music_dir=music_dir if music_dir.is_dir() else None,
         intro_text=script.title,
         outro_text=f"{OUTRO} — {ctx.video.channel_name}",
@@ -54,7 +50,7 @@ async def run(ctx: StageContext) -> StepResult:
     seconds = result.seconds
     charge = Charge(
         kind="render",
-        provider=f"cpu:{result.encoder}",
+        provider=provider_name("cpu", result.encoder),
         units=round(result.duration_s, 3),
         unit="video_seconds",
         device_seconds=round(seconds, 3),
@@ -66,6 +62,8 @@ async def run(ctx: StageContext) -> StepResult:
         output={
             "duration_s": result.duration_s,
             "narration_s": result.narration_s,
+            "clip_seconds": list(result.clip_seconds),
+            "intro_s": result.intro_s,
             "width": result.width,
             "height": result.height,
             "encoder": result.encoder,

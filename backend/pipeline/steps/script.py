@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from backend.agents.content_strategist import ContentStrategist
+from backend.agents.script import WORDS_PER_MINUTE
 from backend.models import VideoStage
 from backend.pipeline.context import StageContext, StepResult, VideoChanges
-from backend.pipeline.steps.charges import from_agent
 
 SHORT_SECONDS = 45.0
-
-
-PLANNING_WPM = 150.0  # the words-per-minute the content strategist plans a length with
 
 
 def target_seconds(ctx: StageContext) -> float:
@@ -22,7 +19,7 @@ def target_seconds(ctx: StageContext) -> float:
 def planning_seconds(ctx: StageContext) -> float:
     """The length to ask the strategist for, so the narration at the voice's pace fits."""
     pace = ctx.settings.narration_wpm * float(ctx.video.voice.get("speed", 1.0))
-    return target_seconds(ctx) * pace / PLANNING_WPM
+    return target_seconds(ctx) * pace / WORDS_PER_MINUTE  # the pace it plans at
 
 
 async def run(ctx: StageContext) -> StepResult:
@@ -43,6 +40,6 @@ async def run(ctx: StageContext) -> StepResult:
     data = script.model_dump()
     return StepResult(
         output={"script": data, "words": script.word_count(), "feedback": feedback},
-        charges=[from_agent(u) for u in usage],
+        charges=list(usage),
         video=VideoChanges(script=data, title=script.title),
     )

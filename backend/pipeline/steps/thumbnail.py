@@ -7,7 +7,7 @@ import asyncio
 from backend.agents.revenue_optimizer import RevenueOptimizer
 from backend.agents.script import Script
 from backend.db.base import utcnow
-from backend.models import VideoStage
+from backend.models import VideoFormat, VideoStage
 from backend.pipeline.context import StageContext, StepResult, VideoChanges
 from backend.render import make_thumbnail
 
@@ -17,10 +17,12 @@ async def run(ctx: StageContext) -> StepResult:
     seo = RevenueOptimizer().optimize(
         script,
         niche=ctx.video.niche,
-        fmt="short" if ctx.video.format == "short" else "long",
+        fmt=VideoFormat(ctx.video.format),
         language=ctx.video.language,
         now=utcnow(),
         cadence_per_day=ctx.video.cadence_per_day,
+        clip_seconds=ctx.outputs[VideoStage.render].get("clip_seconds"),
+        lead_in_s=ctx.outputs[VideoStage.render].get("intro_s", 0.0),
     )
     name = "thumbnail.jpg"
     await asyncio.to_thread(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ai.calls import synthesize_speech
 from backend.agents.script import Script
+from backend.costs.service import charge_of
 from backend.models import VideoStage
 from backend.pipeline.context import StageContext, StepResult
-from backend.pipeline.steps.charges import from_call
 from backend.pipeline.steps.files import write_atomic
 
 
@@ -17,8 +17,7 @@ async def run(ctx: StageContext) -> StepResult:
     pitch = ctx.video.voice.get("pitch")
     result = StepResult()
     scenes = script.scenes
-    for index, scene in enumerate(scenes, start=1):
-        text = scene.narration if index > 1 else f"{script.hook} {scene.narration}".strip()
+    for index, text in enumerate(script.spoken_texts(), start=1):
         speech = await synthesize_speech(
             ctx.ai(),
             text,
@@ -30,7 +29,7 @@ async def run(ctx: StageContext) -> StepResult:
         name = f"voice/scene_{index:02d}.wav"
         write_atomic(ctx.video_dir / name, speech.audio_bytes)
         result.artifacts[f"voice_{index:02d}"] = name
-        result.charges.append(from_call("speech", speech.usage))
+        result.charges.append(charge_of("speech", speech.usage, speech.served))
         ctx.progress(index / len(scenes), f"{index}/{len(scenes)} scenes narrated")
     result.output = {"scenes": len(scenes), "voice": voice, "speed": speed}
     return result

@@ -14,7 +14,7 @@ from backend.channels import repository, service, voices
 from backend.channels.schemas import ChannelUpdate
 from backend.dashboard import service as dashboard_service
 from backend.db.base import utcnow
-from backend.deps import RedisDep, SessionDep, parse_uuid
+from backend.deps import DispatcherDep, RedisDep, SessionDep, parse_uuid
 from backend.errors import Conflict
 from backend.models import Channel, ChannelStatus
 from backend.videos import repository as video_repository
@@ -220,6 +220,7 @@ async def queue_video(
     user: PageUser,
     session: SessionDep,
     redis: RedisDep,
+    dispatcher: DispatcherDep,
     topic: Annotated[str, Form(max_length=300)] = "",
 ) -> Response:
     channel = await service.get_owned(session, user, parse_uuid(channel_id, "channel"))
@@ -229,7 +230,7 @@ async def queue_video(
         message = " ".join(validation_messages(exc.errors()).values())
         return await _detail_page(request, channel, user, session, redis, message, 400)
     try:
-        await video_service.create(session, channel, data)
+        await video_service.create(session, channel, data, dispatcher=dispatcher)
     except Conflict as exc:
         return await _detail_page(request, channel, user, session, redis, exc.message, 409)
     return redirect("/queue?notice=video_queued")

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from backend.channels import repository as channel_repository
-from backend.deps import SessionDep, parse_uuid
+from backend.deps import DispatcherDep, SessionDep, parse_uuid
 from backend.errors import AppError
 from backend.media import service as media_service
 from backend.models import ChannelStatus, User, Video, VideoStatus
@@ -230,11 +230,12 @@ async def retry_video(
     video_id: str,
     user: PageUser,
     session: SessionDep,
+    dispatcher: DispatcherDep,
     back: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
     remake = video.status == VideoStatus.discarded
-    await service.retry(session, video)
+    await service.retry(session, video, dispatcher=dispatcher)
     notice = "video_remade" if remake else "video_retried"
     return redirect(_back(back, f"/videos/{video.id}") + f"?notice={notice}")
 
@@ -289,22 +290,30 @@ async def discard_video(
 
 
 @router.post("/videos/{video_id}/approve", dependencies=[Csrf])
-async def approve_video(video_id: str, user: PageUser, session: SessionDep) -> Response:
+async def approve_video(
+    video_id: str, user: PageUser, session: SessionDep, dispatcher: DispatcherDep
+) -> Response:
     video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
-    await service.approve(session, video, user.id)
+    await service.approve(session, video, user.id, dispatcher=dispatcher)
     return redirect(f"/videos/{video.id}?notice=video_approved")
 
 
 @router.post("/videos/{video_id}/regenerate", dependencies=[Csrf])
-async def regenerate_video(video_id: str, user: PageUser, session: SessionDep) -> Response:
+async def regenerate_video(
+    video_id: str, user: PageUser, session: SessionDep, dispatcher: DispatcherDep
+) -> Response:
     video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
-    await service.regenerate(session, video)
+    await service.regenerate(session, video, dispatcher=dispatcher)
     return redirect(f"/videos/{video.id}?notice=video_regenerating")
 
 
 @router.post("/videos/{video_id}/script", dependencies=[Csrf])
 async def save_script(
-    request: Request, video_id: str, user: PageUser, session: SessionDep
+    request: Request,
+    video_id: str,
+    user: PageUser,
+    session: SessionDep,
+    dispatcher: DispatcherDep,
 ) -> Response:
     """Save the edited script; with ``then=approve``, approve it in the same step."""
     video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
@@ -318,7 +327,7 @@ async def save_script(
     try:
         await service.update_script(session, video, data, user.id)
         if raw.get("then") == "approve":
-            await service.approve(session, video, user.id)
+            await service.approve(session, video, user.id, dispatcher=dispatcher)
             return redirect(f"/videos/{video.id}?notice=video_approved")
     except AppError as exc:
         await session.rollback()

@@ -19,7 +19,6 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend import pipeline
 from backend.auth.service import create_user
 from backend.models import Channel, Event, StageRun, Video, VideoStage
 from backend.settings import Settings
@@ -94,11 +93,6 @@ def workers(settings: Settings, tmp_path: Path) -> Iterator[list[WorkerProcess]]
     yield started
     for worker in started:
         worker.stop()
-
-
-@pytest.fixture(autouse=True)
-def _pipeline_installed() -> None:
-    pipeline.install()
 
 
 @pytest.fixture

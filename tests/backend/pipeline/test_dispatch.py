@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.session import commit
 from backend.models import Channel, ChannelStatus, Video, VideoStage, VideoStatus
-from backend.pipeline.dispatch import reconcile
+from backend.pipeline.dispatch import PipelineDispatcher, ReconcilerDispatcher, reconcile
 from backend.pipeline.lease import StageLease
 from backend.pipeline.tasks import _run_stage
 from backend.settings import Settings, use_settings
@@ -22,12 +22,13 @@ from tests.backend.pipeline.conftest import make_channel, runs_of
 async def _queued_video(
     db: async_sessionmaker[AsyncSession], channel: Channel, connection: redis.Redis | None
 ) -> uuid.UUID:
+    dispatcher = ReconcilerDispatcher() if connection is None else PipelineDispatcher(connection)
     async with db() as session:
-        if connection is not None:
-            session.info["redis"] = connection
         fresh = await session.get(Channel, channel.id)
         assert fresh is not None
-        video = await video_service.create(session, fresh, VideoCreate(topic="Tidal forces"))
+        video = await video_service.create(
+            session, fresh, VideoCreate(topic="Tidal forces"), dispatcher=dispatcher
+        )
         await commit(session)
         return video.id
 
@@ -52,7 +53,7 @@ async def test_reconciler_recovers_lost_jobs_once(
     settings: Settings, db: async_sessionmaker[AsyncSession], connection: redis.Redis
 ) -> None:
     channel = await make_channel(db, settings)
-    video_id = await _queued_video(db, channel, None)  # dispatch lost: no queue in that session
+    video_id = await _queued_video(db, channel, None)  # left to the reconciler
     assert await _reconcile(db, connection) == [f"stage-{video_id}-topic-0"]
     assert await _reconcile(db, connection) == []  # already waiting: not enqueued twice
     Queue("production", connection=connection).empty()

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.costs.service import record_cost
 from backend.db.session import commit
 from backend.models import Channel, ChannelStatus, StageStatus, VideoStage, VideoStatus
+from backend.pipeline.dispatch import PipelineDispatcher
 from backend.pipeline.stages import PRODUCTION_STAGES
 from backend.render import probe
 from backend.settings import Settings
@@ -40,10 +41,11 @@ async def queue_video(
     topic: str | None = None,
 ) -> uuid.UUID:
     async with db() as session:
-        session.info["redis"] = connection
         fresh = await session.get(Channel, channel.id)
         assert fresh is not None
-        video = await video_service.create(session, fresh, VideoCreate(topic=topic))
+        video = await video_service.create(
+            session, fresh, VideoCreate(topic=topic), dispatcher=PipelineDispatcher(connection)
+        )
         await commit(session)
         return video.id
 

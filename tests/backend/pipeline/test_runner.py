@@ -21,7 +21,7 @@ from backend.db.session import commit
 from backend.models import Channel, StageRun, StageStatus, Video, VideoStage, VideoStatus
 from backend.pipeline import runner
 from backend.pipeline.context import VideoChanges
-from backend.pipeline.dispatch import TRIES_KEY, reconcile
+from backend.pipeline.dispatch import reconcile
 from backend.pipeline.limits import setting_name, stage_timeout
 from backend.pipeline.stages import PRODUCTION_STAGES
 from backend.pipeline.steps import STEPS
@@ -196,7 +196,7 @@ async def test_reconciler_stops_at_the_try_cap(
                 stage=VideoStage.thumbnail,
                 status=StageStatus.running,
                 attempts=2,
-                output={TRIES_KEY: 2},
+                tries=2,
             )
         )
         await session.commit()
@@ -214,7 +214,7 @@ async def test_reconciler_stops_at_the_try_cap(
     async with db() as session:  # the third try's worker dies too
         stored = await session.get(StageRun, run.id)
         assert stored is not None
-        stored.status, stored.attempts, stored.output = StageStatus.running, 3, {TRIES_KEY: 3}
+        stored.status, stored.attempts, stored.tries = StageStatus.running, 3, 3
         await session.commit()
     assert await reconciled() == []
     assert await reconciled() == []

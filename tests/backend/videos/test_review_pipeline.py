@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend import pipeline
 from backend.models import CostEvent, StageStatus, VideoStage, VideoStatus
 from backend.pipeline.tasks import _run_stage
 from backend.settings import Settings, use_settings
@@ -26,7 +25,6 @@ async def test_voice_reads_the_edited_narration_after_approval(
     db: async_sessionmaker[AsyncSession],
     settings: Settings,
 ) -> None:
-    pipeline.install()
     use_settings(settings)
     channel = await owner.create_channel()
     video = await owner.post(f"/api/v1/channels/{channel['id']}/videos", json={"topic": "Glow"})

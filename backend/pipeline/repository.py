@@ -1,0 +1,93 @@
+"""The pipeline's queries: stage runs, the videos the reconciler looks at, a channel's past work.
+
+The dispatcher, the runner and the reconciler read and write through here; steps never
+open a session: the runner loads what a step needs (past topics, past scripts) and hands
+it over in the :class:`~backend.pipeline.context.StageContext`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.models import Channel, ChannelStatus, StageRun, StageStatus, Video, VideoStage
+from backend.models import VideoStatus as S
+from backend.pipeline.stages import PRODUCTION_STAGES
+
+FINISHED = (S.ready, S.publishing, S.published)
+PAST_SCRIPTS = 50  # the quality gate compares a script with this many of the channel's last
+
+
+async def video_and_channel(
+    session: AsyncSession, video_id: uuid.UUID
+) -> tuple[Video | None, Channel | None]:
+    video = await session.get(Video, video_id)
+    channel = await session.get(Channel, video.channel_id) if video is not None else None
+    return video, channel
+
+
+async def stage_runs(session: AsyncSession, video_id: uuid.UUID) -> dict[VideoStage, StageRun]:
+    rows = await session.scalars(select(StageRun).where(StageRun.video_id == video_id))
+    return {run.stage: run for run in rows}
+
+
+async def first_unfinished(
+    session: AsyncSession, video_id: uuid.UUID
+) -> tuple[VideoStage, int] | None:
+    """The first production stage not yet done, and the attempts it has used."""
+    runs = await stage_runs(session, video_id)
+    for stage in PRODUCTION_STAGES:
+        run = runs.get(stage)
+        if run is None or run.status not in (StageStatus.succeeded, StageStatus.skipped):
+            return stage, run.attempts if run else 0
+    return None
+
+
+async def open_videos(session: AsyncSession) -> list[tuple[Video, Channel]]:
+    """Queued and running videos of active channels, oldest first (the reconciler's list)."""
+    query = (
+        select(Video, Channel)
+        .join(Channel, Channel.id == Video.channel_id)
+        .where(
+            Video.status.in_((S.queued, S.running)),
+            Channel.status == ChannelStatus.active,
+            Channel.deleted_at.is_(None),
+        )
+        .order_by(Video.created_at)
+    )
+    return list((await session.execute(query)).tuples().all())
+
+
+async def past_topics(
+    session: AsyncSession, channel_id: uuid.UUID, video_id: uuid.UUID
+) -> list[str]:
+    """Every topic the channel's other videos had (the topic step does not repeat one)."""
+    rows = await session.scalars(
+        select(Video.topic).where(
+            Video.channel_id == channel_id,
+            Video.id != video_id,
+            Video.topic.is_not(None),
+        )
+    )
+    return [t for t in rows if t]
+
+
+async def past_scripts(
+    session: AsyncSession, channel_id: uuid.UUID, video_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """The scripts of the channel's finished videos, newest first (for the originality check)."""
+    rows = await session.scalars(
+        select(Video.script)
+        .where(
+            Video.channel_id == channel_id,
+            Video.id != video_id,
+            Video.status.in_(FINISHED),
+            Video.script.is_not(None),
+        )
+        .order_by(Video.created_at.desc())
+        .limit(PAST_SCRIPTS)
+    )
+    return [s for s in rows if s]
