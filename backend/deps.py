@@ -17,7 +17,6 @@ from backend.errors import Forbidden, Unauthorized
 from backend.models import User, UserRole
 from backend.security.tokens import AccessClaims, decode_access_token, denylist_key
 from backend.settings import Settings
-from backend.videos.service import Dispatcher
 
 
 async def get_settings(request: Request) -> Settings:
@@ -46,14 +45,7 @@ async def get_sync_redis(request: Request) -> redis.Redis:
     return client
 
 
-async def get_dispatcher(request: Request) -> Dispatcher:
-    """The pipeline's dispatcher the app was assembled with (queued videos start there)."""
-    dispatcher: Dispatcher = request.app.state.dispatcher
-    return dispatcher
-
-
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-DispatcherDep = Annotated[Dispatcher, Depends(get_dispatcher)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 RedisDep = Annotated[aioredis.Redis, Depends(get_redis)]
 SyncRedisDep = Annotated[redis.Redis, Depends(get_sync_redis)]

@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from backend.channels import service as channel_service
-from backend.deps import CurrentUser, DispatcherDep, SessionDep, parse_uuid
+from backend.deps import CurrentUser, SessionDep, parse_uuid
 from backend.models import VideoStage, VideoStatus
 from backend.videos import repository, service
+from backend.videos.dependencies import DispatcherDep
 from backend.videos.schemas import (
     ScriptEdit,
     ScriptOut,

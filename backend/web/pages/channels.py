@@ -14,11 +14,12 @@ from backend.channels import repository, service, voices
 from backend.channels.schemas import ChannelUpdate
 from backend.dashboard import service as dashboard_service
 from backend.db.base import utcnow
-from backend.deps import DispatcherDep, RedisDep, SessionDep, parse_uuid
+from backend.deps import RedisDep, SessionDep, parse_uuid
 from backend.errors import Conflict
 from backend.models import Channel, ChannelStatus
 from backend.videos import repository as video_repository
 from backend.videos import service as video_service
+from backend.videos.dependencies import DispatcherDep
 from backend.videos.schemas import VideoCreate
 from backend.web.deps import Csrf, PageUser
 from backend.web.forms import ChannelForm, validation_messages

@@ -12,13 +12,14 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from backend.channels import repository as channel_repository
-from backend.deps import DispatcherDep, SessionDep, parse_uuid
+from backend.deps import SessionDep, parse_uuid
 from backend.errors import AppError
 from backend.media import service as media_service
 from backend.models import ChannelStatus, User, Video, VideoStatus
 from backend.models.video import STAGE_ORDER
 from backend.pipeline.stages import PRODUCTION_STAGES
 from backend.videos import repository, service
+from backend.videos.dependencies import DispatcherDep
 from backend.videos.schemas import ScriptEdit
 from backend.web.charts import bar_list, fmt_money
 from backend.web.deps import Csrf, PageUser, safe_next
