@@ -37,6 +37,8 @@ class VideoStage(enum.StrEnum):
 
 
 STAGE_ORDER: tuple[VideoStage, ...] = tuple(VideoStage)
+# What production runs; it ends in `ready` after the thumbnail (upload belongs to publishing).
+PRODUCTION_STAGES: tuple[VideoStage, ...] = STAGE_ORDER[: STAGE_ORDER.index(VideoStage.upload)]
 
 
 class Video(IdMixin, TimestampMixin, Base):

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.models import Channel, ChannelStatus, StageRun, StageStatus, Video, VideoStage
+from backend.models import Channel, ChannelStatus, Video
 from backend.models import VideoStatus as S
-from backend.pipeline.stages import PRODUCTION_STAGES
+from backend.videos import repository as videos_repository
 
 FINISHED = (S.ready, S.publishing, S.published)
 PAST_SCRIPTS = 50  # the quality gate compares a script with this many of the channel's last
@@ -29,21 +29,9 @@ async def video_and_channel(
     return video, channel
 
 
-async def stage_runs(session: AsyncSession, video_id: uuid.UUID) -> dict[VideoStage, StageRun]:
-    rows = await session.scalars(select(StageRun).where(StageRun.video_id == video_id))
-    return {run.stage: run for run in rows}
-
-
-async def first_unfinished(
-    session: AsyncSession, video_id: uuid.UUID
-) -> tuple[VideoStage, int] | None:
-    """The first production stage not yet done, and the attempts it has used."""
-    runs = await stage_runs(session, video_id)
-    for stage in PRODUCTION_STAGES:
-        run = runs.get(stage)
-        if run is None or run.status not in (StageStatus.succeeded, StageStatus.skipped):
-            return stage, run.attempts if run else 0
-    return None
+# A video's stage runs are the videos domain's rows; the pipeline reads them through it.
+stage_runs = videos_repository.stage_runs_by_stage
+first_unfinished = videos_repository.first_unfinished
 
 
 async def open_videos(session: AsyncSession) -> list[tuple[Video, Channel]]:

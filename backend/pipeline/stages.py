@@ -5,18 +5,9 @@ from __future__ import annotations
 import uuid
 
 from backend.jobs.queues import QueueName
-from backend.models import VideoStage
+from backend.models.video import PRODUCTION_STAGES, VideoStage
 
-# The upload stage belongs to publishing; production ends in `ready` after the thumbnail.
-PRODUCTION_STAGES: tuple[VideoStage, ...] = (
-    VideoStage.topic,
-    VideoStage.script,
-    VideoStage.quality,
-    VideoStage.voice,
-    VideoStage.images,
-    VideoStage.render,
-    VideoStage.thumbnail,
-)
+__all__ = ["PRODUCTION_STAGES", "STAGE_QUEUE", "STAGE_WEIGHT", "job_id", "next_stage"]
 
 STAGE_QUEUE: dict[VideoStage, QueueName] = {
     VideoStage.topic: QueueName.production,

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from backend.errors import BadRequest
-from backend.models import Channel, CostEvent, StageRun, Video, VideoStage, VideoStatus
+from backend.models import Channel, CostEvent, StageRun, StageStatus, Video, VideoStage, VideoStatus
+from backend.models.video import PRODUCTION_STAGES
 
 
 def encode_cursor(video: Video) -> str:
@@ -131,6 +132,24 @@ def _lateral_page(
 
 async def stage_runs(session: AsyncSession, video_id: uuid.UUID) -> list[StageRun]:
     return list(await session.scalars(select(StageRun).where(StageRun.video_id == video_id)))
+
+
+async def stage_runs_by_stage(
+    session: AsyncSession, video_id: uuid.UUID
+) -> dict[VideoStage, StageRun]:
+    return {run.stage: run for run in await stage_runs(session, video_id)}
+
+
+async def first_unfinished(
+    session: AsyncSession, video_id: uuid.UUID
+) -> tuple[VideoStage, int] | None:
+    """The first production stage not yet done, and the attempts it has used."""
+    runs = await stage_runs_by_stage(session, video_id)
+    for stage in PRODUCTION_STAGES:
+        run = runs.get(stage)
+        if run is None or run.status not in (StageStatus.succeeded, StageStatus.skipped):
+            return stage, run.attempts if run else 0
+    return None
 
 
 async def cost_lines(

@@ -26,9 +26,7 @@ from backend.db.base import utcnow
 from backend.errors import BadRequest, Conflict, NotFound
 from backend.models import Channel, ChannelStatus, StageRun, StageStatus, Video, VideoStage
 from backend.models import VideoStatus as S
-from backend.models.video import STAGE_ORDER
-from backend.pipeline.repository import first_unfinished, stage_runs
-from backend.pipeline.stages import PRODUCTION_STAGES
+from backend.models.video import PRODUCTION_STAGES, STAGE_ORDER
 from backend.videos import repository, state
 from backend.videos.schemas import (
     CostBreakdown,
@@ -151,8 +149,8 @@ async def retry(session: AsyncSession, video: Video, *, dispatcher: Dispatcher) 
         return await regenerate(session, video, dispatcher=dispatcher)
     await _require_active_channel(session, video, "retrying")
     state.check(video.status, S.queued)
-    if await first_unfinished(session, video.id) is None:
-        runs = await stage_runs(session, video.id)
+    if await repository.first_unfinished(session, video.id) is None:
+        runs = await repository.stage_runs_by_stage(session, video.id)
         if video.status == S.discarded:
             _reset_for_remake(video, runs)
         else:
@@ -203,7 +201,7 @@ async def discard(session: AsyncSession, video: Video) -> Video:
 
 
 async def _held_runs(session: AsyncSession, video: Video) -> tuple[StageRun, StageRun]:
-    runs = await stage_runs(session, video.id)
+    runs = await repository.stage_runs_by_stage(session, video.id)
     script_run = runs.get(VideoStage.script)
     if script_run is None or video.script is None:
         raise Conflict("This video has no script yet", code="no_script")
