@@ -21,9 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from backend.render import RenderSpec, Scene, render_video, verify_render
+from ai.text_fit import font_path
+from backend.render import RenderScene, RenderSpec, render_video, verify_render
 from backend.render.captions import chunk_narration, time_chunks
-from backend.render.fonts import bold_font_path
 from backend.render.samples import make_music_dir, make_scenes
 
 STORY = (
@@ -47,10 +47,10 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def build_inputs(root: Path, seconds: float, scenes: int) -> tuple[list[Scene], Path]:
+def build_inputs(root: Path, seconds: float, scenes: int) -> tuple[list[RenderScene], Path]:
     per_scene = seconds / scenes
     made = make_scenes(root / "scenes", scenes, per_scene)
-    with_text = [Scene(s.image_path, s.audio_path, narration_text(per_scene, i * 7))
+    with_text = [RenderScene(s.image_path, s.audio_path, narration_text(per_scene, i * 7))
                  for i, s in enumerate(made)]
     return with_text, make_music_dir(root / "music", seconds=30.0)
 
@@ -68,7 +68,7 @@ def render_naive(spec: RenderSpec, seconds: float, out: Path) -> float:
         vfx,
     )
 
-    font = str(bold_font_path()) if bold_font_path() else None
+    font = str(path) if (path := font_path("bold")) else None
     width, height = spec.frame_size
     fade, card = spec.crossfade_s, spec.card_s
     started = time.perf_counter()

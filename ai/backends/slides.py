@@ -8,17 +8,14 @@ set as a title in one of three layouts. The video pipeline uses these as scene s
 from __future__ import annotations
 
 import random
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter
 
 from ai.backends.base import ImageJob
 from ai.backends.slide_style import Palette, palette_for, slide_rng, slide_text
+from ai.text_fit import Font, Weight, fit_text, load_font, wrap_words
 
-FONTS_DIR = Path(__file__).resolve().parent.parent / "fonts"
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 LAYOUTS = ("centered", "left", "lower-third")
 MOTIFS = ("rings", "dots", "diagonals", "triangles", "arcs")
 
@@ -30,7 +27,7 @@ class SlideRenderer:
         return 0
 
     def unload(self) -> None:
-        _font.cache_clear()
+        load_font.cache_clear()
 
     def generate(self, jobs: list[ImageJob]) -> list[Image.Image]:
         return [render_slide(j.prompt, j.width, j.height, j.seed) for j in jobs]
@@ -141,9 +138,9 @@ def _typeset(image: Image.Image, prompt: str, palette: Palette, layout: str) -> 
     block_width = int(w * (0.6 if layout == "left" else 0.84))
     title_font, title_lines = _fit(words.title, "bold", block_width, int(h * 0.42), unit * 0.13)
     sub_size = max(10, int(title_font.size * 0.36)) if hasattr(title_font, "size") else 14
-    sub_font = _font("regular", sub_size)
-    sub_lines = _wrap(words.subtitle, sub_font, block_width)[:2] if words.subtitle else []
-    label_font = _font("bold", max(9, int(sub_size * 0.8)))
+    sub_font = load_font("regular", sub_size)
+    sub_lines = wrap_words(words.subtitle, sub_font, block_width)[:2] if words.subtitle else []
+    label_font = load_font("bold", max(9, int(sub_size * 0.8)))
     label = "  ".join(words.label) if words.label and len(words.label) < 18 else ""
 
     title_h = _line_height(title_font) * len(title_lines)
@@ -226,41 +223,17 @@ def _draw_line(
     draw.text((x, y), text, font=font, fill=fill)
 
 
-def _fit(text: str, weight: str, max_w: int, max_h: int, start: float) -> tuple[Font, list[str]]:
-    size = max(int(start), 10)
-    while True:
-        font = _font(weight, size)
-        lines = _wrap(text, font, max_w)
-        if (len(lines) <= 3 and _line_height(font) * len(lines) <= max_h) or size <= 10:
-            return font, lines[:4]
-        size = int(size * 0.9)
-
-
-def _wrap(text: str, font: Font, max_w: int) -> list[str]:
-    measure = ImageDraw.Draw(Image.new("L", (1, 1)))
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        candidate = f"{current} {word}".strip()
-        if measure.textlength(candidate, font=font) <= max_w or not current:
-            current = candidate
-        else:
-            lines.append(current)
-            current = word
-    if current:
-        lines.append(current)
-    return lines
+def _fit(text: str, weight: Weight, max_w: int, max_h: int, start: float
+         ) -> tuple[Font, list[str]]:
+    """The largest size at which the title takes at most three lines within ``max_h``."""
+    fitted = fit_text(
+        text, max_w, max(int(start), 10), 10,
+        lambda font, lines: len(lines) <= 3 and _line_height(font) * len(lines) <= max_h,
+        weight=weight,
+    )
+    return fitted.font, fitted.lines[:4]
 
 
 def _line_height(font: Font) -> int:
     bbox = font.getbbox("Hg")
     return int((bbox[3] - bbox[1]) * 1.3)
-
-
-@lru_cache(maxsize=64)
-def _font(weight: str, size: int) -> Font:
-    name = "DejaVuSans-Bold.ttf" if weight == "bold" else "DejaVuSans.ttf"
-    try:
-        return ImageFont.truetype(str(FONTS_DIR / name), size)
-    except OSError:
-        return ImageFont.load_default(size)

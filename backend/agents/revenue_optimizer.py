@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from backend.agents.script import Script
 from backend.agents.text_cleanup import key_phrases
+from backend.models.channel import VideoFormat
 from backend.niches.trends.match import CATEGORY_KEYWORDS, normalize_category, tokens
 
 TITLE_MAX, TAGS_TOTAL_MAX, THUMBNAIL_WORDS = 100, 500, 5
@@ -55,16 +56,21 @@ class SeoPackage(BaseModel):
 
 
 class RevenueOptimizer:
-    def optimize(self, script: Script, *, niche: str, fmt: Literal["long", "short"],
-                 language: str, now: datetime, cadence_per_day: float = 1.0) -> SeoPackage:
+    def optimize(self, script: Script, *, niche: str, fmt: VideoFormat, language: str,
+                 now: datetime, cadence_per_day: float = 1.0,
+                 clip_seconds: Sequence[float] | None = None, lead_in_s: float = 0.0
+                 ) -> SeoPackage:
+        """``clip_seconds``/``lead_in_s``: the voice clips' measured lengths and the title
+        card before them, for the chapter times (see ``Script.chapter_starts``)."""
         category = match_category(niche)
         keyword = primary_keyword(script, niche)
         rpm = RPM_USD.get(category, DEFAULT_RPM) * LANGUAGE_RPM_FACTOR.get(language[:2], 0.5)
-        if fmt == "short":
+        if fmt == VideoFormat.short:
             rpm *= SHORTS_RPM_FACTOR
         return SeoPackage(
             title=seo_title(script.title, keyword, fmt),
-            description=seo_description(script, keyword, niche, fmt),
+            description=seo_description(script, keyword, niche, fmt,
+                                        script.chapter_starts(clip_seconds, lead_in_s)),
             tags=fit_tags([keyword, *script.tags, niche.replace("_", " "),
                            *key_phrases(script.narration_text(), limit=10)]),
             thumbnail_text=thumbnail_text(script.title, keyword),
@@ -94,7 +100,7 @@ def seo_title(title: str, keyword: str, fmt: str) -> str:
     title = re.sub(r"\s+", " ", title).strip()
     if keyword.lower() not in title.lower():
         title = f"{keyword.title()}: {title}"
-    if fmt == "short" and "#shorts" not in title.lower():
+    if fmt == VideoFormat.short and "#shorts" not in title.lower():
         title = f"{title} #shorts"
     if len(title) <= TITLE_MAX:
         return title
@@ -102,17 +108,17 @@ def seo_title(title: str, keyword: str, fmt: str) -> str:
     return cut + "…"
 
 
-def seo_description(script: Script, keyword: str, niche: str, fmt: str) -> str:
+def seo_description(script: Script, keyword: str, niche: str, fmt: str,
+                    chapter_starts: Sequence[float]) -> str:
+    """Hook, chapters (one per scene, at ``chapter_starts`` seconds) and hashtags."""
     chapters = []
-    seconds = len(script.hook.split()) / 150 * 60
-    for scene in script.scenes:
+    for scene, seconds in zip(script.scenes, chapter_starts, strict=True):
         first = re.split(r"(?<=[.!?])\s", scene.narration)[0]
         stamp = f"{int(seconds // 60)}:{int(seconds % 60):02d}"
         chapters.append(f"{stamp} {first[:80].rstrip()}")
-        seconds += len(scene.narration.split()) / 150 * 60
     hashtags = " ".join("#" + re.sub(r"[^A-Za-z0-9]", "", w.title())
                         for w in dict.fromkeys([keyword, niche.replace("_", " ")]) if w)
-    if fmt == "short":
+    if fmt == VideoFormat.short:
         hashtags += " #shorts"
     lines = [script.hook, "", "0:00 Intro", *chapters, "", hashtags]
     return "\n".join(lines)[:5000]

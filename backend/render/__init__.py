@@ -2,7 +2,7 @@
 thumbnail out. moviepy composes the soundtrack; ffmpeg does the per-frame work."""
 
 from backend.render.errors import RenderError, RenderInputError, RenderVerificationError
-from backend.render.models import MediaInfo, RenderResult, RenderSpec, Scene, StreamInfo
+from backend.render.models import MediaInfo, RenderResult, RenderScene, RenderSpec, StreamInfo
 from backend.render.probe import probe, verify_render
 from backend.render.renderer import render_video
 from backend.render.thumbnail import make_thumbnail
@@ -12,9 +12,9 @@ __all__ = [
     "RenderError",
     "RenderInputError",
     "RenderResult",
+    "RenderScene",
     "RenderSpec",
     "RenderVerificationError",
-    "Scene",
     "StreamInfo",
     "make_thumbnail",
     "probe",

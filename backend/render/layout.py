@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.render.models import VideoFormat
-
 
 @dataclass(frozen=True)
 class Layout:
@@ -49,5 +47,5 @@ LAYOUTS: dict[str, Layout] = {
 }
 
 
-def layout_for(fmt: VideoFormat) -> Layout:
+def layout_for(fmt: str) -> Layout:
     return LAYOUTS[fmt]

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-VideoFormat = Literal["long", "short"]
-
+# Frame size per video format. The formats are ``backend.models.VideoFormat``'s values (a
+# StrEnum, so its members are these strings); this library names them here only, as keys.
 FRAME_SIZES: dict[str, tuple[int, int]] = {"long": (1920, 1080), "short": (1080, 1920)}
 
 
 @dataclass(frozen=True)
-class Scene:
-    """One scene: a still image shown while its narration plays."""
+class RenderScene:
+    """What the renderer needs of one scene: its still image, shown while its narration
+    audio plays, and the narration text (for the captions). ``backend.agents.script.Script``
+    builds these from its scenes in ``render_scenes``."""
 
     image_path: Path
     audio_path: Path
@@ -24,10 +25,10 @@ class Scene:
 class RenderSpec:
     """Everything a render needs. ``card_s`` is the length of each title card (0 disables)."""
 
-    scenes: list[Scene]
+    scenes: list[RenderScene]
     title: str
     out_dir: Path
-    fmt: VideoFormat = "long"
+    fmt: str = "long"  # a key of FRAME_SIZES: "long" or "short"
     music_dir: Path | None = None
     intro_text: str | None = None
     outro_text: str | None = None
@@ -43,7 +44,9 @@ class RenderSpec:
 
 @dataclass(frozen=True)
 class RenderResult:
-    """A finished render. ``seconds`` is the wall-clock time the render took."""
+    """A finished render. ``seconds`` is the wall-clock time the render took;
+    ``clip_seconds`` the measured length of each scene's narration clip, in scene order
+    (scene ``k`` starts ``intro_s + sum(clip_seconds[:k])`` into the video)."""
 
     video_path: Path
     srt_path: Path
@@ -58,6 +61,7 @@ class RenderResult:
     intro_s: float = 0.0
     outro_s: float = 0.0
     music_path: Path | None = None
+    clip_seconds: tuple[float, ...] = ()
 
     @property
     def expected_duration_s(self) -> float:

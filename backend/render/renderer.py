@@ -184,6 +184,7 @@ def render_video(
         audio_codec=info.audio.codec if info.audio else "", encoder=encoder.name,
         seconds=time.perf_counter() - started, intro_s=timeline.card_s("intro"),
         outro_s=timeline.card_s("outro"), music_path=prepared.music,
+        clip_seconds=tuple(round(d, 3) for d in narration_s),
     )
     report(1.0)
     log.info("render.done", video=str(video_path), duration_s=result.duration_s,

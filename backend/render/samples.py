@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from backend.render.models import Scene
+from backend.render.models import RenderScene
 
 VOICE_RATE = 24_000
 MUSIC_RATE = 44_100
@@ -86,7 +86,7 @@ def landscape(size: tuple[int, int], seed: int, label: str) -> Image.Image:
 
 
 def make_scenes(folder: Path, count: int, seconds: float,
-                size: tuple[int, int] = (1920, 1080), narration: str = LOREM) -> list[Scene]:
+                size: tuple[int, int] = (1920, 1080), narration: str = LOREM) -> list[RenderScene]:
     """``count`` scenes with ``seconds`` of narration each, written into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     sentences = [s.strip() + "." for s in narration.split(".") if s.strip()]
@@ -95,7 +95,7 @@ def make_scenes(folder: Path, count: int, seconds: float,
         image = folder / f"scene_{i:02d}.png"
         landscape(size, i, f"scene {i + 1}").save(image, compress_level=1)
         audio = write_wav(folder / f"scene_{i:02d}.wav", speech_like(seconds, i), VOICE_RATE)
-        scenes.append(Scene(image, audio, sentences[i % len(sentences)]))
+        scenes.append(RenderScene(image, audio, sentences[i % len(sentences)]))
     return scenes
 
 

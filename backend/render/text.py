@@ -1,4 +1,5 @@
-"""Drawing readable text with Pillow: wrapping to a width and outlined, shadowed lines."""
+"""Drawing readable text with Pillow: outlined, shadowed lines. Fonts and wrapping come from
+``ai.text_fit``, which the slide backend uses too."""
 
 from __future__ import annotations
 
@@ -6,59 +7,20 @@ from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from backend.render.fonts import Font, bold_font, faux_bold_px
+from ai.text_fit import balanced_wrap, faux_bold_px, fit_text, load_font
 
 RGBA = tuple[int, int, int, int]
 WHITE: RGBA = (255, 255, 255, 255)
 BLACK: RGBA = (0, 0, 0, 255)
 
 
-def text_width(font: Font, text: str) -> float:
-    return float(font.getlength(text))
-
-
-def wrap_words(text: str, font: Font, max_width: float) -> list[str]:
-    """Greedy word wrap; a single word wider than the line is kept on its own line."""
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        candidate = f"{current} {word}".strip()
-        if current and text_width(font, candidate) > max_width:
-            lines.append(current)
-            current = word
-        else:
-            current = candidate
-    if current:
-        lines.append(current)
-    return lines
-
-
-def balanced_wrap(text: str, font: Font, max_width: float) -> list[str]:
-    """Wrap into as few lines as greedy wrapping needs, but with lines of similar length
-    (no lone last word): the narrowest width that keeps the line count."""
-    lines = wrap_words(text, font, max_width)
-    if len(lines) < 2:
-        return lines
-    low, high = max(text_width(font, w) for w in text.split()), max_width
-    while high - low > 4:
-        mid = (low + high) / 2
-        if len(wrap_words(text, font, mid)) <= len(lines):
-            high = mid
-        else:
-            low = mid
-    return wrap_words(text, font, high)
-
-
 def fit_lines(
     text: str, max_width: float, max_lines: int, start_size: int, min_size: int
 ) -> tuple[list[str], int]:
     """The largest font size (down to ``min_size``) at which ``text`` wraps into ``max_lines``."""
-    size = start_size
-    while True:
-        lines = balanced_wrap(text, bold_font(size), max_width)
-        if len(lines) <= max_lines or size <= min_size:
-            return lines, size
-        size = max(min_size, int(size * 0.9))
+    fitted = fit_text(text, max_width, start_size, min_size,
+                      lambda _font, lines: len(lines) <= max_lines, wrap=balanced_wrap)
+    return fitted.lines, fitted.size
 
 
 def draw_text_block(
@@ -77,7 +39,7 @@ def draw_text_block(
     """Draw lines (centred on ``x``, or starting at it) with a dark outline and a soft drop
     shadow; return the bottom of the block."""
     anchor = "ma" if align == "center" else "la"
-    font = bold_font(size)
+    font = load_font("bold", size)
     outline_px = max(2, size // 12)
     bold_px = faux_bold_px(size)
     step = size * line_spacing

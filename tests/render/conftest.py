@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.render import RenderResult, RenderSpec, Scene, render_video
+from backend.render import RenderResult, RenderScene, RenderSpec, render_video
 from backend.render.ffmpeg import ffmpeg_exe
 from backend.render.samples import make_music_dir, make_scenes
 
@@ -22,7 +22,7 @@ NARRATION = (
 
 
 @pytest.fixture(scope="session")
-def render_inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Scene], Path]:
+def render_inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[RenderScene], Path]:
     root = tmp_path_factory.mktemp("render_inputs")
     scenes = make_scenes(root / "scenes", SCENES, SCENE_S, narration=NARRATION)
     return scenes, make_music_dir(root / "music", seconds=6.0)
@@ -30,7 +30,7 @@ def render_inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Scene]
 
 @pytest.fixture(scope="session")
 def long_render(
-    render_inputs: tuple[list[Scene], Path], tmp_path_factory: pytest.TempPathFactory
+    render_inputs: tuple[list[RenderScene], Path], tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[RenderResult, list[float]]:
     scenes, music = render_inputs
     progress: list[float] = []
@@ -42,7 +42,7 @@ def long_render(
 
 @pytest.fixture(scope="session")
 def short_render(
-    render_inputs: tuple[list[Scene], Path], tmp_path_factory: pytest.TempPathFactory
+    render_inputs: tuple[list[RenderScene], Path], tmp_path_factory: pytest.TempPathFactory
 ) -> RenderResult:
     scenes, _ = render_inputs
     spec = RenderSpec(scenes=scenes, title="Deep Ocean in 10 Seconds", fmt="short",

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from backend.render import RenderError, RenderSpec, Scene, render_video
+from backend.render import RenderError, RenderScene, RenderSpec, render_video
 from backend.render.ffmpeg import run_ffmpeg_with_progress
 from backend.render.probe import probe
 
 
 def test_frames_encoded_are_reported_up_to_the_total(
-    render_inputs: tuple[list[Scene], Path], tmp_path_factory: pytest.TempPathFactory
+    render_inputs: tuple[list[RenderScene], Path], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     scenes, _ = render_inputs
     reports: list[tuple[float, int, int]] = []

@@ -40,6 +40,15 @@ def test_duration_is_narration_plus_cards(long_render: tuple[RenderResult, list[
     assert abs(probe(result.video_path).readable_s - expected) <= 0.5
 
 
+def test_clip_seconds_are_each_narration_clips_measured_length(
+    long_render: tuple[RenderResult, list[float]],
+) -> None:
+    result, _ = long_render
+    assert len(result.clip_seconds) == SCENES
+    assert all(abs(d - SCENE_S) < 0.05 for d in result.clip_seconds)
+    assert abs(sum(result.clip_seconds) - result.narration_s) < 0.01
+
+
 def test_srt_cues_are_ordered_inside_the_narration(
     long_render: tuple[RenderResult, list[float]],
 ) -> None:

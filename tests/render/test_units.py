@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend.render import RenderInputError, RenderSpec, Scene, render_video
+from backend.render import RenderInputError, RenderScene, RenderSpec, render_video
 from backend.render.audio import SAMPLE_RATE, duck_gain, pick_music
 from backend.render.captions import chunk_narration, read_srt, time_chunks, write_srt
 from backend.render.motion import plan_motions
@@ -86,7 +86,7 @@ def test_duck_gain_is_low_under_speech_and_high_in_silence() -> None:
 
 
 def test_bad_specs_are_refused_before_any_work(tmp_path: Path) -> None:
-    missing = Scene(tmp_path / "none.png", tmp_path / "none.wav", "hello")
+    missing = RenderScene(tmp_path / "none.png", tmp_path / "none.wav", "hello")
     with pytest.raises(RenderInputError, match="does not exist"):
         render_video(RenderSpec(scenes=[missing], title="T", out_dir=tmp_path))
     with pytest.raises(RenderInputError, match="at least one scene"):
