@@ -8,6 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.json_schema import SkipJsonSchema
 
 from backend.models import ChannelStatus, VideoFormat
+from backend.models.channel import CHANNEL_DEFAULTS
+
+D = CHANNEL_DEFAULTS  # the one place a channel's defaults are written
 
 Budget = Decimal
 
@@ -15,16 +18,16 @@ Budget = Decimal
 class VoiceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    voice: str = Field(default="en-us", min_length=1, max_length=64)
-    speed: float = Field(default=1.0, ge=0.5, le=2.0)
-    pitch: int = Field(default=50, ge=0, le=99)
+    voice: str = Field(default=D.voice, min_length=1, max_length=64)
+    speed: float = Field(default=D.voice_speed, ge=0.5, le=2.0)
+    pitch: int = Field(default=D.voice_pitch, ge=0, le=99)
 
 
 class StyleSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tone: str = Field(default="informative", max_length=64)
-    target_minutes: float = Field(default=1.0, gt=0, le=60)
+    tone: str = Field(default=D.tone, max_length=64)
+    target_minutes: float = Field(default=D.target_minutes, gt=0, le=60)
     subtitles: bool = True
     music: bool = True
     palette: str | None = Field(default=None, max_length=32)
@@ -57,13 +60,15 @@ class ChannelBase(BaseModel):
 class ChannelCreate(ChannelBase):
     name: str = Field(min_length=1, max_length=100)
     niche: str = Field(min_length=1, max_length=200)
-    language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+    language: str = Field(default=D.language, pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
     youtube_channel_id: str | None = Field(default=None, pattern=r"^UC[\w-]{22}$")
-    format: VideoFormat = VideoFormat.long
-    cadence_per_day: float = Field(default=1.0, gt=0, le=24)
-    daily_budget_usd: Budget = Field(default=Decimal("5"), ge=0, le=100000, decimal_places=4)
-    monthly_budget_usd: Budget = Field(default=Decimal("100"), ge=0, le=1000000, decimal_places=4)
-    quality_threshold: float = Field(default=0.75, ge=0, le=1)
+    format: VideoFormat = D.format
+    cadence_per_day: float = Field(default=D.cadence_per_day, gt=0, le=24)
+    daily_budget_usd: Budget = Field(default=D.daily_budget_usd, ge=0, le=100000, decimal_places=4)
+    monthly_budget_usd: Budget = Field(
+        default=D.monthly_budget_usd, ge=0, le=1000000, decimal_places=4
+    )
+    quality_threshold: float = Field(default=D.quality_threshold, ge=0, le=1)
     voice_settings: VoiceSettings = Field(default_factory=VoiceSettings)
     style_settings: StyleSettings = Field(default_factory=StyleSettings)
 

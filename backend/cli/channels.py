@@ -15,6 +15,7 @@ from backend.channels.schemas import ChannelCreate, StyleSettings, VoiceSettings
 from backend.cli.common import console, err_console, run, session_scope, settings
 from backend.errors import BadRequest, NotFound
 from backend.models import Channel, ChannelStatus, User
+from backend.models.channel import CHANNEL_DEFAULTS as DEFAULTS
 from backend.users import service as user_service
 
 app = typer.Typer(help="Manage channels.", no_args_is_help=True)
@@ -165,15 +166,19 @@ def create(
     name: str = typer.Argument(..., help="The channel's name."),
     owner: str = typer.Option(..., "--owner", help="The owner's email."),
     niche: str = typer.Option(..., "--niche", help="What the channel is about."),
-    fmt: str = typer.Option("long", "--format", help="long (16:9) or short (9:16)."),
-    language: str = typer.Option("en", "--language", help="ISO code: en, de, es-MX."),
-    per_day: float = typer.Option(1.0, "--per-day", help="Videos per day."),
-    daily_budget: Decimal = typer.Option(Decimal("5"), "--daily-budget", help="USD per day."),
-    monthly_budget: Decimal = typer.Option(
-        Decimal("100"), "--monthly-budget", help="USD per month."
+    fmt: str = typer.Option(DEFAULTS.format.value, "--format", help="long (16:9) or short (9:16)."),
+    language: str = typer.Option(DEFAULTS.language, "--language", help="ISO code: en, de, es-MX."),
+    per_day: float = typer.Option(DEFAULTS.cadence_per_day, "--per-day", help="Videos per day."),
+    daily_budget: Decimal = typer.Option(
+        DEFAULTS.daily_budget_usd, "--daily-budget", help="USD per day."
     ),
-    minutes: float = typer.Option(1.0, "--minutes", help="Target length of a video."),
-    voice: str = typer.Option("en-us", "--voice", help="See `ytempire channel voices`."),
+    monthly_budget: Decimal = typer.Option(
+        DEFAULTS.monthly_budget_usd, "--monthly-budget", help="USD per month."
+    ),
+    minutes: float = typer.Option(
+        DEFAULTS.target_minutes, "--minutes", help="Target length of a video."
+    ),
+    voice: str = typer.Option(DEFAULTS.voice, "--voice", help="See `ytempire channel voices`."),
 ) -> None:
     """Create a channel for a user (within their channel limit)."""
     try:

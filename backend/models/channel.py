@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,29 @@ class VideoFormat(enum.StrEnum):
     short = "short"
 
 
+@dataclass(frozen=True)
+class ChannelDefaults:
+    """A channel's settings where its owner gives none. Written once, here: the table's
+    column defaults, the API schemas (``channels/schemas.py``), the new-channel page and
+    ``ytempire channel create`` read them."""
+
+    language: str = "en"
+    format: VideoFormat = VideoFormat.long
+    cadence_per_day: float = 1.0
+    daily_budget_usd: Decimal = Decimal("5")
+    monthly_budget_usd: Decimal = Decimal("100")
+    quality_threshold: float = 0.75
+    voice: str = "en-us"
+    voice_speed: float = 1.0
+    voice_pitch: int = 50
+    tone: str = "informative"
+    target_minutes: float = 1.0
+
+
+CHANNEL_DEFAULTS = ChannelDefaults()
+_D = CHANNEL_DEFAULTS
+
+
 class Channel(IdMixin, TimestampMixin, Base):
     __tablename__ = "channels"
     __table_args__ = (Index("ix_channels_owner_alive", "owner_id", "deleted_at"),)
@@ -31,7 +55,7 @@ class Channel(IdMixin, TimestampMixin, Base):
     )
     name: Mapped[str] = mapped_column(String(100))
     niche: Mapped[str] = mapped_column(String(200))
-    language: Mapped[str] = mapped_column(String(16), default="en")
+    language: Mapped[str] = mapped_column(String(16), default=_D.language)
     status: Mapped[ChannelStatus] = mapped_column(
         Enum(ChannelStatus, native_enum=False, length=16), default=ChannelStatus.active
     )
@@ -40,12 +64,12 @@ class Channel(IdMixin, TimestampMixin, Base):
     # OAuth credentials for uploads, Fernet-encrypted with the secret key (never plaintext).
     youtube_credentials_encrypted: Mapped[str | None] = mapped_column(Text)
     format: Mapped[VideoFormat] = mapped_column(
-        Enum(VideoFormat, native_enum=False, length=16), default=VideoFormat.long
+        Enum(VideoFormat, native_enum=False, length=16), default=_D.format
     )
-    cadence_per_day: Mapped[float] = mapped_column(Float, default=1.0)
-    daily_budget_usd: Mapped[Decimal] = mapped_column(USD, default=Decimal("5"))
-    monthly_budget_usd: Mapped[Decimal] = mapped_column(USD, default=Decimal("100"))
-    quality_threshold: Mapped[float] = mapped_column(Float, default=0.75)
+    cadence_per_day: Mapped[float] = mapped_column(Float, default=_D.cadence_per_day)
+    daily_budget_usd: Mapped[Decimal] = mapped_column(USD, default=_D.daily_budget_usd)
+    monthly_budget_usd: Mapped[Decimal] = mapped_column(USD, default=_D.monthly_budget_usd)
+    quality_threshold: Mapped[float] = mapped_column(Float, default=_D.quality_threshold)
     voice_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     style_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 from backend.channels.schemas import ChannelCreate, ChannelUpdate
 from backend.models import Channel
+from backend.models.channel import CHANNEL_DEFAULTS as D
 
 TEXT_FIELDS = ("name", "niche", "language", "format", "tone", "voice")
 NUMBER_FIELDS = (
@@ -165,15 +166,15 @@ class ChannelForm:
             values={
                 "name": "",
                 "niche": "",
-                "language": "en",
-                "format": "long",
-                "cadence_per_day": "1",
-                "daily_budget_usd": "5",
-                "monthly_budget_usd": "100",
-                "quality_threshold": "0.75",
-                "target_minutes": "1",
-                "tone": "informative",
-                "voice": "en-us",
+                "language": D.language,
+                "format": D.format.value,
+                "cadence_per_day": f"{D.cadence_per_day:g}",
+                "daily_budget_usd": f"{float(D.daily_budget_usd):g}",
+                "monthly_budget_usd": f"{float(D.monthly_budget_usd):g}",
+                "quality_threshold": f"{D.quality_threshold:g}",
+                "target_minutes": f"{D.target_minutes:g}",
+                "tone": D.tone,
+                "voice": D.voice,
             }
         )
 
@@ -191,9 +192,9 @@ class ChannelForm:
                 "daily_budget_usd": f"{float(channel.daily_budget_usd):g}",
                 "monthly_budget_usd": f"{float(channel.monthly_budget_usd):g}",
                 "quality_threshold": f"{channel.quality_threshold:g}",
-                "target_minutes": f"{float(style.get('target_minutes', 1.0)):g}",
-                "tone": str(style.get("tone", "informative")),
-                "voice": str(voice.get("voice", "en-us")),
+                "target_minutes": f"{float(style.get('target_minutes', D.target_minutes)):g}",
+                "tone": str(style.get("tone", D.tone)),
+                "voice": str(voice.get("voice", D.voice)),
             }
         )
 

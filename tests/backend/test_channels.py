@@ -119,3 +119,39 @@ async def test_limit_is_per_user_and_stored_per_user(owner: Api, client: httpx.A
     response = await small.post("/api/v1/channels", json={"name": "Two", "niche": "x"})
     assert response.status_code == 409
     await owner.create_channel()  # the owner's own limit is untouched
+
+
+async def test_a_channel_left_to_its_defaults_gets_the_one_set_of_defaults(owner: Api) -> None:
+    from backend.models.channel import CHANNEL_DEFAULTS as D
+
+    channel = await owner.create_channel()
+    assert (channel["language"], channel["format"]) == (D.language, D.format.value)
+    assert channel["cadence_per_day"] == D.cadence_per_day
+    assert channel["daily_budget_usd"] == float(D.daily_budget_usd)
+    assert channel["monthly_budget_usd"] == float(D.monthly_budget_usd)
+    assert channel["quality_threshold"] == D.quality_threshold
+    voice, style = channel["voice_settings"], channel["style_settings"]
+    assert (voice["voice"], voice["speed"], voice["pitch"]) == (
+        D.voice, D.voice_speed, D.voice_pitch)
+    assert (style["tone"], style["target_minutes"]) == (D.tone, D.target_minutes)
+
+
+def test_the_new_channel_form_and_the_cli_offer_the_same_defaults_as_the_api() -> None:
+    import inspect
+
+    from backend.channels.schemas import ChannelCreate
+    from backend.cli.channels import create
+    from backend.web.forms import ChannelForm
+
+    form = ChannelForm.blank()
+    form.values.update(name="Space Facts", niche="astronomy")
+    api = ChannelCreate(name="Space Facts", niche="astronomy")
+    assert form.to_create() == api
+    options = {n: p.default.default for n, p in inspect.signature(create).parameters.items()
+               if hasattr(p.default, "default")}
+    assert (options["fmt"], options["language"]) == (api.format.value, api.language)
+    assert (options["per_day"], options["minutes"]) == (
+        api.cadence_per_day, api.style_settings.target_minutes)
+    assert (options["daily_budget"], options["monthly_budget"]) == (
+        api.daily_budget_usd, api.monthly_budget_usd)
+    assert options["voice"] == api.voice_settings.voice
