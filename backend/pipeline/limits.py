@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from backend.models import VideoStage
+from backend.models.channel import CHANNEL_DEFAULTS as D
 from backend.settings import Settings
 
 BASE_S: dict[VideoStage, float] = {
@@ -55,7 +56,7 @@ def setting_name(stage: VideoStage) -> str:
 def target_minutes(video_format: str, style: dict[str, object] | None) -> float:
     if video_format == "short":
         return SHORT_MINUTES
-    raw = (style or {}).get("target_minutes", 1.0)
+    raw = (style or {}).get("target_minutes", D.target_minutes)
     try:
         return max(0.1, float(raw))  # type: ignore[arg-type]
     except (TypeError, ValueError):

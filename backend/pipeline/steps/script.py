@@ -5,6 +5,7 @@ from __future__ import annotations
 from backend.agents.content_strategist import ContentStrategist
 from backend.agents.script import WORDS_PER_MINUTE
 from backend.models import VideoStage
+from backend.models.channel import CHANNEL_DEFAULTS as D
 from backend.pipeline.context import StageContext, StepResult, VideoChanges
 
 SHORT_SECONDS = 45.0
@@ -13,12 +14,12 @@ SHORT_SECONDS = 45.0
 def target_seconds(ctx: StageContext) -> float:
     if ctx.video.format == "short":
         return SHORT_SECONDS
-    return float(ctx.video.style.get("target_minutes", 1.0)) * 60.0
+    return float(ctx.video.style.get("target_minutes", D.target_minutes)) * 60.0
 
 
 def planning_seconds(ctx: StageContext) -> float:
     """The length to ask the strategist for, so the narration at the voice's pace fits."""
-    pace = ctx.settings.narration_wpm * float(ctx.video.voice.get("speed", 1.0))
+    pace = ctx.settings.narration_wpm * float(ctx.video.voice.get("speed", D.voice_speed))
     return target_seconds(ctx) * pace / WORDS_PER_MINUTE  # the pace it plans at
 
 
@@ -32,7 +33,7 @@ async def run(ctx: StageContext) -> StepResult:
         niche=ctx.video.niche,
         target_seconds=planning_seconds(ctx),
         language=ctx.video.language,
-        tone=str(ctx.video.style.get("tone", "informative")),
+        tone=str(ctx.video.style.get("tone", D.tone)),
         feedback=feedback,
         on_progress=ctx.progress,
     )

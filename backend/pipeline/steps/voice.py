@@ -6,14 +6,15 @@ from ai.calls import synthesize_speech
 from backend.agents.script import Script
 from backend.costs.service import charge_of
 from backend.models import VideoStage
+from backend.models.channel import CHANNEL_DEFAULTS as D
 from backend.pipeline.context import StageContext, StepResult
 from backend.pipeline.steps.files import write_atomic
 
 
 async def run(ctx: StageContext) -> StepResult:
     script = Script.model_validate(ctx.outputs[VideoStage.script]["script"])
-    voice = str(ctx.video.voice.get("voice", "en-us"))
-    speed = float(ctx.video.voice.get("speed", 1.0))
+    voice = str(ctx.video.voice.get("voice", D.voice))
+    speed = float(ctx.video.voice.get("speed", D.voice_speed))
     pitch = ctx.video.voice.get("pitch")
     result = StepResult()
     scenes = script.scenes
