@@ -45,7 +45,7 @@ def test_env_prefix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def test_importing_the_app_creates_nothing(tmp_path: Path) -> None:
-    code = "import backend.app, backend.models, backend.jobs.tasks, backend.cli.main"
+    code = "import backend.app, backend.models, backend.costs.tasks, backend.cli.main"
     env = {"YTE_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=tmp_path)
     assert not (tmp_path / "data").exists()
