@@ -1,4 +1,4 @@
-"""The packages of backend/ and ai/ import each other in one direction only (scripts/import_graph.py)."""
+"""Packages of backend/ and ai/ import each other one way only (scripts/import_graph.py)."""
 
 from __future__ import annotations
 
