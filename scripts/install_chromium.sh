@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install Debian's Chromium for the browser tests (tests/web), once; a no-op when present.
+# Install Debian's Chromium for the browser tests (tests/backend/web), once; a no-op when present.
 # Playwright drives this binary through executable_path; never `playwright install`.
 set -euo pipefail
 if [ -x /usr/bin/chromium ]; then

@@ -34,8 +34,8 @@ from backend.models import Channel, CostEvent, Video, VideoStage, VideoStatus
 from backend.pipeline.stages import PRODUCTION_STAGES, overall_progress
 from backend.settings import Settings
 from backend.videos import state
-from tests.web.conftest import PASSWORD, SCREENSHOTS, LiveServer
-from tests.web.helpers import add_daily_metrics, add_niche, finish_video
+from tests.backend.web.conftest import PASSWORD, SCREENSHOTS, LiveServer
+from tests.backend.web.helpers import add_daily_metrics, add_niche, finish_video
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

@@ -23,7 +23,7 @@ from backend.publishing.policy import CallPolicy
 from backend.publishing.publish import PublishOutcome, publish
 from backend.settings import Settings
 from tests.fakes.youtube_server import FakeYouTube
-from tests.publishing.conftest import CHUNK, World, metadata, write_file
+from tests.backend.publishing.conftest import CHUNK, World, metadata, write_file
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -40,7 +40,7 @@ from tests.backend.conftest import (  # noqa: F401 - fixtures used by name
 )
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-output" / "screenshots"
 
 
 def build_app(config: Settings, *, run_worker: bool = False) -> FastAPI:

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.session import unit_of_work
 from backend.models import Channel, User, UserRole, Video, VideoStatus
-from tests.web.conftest import CSRF_RE, PASSWORD, Browser, _client
-from tests.web.helpers import CHANNEL_FORM
+from tests.backend.web.conftest import CSRF_RE, PASSWORD, Browser, _client
+from tests.backend.web.helpers import CHANNEL_FORM
 
 SIGNUP = {"email": "me@example.com", "password": PASSWORD, "confirm": PASSWORD}
 

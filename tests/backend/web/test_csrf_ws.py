@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 
 from backend.settings import Settings
 from tests.backend.test_hardening_outages import REDIS_SERVER, PrivateRedis
-from tests.web.conftest import (
+from tests.backend.web.conftest import (
     CSRF_RE,
     PASSWORD,
     Browser,
@@ -29,7 +29,7 @@ from tests.web.conftest import (
     build_app,
     live_login,
 )
-from tests.web.helpers import CHANNEL_FORM
+from tests.backend.web.helpers import CHANNEL_FORM
 
 # --- CSRF ----------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from backend.publishing.errors import AuthorizationRefused, NeedsReconnect, NoOA
 from backend.publishing.publish import publish
 from backend.settings import Settings
 from tests.fakes.youtube_server import CLIENT_SECRET, FakeYouTube
-from tests.publishing.conftest import CHUNK, World, connect, metadata
+from tests.backend.publishing.conftest import CHUNK, World, connect, metadata
 
 pytestmark = pytest.mark.timeout(60)
 

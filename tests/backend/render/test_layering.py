@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-RENDER = Path(__file__).resolve().parents[2] / "backend" / "render"
+RENDER = Path(__file__).resolve().parents[3] / "backend" / "render"
 
 
 def _imports(path: Path) -> set[str]:

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.db.session import unit_of_work
 from backend.models import StageStatus, Video, VideoStage, VideoStatus
 from tests.backend.videos.states import REASONS, SCRIPT, finish_production, hold_for_review, runs_of
-from tests.web.conftest import Browser
-from tests.web.test_pages import create_channel, queue_video
+from tests.backend.web.conftest import Browser
+from tests.backend.web.test_pages import create_channel, queue_video
 
 
 def _form(script: dict[str, Any], **changes: str) -> dict[str, str]:

@@ -30,9 +30,9 @@ from backend.pipeline.stages import overall_progress
 from backend.settings import Settings
 from backend.videos import state
 from backend.web.formats import fmt_money
-from tests.web.conftest import PASSWORD, LiveServer
-from tests.web.helpers import add_daily_metrics, add_niche, finish_video
-from tests.web.test_browser import (  # noqa: F401 - the browser fixture is used by name
+from tests.backend.web.conftest import PASSWORD, LiveServer
+from tests.backend.web.helpers import add_daily_metrics, add_niche, finish_video
+from tests.backend.web.test_browser import (  # noqa: F401 - the browser fixture is used by name
     browser,
     pytestmark,
     sign_up_and_log_in,

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.session import unit_of_work
 from backend.models import Channel, User, UserRole, Video, VideoStatus
-from tests.web.conftest import PASSWORD, LiveServer
+from tests.backend.web.conftest import PASSWORD, LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

@@ -10,7 +10,7 @@ from backend.render import RenderResult, probe
 from backend.render.captions import read_srt
 from backend.render.layout import layout_for
 from backend.render.samples import MUSIC_CHORD_HZ
-from tests.render.conftest import (
+from tests.backend.render.conftest import (
     SCENE_S,
     SCENES,
     band_db,

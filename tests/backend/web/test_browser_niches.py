@@ -10,9 +10,9 @@ from playwright.async_api import Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.session import unit_of_work
-from tests.web.conftest import LiveServer
-from tests.web.helpers import add_niche
-from tests.web.test_browser import (  # noqa: F401 - the browser fixture is used by name
+from tests.backend.web.conftest import LiveServer
+from tests.backend.web.helpers import add_niche
+from tests.backend.web.test_browser import (  # noqa: F401 - the browser fixture is used by name
     browser,
     pytestmark,
     sign_up_and_log_in,

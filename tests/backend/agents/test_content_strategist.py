@@ -7,7 +7,7 @@ import openai
 import pytest
 
 from backend.agents.content_strategist import ContentStrategist, ScriptGenerationError
-from tests.agents.conftest import fake_llm
+from tests.backend.agents.conftest import fake_llm
 
 VALID = {
     "title": "Zone 2 Cardio Explained in One Minute",

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.db.session import unit_of_work
 from backend.niches import repository
 from tests.backend.conftest import login
-from tests.web.conftest import Browser
-from tests.web.helpers import add_niche
+from tests.backend.web.conftest import Browser
+from tests.backend.web.helpers import add_niche
 
 WATCHLIST = "/api/v1/users/watchlist"
 # In range, out of range, not numbers, and digits Python's float() reads but the API refuses.

@@ -1,7 +1,7 @@
 """Playwright on Debian's Chromium: the owner reviews a held script (edits a scene's
 narration, saves and approves it) and discards a ready video after confirming.
 
-The test plays the worker's part the way tests/web/test_browser.py does: it writes what
+The test plays the worker's part the way tests/backend/web/test_browser.py does: it writes what
 the stage runner leaves behind (tests/backend/videos/states.py); the pages, forms and the
 services behind them are the production code path.
 """
@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.db.session import unit_of_work
 from backend.models import StageStatus, Video, VideoStage, VideoStatus
 from tests.backend.videos.states import REASONS, finish_production, hold_for_review, runs_of
-from tests.web.conftest import PASSWORD, LiveServer
-from tests.web.test_browser import ARGS, CHROMIUM, sign_up_and_log_in
+from tests.backend.web.conftest import PASSWORD, LiveServer
+from tests.backend.web.test_browser import ARGS, CHROMIUM, sign_up_and_log_in
 
 SHOTS = Path(os.environ.get("YTE_SHOTS_DIR", "/tmp/shots/videos"))
 

@@ -9,7 +9,7 @@ import pytest
 
 from backend.agents.script import Script
 from backend.render import RenderScene
-from tests.agents.conftest import good_script
+from tests.backend.agents.conftest import good_script
 
 
 def test_the_script_round_trips_through_the_pipelines_json() -> None:

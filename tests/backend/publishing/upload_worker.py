@@ -1,6 +1,6 @@
 """A separate process that publishes one video (the crash tests SIGKILL it mid-upload).
 
-Usage: python -m tests.publishing.upload_worker VIDEO_ID CHANNEL_ID FILE CHUNK_BYTES
+Usage: python -m tests.backend.publishing.upload_worker VIDEO_ID CHANNEL_ID FILE CHUNK_BYTES
 with the YTE_* settings (database, secret key, the fake's endpoints) in the environment.
 Prints the outcome as one JSON line.
 """

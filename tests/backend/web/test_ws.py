@@ -13,7 +13,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from backend.events.bus import publish
-from tests.web.conftest import PASSWORD, LiveServer, live_login
+from tests.backend.web.conftest import PASSWORD, LiveServer, live_login
 
 
 async def open_socket(server: LiveServer, http: httpx.AsyncClient | None) -> ClientConnection:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from backend.agents.revenue_optimizer import RevenueOptimizer, fit_tags
 from backend.agents.script import WORDS_PER_MINUTE, Script
-from tests.agents.conftest import good_script
+from tests.backend.agents.conftest import good_script
 
 NOW = datetime(2026, 11, 23, 21, 30, tzinfo=UTC)
 

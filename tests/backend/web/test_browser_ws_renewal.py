@@ -23,7 +23,7 @@ from backend.security.tokens import create_access_token, decode_access_token
 from backend.settings import Settings
 from backend.web.middleware import codec_for
 from backend.web.session import SESSION_COOKIE, WebSession
-from tests.web.conftest import PASSWORD, LiveServer
+from tests.backend.web.conftest import PASSWORD, LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

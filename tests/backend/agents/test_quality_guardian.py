@@ -4,7 +4,7 @@ import openai
 
 from backend.agents.quality_guardian import QualityGuardian
 from backend.agents.script import Scene, Script
-from tests.agents.conftest import good_script
+from tests.backend.agents.conftest import good_script
 
 
 async def test_good_script_passes() -> None:

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.publishing import repository
 from backend.settings import Settings
 from tests.fakes.youtube_server import FakeYouTube
-from tests.publishing.conftest import CHUNK, World
+from tests.backend.publishing.conftest import CHUNK, World
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.timeout(120)
 
 
@@ -46,7 +46,7 @@ def _start(world: World, settings: Settings, fake: FakeYouTube) -> subprocess.Po
         [
             sys.executable,
             "-m",
-            "tests.publishing.upload_worker",
+            "tests.backend.publishing.upload_worker",
             str(world.video_id),
             str(world.channel_id),
             str(world.video_file),

@@ -20,8 +20,8 @@ from backend.security.tokens import create_access_token
 from backend.settings import Settings
 from backend.web.middleware import codec_for
 from backend.web.session import SESSION_COOKIE, WebSession
-from tests.web.conftest import Browser
-from tests.web.helpers import CHANNEL_FORM, add_niche, finish_video
+from tests.backend.web.conftest import Browser
+from tests.backend.web.helpers import CHANNEL_FORM, add_niche, finish_video
 
 PAGES = ("/", "/channels", "/queue", "/niches", "/analytics", "/system")
 
@@ -519,7 +519,7 @@ async def test_money_is_formatted_by_one_rule_on_every_page(
         "-$3.10",
     ]
     # no template formats money itself: every amount goes through the money filter
-    templates = Path(__file__).resolve().parents[2] / "frontend" / "templates"
+    templates = Path(__file__).resolve().parents[3] / "frontend" / "templates"
     for template in templates.glob("*.html"):
         text = template.read_text()
         assert not re.search(r"\$\{\{|\$\s*\{\{|usd\s*\)?\s*\|\s*round|usd\|format", text), template
