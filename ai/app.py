@@ -55,8 +55,10 @@ def describe_key(settings: AISettings) -> str:
     if not settings.ai_api_key:
         return f"key: none required ({KEY_SETTING} is empty; loopback only)"
     if settings.ai_api_key == default_api_key():
-        return (f"key: {settings.ai_api_key} (the default of {KEY_SETTING}; loopback only; "
-                "set it to your own)")
+        return (
+            f"key: {settings.ai_api_key} (the default of {KEY_SETTING}; loopback only; "
+            "set it to your own)"
+        )
     return f"key: {KEY_SETTING} (set)"
 
 
@@ -74,9 +76,12 @@ def create_app(settings: AISettings | None = None, *, gateway: Gateway | None = 
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        log.info("ai.gateway.start", profile=services.gateway.profile.name,
-                 key=describe_key(settings).removeprefix("key: "),
-                 chains={m: [s.id for s in c] for m, c in services.gateway.chains.items()})
+        log.info(
+            "ai.gateway.start",
+            profile=services.gateway.profile.name,
+            key=describe_key(settings).removeprefix("key: "),
+            chains={m: [s.id for s in c] for m, c in services.gateway.chains.items()},
+        )
         yield
         await services.gateway.close()
 
@@ -123,7 +128,8 @@ def _install_routes(app: FastAPI, settings: AISettings) -> None:
         if body.stream:
             stream = await text_service.chat_stream(services.gateway, body)
             return StreamingResponse(
-                _sse(stream, body, started), media_type="text/event-stream",
+                _sse(stream, body, started),
+                media_type="text/event-stream",
                 headers={BACKEND_HEADER: stream.served.model, MODEL_HEADER: stream.served.model},
             )
         outcome = await text_service.chat(services.gateway, body)
@@ -134,11 +140,13 @@ def _install_routes(app: FastAPI, settings: AISettings) -> None:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": outcome.served.model,
-            "choices": [{
-                "index": 0,
-                "message": {"role": "assistant", "content": result.text},
-                "finish_reason": result.finish_reason,
-            }],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": result.text},
+                    "finish_reason": result.finish_reason,
+                }
+            ],
         }
         return _json(payload, outcome.usage, outcome.served)
 
@@ -147,8 +155,10 @@ def _install_routes(app: FastAPI, settings: AISettings) -> None:
         started = time.perf_counter()
         outcome = await services.images.generate(body)
         LATENCY.labels(modality="image").observe(time.perf_counter() - started)
-        data = [{"b64_json": img.png_b64(), "seed": img.seed, "revised_prompt": body.prompt}
-                for img in outcome.value]
+        data = [
+            {"b64_json": img.png_b64(), "seed": img.seed, "revised_prompt": body.prompt}
+            for img in outcome.value
+        ]
         payload = {"created": int(time.time()), "model": outcome.served.model, "data": data}
         return _json(payload, outcome.usage, outcome.served)
 
@@ -173,8 +183,10 @@ def _install_routes(app: FastAPI, settings: AISettings) -> None:
         outcome = await embedding_service.embed(services.gateway, texts, body.model)
         LATENCY.labels(modality="embeddings").observe(time.perf_counter() - started)
         vectors = outcome.value.vectors
-        data = [{"object": "embedding", "index": i, "embedding": _encode_vector(v, body)}
-                for i, v in enumerate(vectors)]
+        data = [
+            {"object": "embedding", "index": i, "embedding": _encode_vector(v, body)}
+            for i, v in enumerate(vectors)
+        ]
         payload = {"object": "list", "data": data, "model": outcome.served.model}
         return _json(payload, outcome.usage, outcome.served)
 
@@ -200,15 +212,21 @@ def _install_routes(app: FastAPI, settings: AISettings) -> None:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-async def _sse(stream: text_service.ChatStream, body: ChatRequest,
-               started: float) -> AsyncIterator[str]:
+async def _sse(
+    stream: text_service.ChatStream, body: ChatRequest, started: float
+) -> AsyncIterator[str]:
     chunk_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
 
     def chunk(delta: dict[str, Any], finish: str | None, **extra: Any) -> str:
-        payload = {"id": chunk_id, "object": "chat.completion.chunk", "created": created,
-                   "model": stream.served.model,
-                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+        payload = {
+            "id": chunk_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": stream.served.model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
+        }
         return f"data: {json.dumps(payload)}\n\n"
 
     yield chunk({"role": "assistant", "content": ""}, None)
@@ -259,18 +277,26 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
-            {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
-             "message": str(e.get("msg", "")).removeprefix("Value error, ")}
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+                "message": str(e.get("msg", "")).removeprefix("Value error, "),
+            }
             for e in exc.errors()
         ]
-        message = "; ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"]
-                            for p in problems)
+        message = "; ".join(
+            f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems
+        )
         error = InvalidRequest(message or "invalid request body", details={"errors": problems})
         return JSONResponse(error.body(), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = "not_found" if exc.status_code == 404 else "http_error"
-        error: dict[str, Any] = {"message": str(exc.detail), "type": "invalid_request_error",
-                                 "param": None, "code": code, "details": {}}
+        error: dict[str, Any] = {
+            "message": str(exc.detail),
+            "type": "invalid_request_error",
+            "param": None,
+            "code": code,
+            "details": {},
+        }
         return JSONResponse({"error": error}, status_code=exc.status_code)

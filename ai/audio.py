@@ -39,11 +39,23 @@ def convert(data: bytes, source: str, target: str) -> bytes:
     """Re-encode between wav and mp3 through ffmpeg pipes."""
     if source == target:
         return data
-    codec = ["-c:a", "libmp3lame", "-b:a", "128k", "-f", "mp3"] if target == "mp3" else [
-        "-c:a", "pcm_s16le", "-f", "wav"
+    codec = (
+        ["-c:a", "libmp3lame", "-b:a", "128k", "-f", "mp3"]
+        if target == "mp3"
+        else ["-c:a", "pcm_s16le", "-f", "wav"]
+    )
+    command = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-f",
+        source,
+        "-i",
+        "pipe:0",
+        *codec,
+        "pipe:1",
     ]
-    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", source, "-i", "pipe:0",
-               *codec, "pipe:1"]
     result = subprocess.run(command, input=data, capture_output=True, timeout=120, check=False)
     if result.returncode != 0:
         raise BackendError(f"ffmpeg {source}->{target} failed: {result.stderr.decode()[-300:]}")

@@ -63,11 +63,21 @@ class EmbeddingResult:
     served: Served
 
 
-def _chat_args(messages: list[dict[str, str]], model: str, max_tokens: int,
-               temperature: float, seed: int | None, top_p: float | None = None,
-               stop: list[str] | None = None) -> dict[str, Any]:
-    args: dict[str, Any] = {"model": model, "messages": messages, "max_tokens": max_tokens,
-                            "temperature": temperature}
+def _chat_args(
+    messages: list[dict[str, str]],
+    model: str,
+    max_tokens: int,
+    temperature: float,
+    seed: int | None,
+    top_p: float | None = None,
+    stop: list[str] | None = None,
+) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "model": model,
+        "messages": messages,
+        "max_tokens": max_tokens,
+        "temperature": temperature,
+    }
     if seed is not None:
         args["seed"] = seed
     if top_p is not None:
@@ -80,54 +90,101 @@ def _chat_args(messages: list[dict[str, str]], model: str, max_tokens: int,
 def _chat_result(raw: Any) -> ChatResult:
     completion = raw.parse()
     choice = completion.choices[0]
-    return ChatResult(choice.message.content or "", choice.finish_reason or "stop",
-                      *usage_of(raw.headers))
+    return ChatResult(
+        choice.message.content or "", choice.finish_reason or "stop", *usage_of(raw.headers)
+    )
 
 
-async def chat(client: openai.AsyncOpenAI, messages: list[dict[str, str]], *,
-               model: str = "text", max_tokens: int = 512, temperature: float = 0.7,
-               seed: int | None = None, top_p: float | None = None,
-               stop: list[str] | None = None) -> ChatResult:
+async def chat(
+    client: openai.AsyncOpenAI,
+    messages: list[dict[str, str]],
+    *,
+    model: str = "text",
+    max_tokens: int = 512,
+    temperature: float = 0.7,
+    seed: int | None = None,
+    top_p: float | None = None,
+    stop: list[str] | None = None,
+) -> ChatResult:
     raw = await client.chat.completions.with_raw_response.create(
-        **_chat_args(messages, model, max_tokens, temperature, seed, top_p, stop))
+        **_chat_args(messages, model, max_tokens, temperature, seed, top_p, stop)
+    )
     return _chat_result(raw)
 
 
-def chat_sync(client: openai.OpenAI, messages: list[dict[str, str]], *, model: str = "text",
-              max_tokens: int = 512, temperature: float = 0.7, seed: int | None = None,
-              top_p: float | None = None, stop: list[str] | None = None) -> ChatResult:
+def chat_sync(
+    client: openai.OpenAI,
+    messages: list[dict[str, str]],
+    *,
+    model: str = "text",
+    max_tokens: int = 512,
+    temperature: float = 0.7,
+    seed: int | None = None,
+    top_p: float | None = None,
+    stop: list[str] | None = None,
+) -> ChatResult:
     raw = client.chat.completions.with_raw_response.create(
-        **_chat_args(messages, model, max_tokens, temperature, seed, top_p, stop))
+        **_chat_args(messages, model, max_tokens, temperature, seed, top_p, stop)
+    )
     return _chat_result(raw)
 
 
-def _speech_args(text: str, voice: str, speed: float, response_format: str, model: str,
-                 pitch: int | None) -> dict[str, Any]:
-    args: dict[str, Any] = {"model": model, "input": text, "voice": voice, "speed": speed,
-                            "response_format": response_format}
+def _speech_args(
+    text: str, voice: str, speed: float, response_format: str, model: str, pitch: int | None
+) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "model": model,
+        "input": text,
+        "voice": voice,
+        "speed": speed,
+        "response_format": response_format,
+    }
     if pitch is not None:
         args["extra_body"] = {"pitch": pitch}
     return args
 
 
-async def synthesize_speech(client: openai.AsyncOpenAI, text: str, voice: str = "alloy",
-                            speed: float = 1.0, *, response_format: str = "wav",
-                            model: str = "speech", pitch: int | None = None) -> SpeechResult:
+async def synthesize_speech(
+    client: openai.AsyncOpenAI,
+    text: str,
+    voice: str = "alloy",
+    speed: float = 1.0,
+    *,
+    response_format: str = "wav",
+    model: str = "speech",
+    pitch: int | None = None,
+) -> SpeechResult:
     raw = await client.audio.speech.with_raw_response.create(
-        **_speech_args(text, voice, speed, response_format, model, pitch))
+        **_speech_args(text, voice, speed, response_format, model, pitch)
+    )
     return SpeechResult(raw.content, response_format, *usage_of(raw.headers))
 
 
-def synthesize_speech_sync(client: openai.OpenAI, text: str, voice: str = "alloy",
-                           speed: float = 1.0, *, response_format: str = "wav",
-                           model: str = "speech", pitch: int | None = None) -> SpeechResult:
+def synthesize_speech_sync(
+    client: openai.OpenAI,
+    text: str,
+    voice: str = "alloy",
+    speed: float = 1.0,
+    *,
+    response_format: str = "wav",
+    model: str = "speech",
+    pitch: int | None = None,
+) -> SpeechResult:
     raw = client.audio.speech.with_raw_response.create(
-        **_speech_args(text, voice, speed, response_format, model, pitch))
+        **_speech_args(text, voice, speed, response_format, model, pitch)
+    )
     return SpeechResult(raw.content, response_format, *usage_of(raw.headers))
 
 
-def _image_args(prompt: str, size: str, n: int, seed: int | None, model: str,
-                negative_prompt: str | None, steps: int | None) -> dict[str, Any]:
+def _image_args(
+    prompt: str,
+    size: str,
+    n: int,
+    seed: int | None,
+    model: str,
+    negative_prompt: str | None,
+    steps: int | None,
+) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if seed is not None:
         extra["seed"] = seed
@@ -135,8 +192,14 @@ def _image_args(prompt: str, size: str, n: int, seed: int | None, model: str,
         extra["negative_prompt"] = negative_prompt
     if steps is not None:
         extra["steps"] = steps
-    return {"prompt": prompt, "size": size, "n": n, "model": model,
-            "response_format": "b64_json", "extra_body": extra}
+    return {
+        "prompt": prompt,
+        "size": size,
+        "n": n,
+        "model": model,
+        "response_format": "b64_json",
+        "extra_body": extra,
+    }
 
 
 def _image_result(raw: Any) -> ImageResult:
@@ -146,21 +209,37 @@ def _image_result(raw: Any) -> ImageResult:
     return ImageResult(images, seeds, *usage_of(raw.headers))
 
 
-async def generate_image(client: openai.AsyncOpenAI, prompt: str, size: str = "1920x1080", *,
-                         n: int = 1, seed: int | None = None, model: str = "image",
-                         negative_prompt: str | None = None,
-                         steps: int | None = None) -> ImageResult:
+async def generate_image(
+    client: openai.AsyncOpenAI,
+    prompt: str,
+    size: str = "1920x1080",
+    *,
+    n: int = 1,
+    seed: int | None = None,
+    model: str = "image",
+    negative_prompt: str | None = None,
+    steps: int | None = None,
+) -> ImageResult:
     raw = await client.images.with_raw_response.generate(
-        **_image_args(prompt, size, n, seed, model, negative_prompt, steps))
+        **_image_args(prompt, size, n, seed, model, negative_prompt, steps)
+    )
     return _image_result(raw)
 
 
-def generate_image_sync(client: openai.OpenAI, prompt: str, size: str = "1920x1080", *,
-                        n: int = 1, seed: int | None = None, model: str = "image",
-                        negative_prompt: str | None = None,
-                        steps: int | None = None) -> ImageResult:
+def generate_image_sync(
+    client: openai.OpenAI,
+    prompt: str,
+    size: str = "1920x1080",
+    *,
+    n: int = 1,
+    seed: int | None = None,
+    model: str = "image",
+    negative_prompt: str | None = None,
+    steps: int | None = None,
+) -> ImageResult:
     raw = client.images.with_raw_response.generate(
-        **_image_args(prompt, size, n, seed, model, negative_prompt, steps))
+        **_image_args(prompt, size, n, seed, model, negative_prompt, steps)
+    )
     return _image_result(raw)
 
 
@@ -170,15 +249,19 @@ def _embedding_result(raw: Any) -> EmbeddingResult:
     return EmbeddingResult(vectors, response.model, *usage_of(raw.headers))
 
 
-async def embed(client: openai.AsyncOpenAI, texts: list[str], *,
-                model: str = "embeddings") -> EmbeddingResult:
-    raw = await client.embeddings.with_raw_response.create(model=model, input=texts,
-                                                           encoding_format="float")
+async def embed(
+    client: openai.AsyncOpenAI, texts: list[str], *, model: str = "embeddings"
+) -> EmbeddingResult:
+    raw = await client.embeddings.with_raw_response.create(
+        model=model, input=texts, encoding_format="float"
+    )
     return _embedding_result(raw)
 
 
-def embed_sync(client: openai.OpenAI, texts: list[str], *,
-               model: str = "embeddings") -> EmbeddingResult:
-    raw = client.embeddings.with_raw_response.create(model=model, input=texts,
-                                                     encoding_format="float")
+def embed_sync(
+    client: openai.OpenAI, texts: list[str], *, model: str = "embeddings"
+) -> EmbeddingResult:
+    raw = client.embeddings.with_raw_response.create(
+        model=model, input=texts, encoding_format="float"
+    )
     return _embedding_result(raw)

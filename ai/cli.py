@@ -67,10 +67,15 @@ def serve(
     app = create_app(settings)
     hosts = allowed_hosts(settings)
     profile = app.state.services.gateway.profile.name
-    typer.echo(f"AI gateway on http://{bind}:{bind_port}/v1 (profile {profile}); "
-               f"{describe_key(settings)}", err=False)
-    typer.echo("Host allow-list: " + (", ".join(sorted(hosts)) if hosts is not None
-                                      else "any (YTE_AI_ALLOWED_HOSTS=*)"), err=False)
+    typer.echo(
+        f"AI gateway on http://{bind}:{bind_port}/v1 (profile {profile}); {describe_key(settings)}",
+        err=False,
+    )
+    typer.echo(
+        "Host allow-list: "
+        + (", ".join(sorted(hosts)) if hosts is not None else "any (YTE_AI_ALLOWED_HOSTS=*)"),
+        err=False,
+    )
     sys.stdout.flush()
     uvicorn.run(app, host=bind, port=bind_port, log_level="info")
 
@@ -101,16 +106,38 @@ def model_rows(settings: AISettings) -> tuple[str, list[ModelRow], list[dict[str
     rows = []
     for spec in gateway.registry.models:
         reason = unavailable_reason(spec, settings, profile, cuda=machine.cuda)
-        rows.append(ModelRow(spec.id, spec.modality, spec.backend, spec.tier, spec.license,
-                             spec.vram_gb, spec.id in in_chain, reason is None, reason))
+        rows.append(
+            ModelRow(
+                spec.id,
+                spec.modality,
+                spec.backend,
+                spec.tier,
+                spec.license,
+                spec.vram_gb,
+                spec.id in in_chain,
+                reason is None,
+                reason,
+            )
+        )
     aliases = []
     for name, alias in gateway.registry.aliases.items():
         chain = gateway.alias_chain(name)
-        serving = next((s.id for s in chain
-                        if unavailable_reason(s, settings, profile, cuda=machine.cuda) is None),
-                       None)
-        aliases.append({"alias": name, "modality": alias.modality, "serve": list(alias.serve),
-                        "served_by": serving})
+        serving = next(
+            (
+                s.id
+                for s in chain
+                if unavailable_reason(s, settings, profile, cuda=machine.cuda) is None
+            ),
+            None,
+        )
+        aliases.append(
+            {
+                "alias": name,
+                "modality": alias.modality,
+                "serve": list(alias.serve),
+                "served_by": serving,
+            }
+        )
     return profile.name, rows, aliases
 
 
@@ -122,8 +149,12 @@ def list_models(
     settings = get_ai_settings()
     profile, rows, aliases = model_rows(settings)
     if as_json:
-        typer.echo(json.dumps({"profile": profile, "models": [asdict(r) for r in rows],
-                               "aliases": aliases}, indent=1))
+        typer.echo(
+            json.dumps(
+                {"profile": profile, "models": [asdict(r) for r in rows], "aliases": aliases},
+                indent=1,
+            )
+        )
         return
     table = Table(title=f"models (profile {profile})")
     table.add_column("id", no_wrap=True)
@@ -131,16 +162,23 @@ def list_models(
         table.add_column(column, overflow="fold")
     for row in rows:
         verdict = "[green]yes[/]" if row.runs_here else f"[yellow]no[/]: {row.reason}"
-        table.add_row(f"{row.id}{'*' if row.in_chain else ''}", row.modality, row.tier,
-                      row.license, f"{row.vram_gb:g}", verdict)
+        table.add_row(
+            f"{row.id}{'*' if row.in_chain else ''}",
+            row.modality,
+            row.tier,
+            row.license,
+            f"{row.vram_gb:g}",
+            verdict,
+        )
     console.print(table)
     console.print("* in this machine's fallback chains (YTE_AI_FALLBACK_<MODALITY>)")
     alias_table = Table(title="aliases (models/registry.yaml): answered by local models")
     for column in ("alias", "modality", "served here by"):
         alias_table.add_column(column, overflow="fold")
     for alias in aliases:
-        alias_table.add_row(alias["alias"], alias["modality"],
-                            alias["served_by"] or "[red]nothing runs here[/]")
+        alias_table.add_row(
+            alias["alias"], alias["modality"], alias["served_by"] or "[red]nothing runs here[/]"
+        )
     console.print(alias_table)
 
 
@@ -183,8 +221,8 @@ def verify_models(
         list[str] | None, typer.Argument(help="ids; default: the active profile's models")
     ] = None,
     all_models: Annotated[
-        bool, typer.Option("--all", help="every local model in the registry, not only the "
-                                         "profile's")
+        bool,
+        typer.Option("--all", help="every local model in the registry, not only the profile's"),
     ] = False,
 ) -> None:
     """Check the models this machine serves with: files present and complete, runnable here.
@@ -205,8 +243,7 @@ def verify_models(
         ids = [m.id for m in registry.models if not m.is_cloud]
     else:
         ids = [r.id for r in rows if r.in_chain]
-    title = (f"models of profile {profile_name} (its fallback chains)" if profile_mode
-             else "weights")
+    title = f"models of profile {profile_name} (its fallback chains)" if profile_mode else "weights"
     table = Table(title=title)
     table.add_column("model", no_wrap=True)
     for column in ("modality", "ok", "detail"):
@@ -227,20 +264,21 @@ def verify_models(
             skipped += not ok
             serving[spec.modality] |= ok
             detail = "key configured" if ok else f"skipped: {row.reason}"
-            table.add_row(spec.id, spec.modality, "[green]yes[/]" if ok else "[dim]skip[/]",
-                          detail)
+            table.add_row(spec.id, spec.modality, "[green]yes[/]" if ok else "[dim]skip[/]", detail)
             continue
         verdict = verify(spec, settings.models_dir)
         runs = row.runs_here and verdict.ok
         serving[spec.modality] |= runs
         if profile_mode:
             ok = runs
-            detail = verdict.detail if verdict.ok and row.runs_here else (
-                row.reason or verdict.detail)
+            detail = (
+                verdict.detail if verdict.ok and row.runs_here else (row.reason or verdict.detail)
+            )
         else:
             ok = verdict.ok
-            detail = verdict.detail + ("" if row.runs_here or not verdict.ok
-                                       else f" (does not run here: {row.reason})")
+            detail = verdict.detail + (
+                "" if row.runs_here or not verdict.ok else f" (does not run here: {row.reason})"
+            )
         failed |= not ok
         table.add_row(spec.id, spec.modality, "[green]yes[/]" if ok else "[red]no[/]", detail)
     console.print(table)
@@ -273,9 +311,12 @@ def doctor() -> None:
 
 def standalone_app() -> typer.Typer:
     """``python -m ai``: serve, models and doctor, without the backend."""
-    root = typer.Typer(help="YTEMPIRE's AI gateway, on its own.", no_args_is_help=True,
-                       add_completion=False,
-                       pretty_exceptions_show_locals=False)
+    root = typer.Typer(
+        help="YTEMPIRE's AI gateway, on its own.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_show_locals=False,
+    )
     root.callback()(_standalone_logging)
     root.command("serve", help=_serve_help())(serve)
     root.add_typer(models_app, name="models")
@@ -284,8 +325,9 @@ def standalone_app() -> typer.Typer:
 
 
 def _standalone_logging(
-    log_level: Annotated[str, typer.Option("--log-level", envvar="YTE_LOG_LEVEL",
-                                           help="log level on stderr")] = "INFO",
+    log_level: Annotated[
+        str, typer.Option("--log-level", envvar="YTE_LOG_LEVEL", help="log level on stderr")
+    ] = "INFO",
 ) -> None:
     """Logs on stderr, so that they do not mix into a command's output."""
     import logging
@@ -294,8 +336,10 @@ def _standalone_logging(
 
     level = log_level.upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        raise typer.BadParameter(f"{log_level!r} is not a log level; use DEBUG, INFO, WARNING, "
-                                 "ERROR or CRITICAL", param_hint="--log-level")
+        raise typer.BadParameter(
+            f"{log_level!r} is not a log level; use DEBUG, INFO, WARNING, ERROR or CRITICAL",
+            param_hint="--log-level",
+        )
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level, force=True)
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),

@@ -84,8 +84,9 @@ class EmbeddedGateway:
         """Runs on the gateway loop: forward one buffered request to the app."""
         response = await self.transport.handle_async_request(request)
         body = await response.aread()
-        return httpx.Response(response.status_code, headers=response.headers, content=body,
-                              request=request)
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=body, request=request
+        )
 
 
 _embedded: dict[str, EmbeddedGateway] = {}
@@ -114,8 +115,9 @@ class _InProcessAsyncTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         content = await request.aread()
-        forwarded = httpx.Request(request.method, request.url, headers=request.headers,
-                                  content=content)
+        forwarded = httpx.Request(
+            request.method, request.url, headers=request.headers, content=content
+        )
         if asyncio.get_running_loop() is self.gateway.loop:
             return await self.gateway.handle(forwarded)
         return await asyncio.wrap_future(self.gateway.submit(self.gateway.handle(forwarded)))
@@ -127,8 +129,9 @@ class _InProcessSyncTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         content = request.read()
-        forwarded = httpx.Request(request.method, request.url, headers=request.headers,
-                                  content=content)
+        forwarded = httpx.Request(
+            request.method, request.url, headers=request.headers, content=content
+        )
         return self.gateway.call(self.gateway.handle(forwarded))
 
 
@@ -139,23 +142,39 @@ def gateway_base_url(settings: AISettings) -> str:
 
 def make_openai_client(settings: AISettings, *, timeout: float = 900.0) -> openai.AsyncOpenAI:
     if settings.ai_base_url:
-        return openai.AsyncOpenAI(base_url=gateway_base_url(settings),
-                                  api_key=settings.ai_api_key, timeout=timeout, max_retries=1)
+        return openai.AsyncOpenAI(
+            base_url=gateway_base_url(settings),
+            api_key=settings.ai_api_key,
+            timeout=timeout,
+            max_retries=1,
+        )
     gateway = embedded_gateway(settings)
     http_client = httpx.AsyncClient(transport=_InProcessAsyncTransport(gateway), timeout=timeout)
     # the SDK accepts httpx clients next to its own httpx2 ones; its stubs name only httpx2
-    return openai.AsyncOpenAI(base_url=EMBEDDED_BASE_URL, api_key=gateway.api_key,
-                              http_client=cast(Any, http_client), max_retries=0)
+    return openai.AsyncOpenAI(
+        base_url=EMBEDDED_BASE_URL,
+        api_key=gateway.api_key,
+        http_client=cast(Any, http_client),
+        max_retries=0,
+    )
 
 
 def make_sync_openai_client(settings: AISettings, *, timeout: float = 900.0) -> openai.OpenAI:
     if settings.ai_base_url:
-        return openai.OpenAI(base_url=gateway_base_url(settings), api_key=settings.ai_api_key,
-                             timeout=timeout, max_retries=1)
+        return openai.OpenAI(
+            base_url=gateway_base_url(settings),
+            api_key=settings.ai_api_key,
+            timeout=timeout,
+            max_retries=1,
+        )
     gateway = embedded_gateway(settings)
     http_client = httpx.Client(transport=_InProcessSyncTransport(gateway), timeout=timeout)
-    return openai.OpenAI(base_url=EMBEDDED_BASE_URL, api_key=gateway.api_key,
-                         http_client=cast(Any, http_client), max_retries=0)
+    return openai.OpenAI(
+        base_url=EMBEDDED_BASE_URL,
+        api_key=gateway.api_key,
+        http_client=cast(Any, http_client),
+        max_retries=0,
+    )
 
 
 __all__ = [

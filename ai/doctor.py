@@ -24,8 +24,11 @@ def doctor_checks(settings: AISettings) -> list[DoctorCheck]:
         DoctorCheck("cpu", True, f"{machine.cpu_name} ({machine.cpu_count} threads)"),
         DoctorCheck("ram", machine.ram_gb >= 4, f"{machine.ram_gb:.1f} GB"),
         DoctorCheck("torch", True, machine.torch_version),
-        DoctorCheck("cuda", True, "available" if machine.cuda else "not available "
-                    "(CPU defaults and cloud only)"),
+        DoctorCheck(
+            "cuda",
+            True,
+            "available" if machine.cuda else "not available (CPU defaults and cloud only)",
+        ),
     ]
     if machine.cuda:
         checks.append(DoctorCheck("gpu", True, f"{machine.gpu_name}, {machine.vram_gb:g} GB VRAM"))
@@ -33,8 +36,9 @@ def doctor_checks(settings: AISettings) -> list[DoctorCheck]:
     profiles = load_profiles(settings.ai_hardware_dir)
     detected = match_profile(machine, profiles)
     if settings.ai_profile and settings.ai_profile != detected.name:
-        detail = f"{settings.ai_profile} (set by YTE_AI_PROFILE; this machine matches " \
-                 f"{detected.name})"
+        detail = (
+            f"{settings.ai_profile} (set by YTE_AI_PROFILE; this machine matches {detected.name})"
+        )
         checks.append(DoctorCheck("profile", settings.ai_profile in profiles, detail))
     else:
         checks.append(DoctorCheck("profile", True, f"{detected.name}: {detected.description}"))
@@ -47,8 +51,11 @@ def doctor_checks(settings: AISettings) -> list[DoctorCheck]:
         if spec is not None:
             verdict = verify(spec, settings.models_dir)
             checks.append(DoctorCheck(f"model {model_id}", verdict.ok, verdict.detail))
-    checks.append(DoctorCheck("openai key", True,
-                              "configured" if settings.openai_api_key else "not set (optional)"))
+    checks.append(
+        DoctorCheck(
+            "openai key", True, "configured" if settings.openai_api_key else "not set (optional)"
+        )
+    )
     eleven = "configured" if settings.elevenlabs_api_key else "not set (optional)"
     checks.append(DoctorCheck("elevenlabs key", True, eleven))
     return checks
@@ -59,8 +66,9 @@ def _ffmpeg() -> DoctorCheck:
         from ai.audio import ffmpeg_exe
 
         exe = ffmpeg_exe()
-        out = subprocess.run([exe, "-version"], capture_output=True, text=True, timeout=20,
-                             check=True).stdout
+        out = subprocess.run(
+            [exe, "-version"], capture_output=True, text=True, timeout=20, check=True
+        ).stdout
         return DoctorCheck("ffmpeg", True, out.splitlines()[0] if out else exe)
     except Exception as exc:
         return DoctorCheck("ffmpeg", False, f"not usable: {exc}")
@@ -71,7 +79,10 @@ def _espeak() -> DoctorCheck:
         from ai.backends.speech_espeak import EspeakSpeech
 
         speech = EspeakSpeech("espeakng_loader", {})
-        return DoctorCheck("espeak-ng", True, f"{len(speech.engine.voices)} voices, "
-                           f"{speech.engine.sample_rate} Hz (espeakng-loader)")
+        return DoctorCheck(
+            "espeak-ng",
+            True,
+            f"{len(speech.engine.voices)} voices, {speech.engine.sample_rate} Hz (espeakng-loader)",
+        )
     except Exception as exc:
         return DoctorCheck("espeak-ng", False, f"not usable: {exc}")

@@ -15,8 +15,9 @@ class GatewayError(Exception):
     code = "invalid_request"
     type = "invalid_request_error"
 
-    def __init__(self, message: str, *, details: dict[str, Any] | None = None,
-                 param: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, details: dict[str, Any] | None = None, param: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or {}

@@ -93,8 +93,9 @@ class Gateway:
         for model_id in dict.fromkeys(ids):
             spec = self.registry.get(model_id)
             if spec is None or spec.modality != modality:
-                hint = (" (that is an alias; name a model id)"
-                        if self.registry.alias(model_id) else "")
+                hint = (
+                    " (that is an alias; name a model id)" if self.registry.alias(model_id) else ""
+                )
                 raise ValueError(
                     f"{source} names {model_id!r}, which is not a {modality} model in the "
                     f"registry{hint}"
@@ -116,8 +117,9 @@ class Gateway:
         alias = self.registry.alias(requested)
         if alias is not None:
             if alias.modality != modality:
-                raise InvalidRequest(f"model {requested!r} is an alias for {alias.modality} "
-                                     f"models, not {modality}")
+                raise InvalidRequest(
+                    f"model {requested!r} is an alias for {alias.modality} models, not {modality}"
+                )
             return self.alias_chain(requested)
         spec = self.registry.get(requested)
         if spec is None:
@@ -173,8 +175,12 @@ class Gateway:
                     reason = f"timed out after {self.settings.ai_request_timeout_seconds:g} s"
                 except Exception as exc:
                     reason = _describe_failure(exc)
-                    log.warning("ai.backend.failed", model=spec.id, reason=reason,
-                                exc_info=not isinstance(exc, BackendError))
+                    log.warning(
+                        "ai.backend.failed",
+                        model=spec.id,
+                        reason=reason,
+                        exc_info=not isinstance(exc, BackendError),
+                    )
                 else:
                     return spec, result, skipped
             skipped.append(Skip(model=spec.id, tier=spec.tier, reason=reason))
@@ -204,19 +210,30 @@ class Gateway:
         usage = usage_of(result.value)
         usage.device_seconds = round(result.device_seconds, 4)
         usage.cost_usd = round(cost, 8)
-        served = Served(model=spec.id, backend=spec.backend, tier=spec.tier,
-                        device=result.device, skipped=skipped)
-        REQUESTS.labels(modality=modality, model=spec.id, backend=spec.backend,
-                        outcome="ok").inc()
+        served = Served(
+            model=spec.id,
+            backend=spec.backend,
+            tier=spec.tier,
+            device=result.device,
+            skipped=skipped,
+        )
+        REQUESTS.labels(modality=modality, model=spec.id, backend=spec.backend, outcome="ok").inc()
         DEVICE_SECONDS.labels(model=spec.id).inc(result.device_seconds)
         COST_USD.labels(model=spec.id).inc(cost)
         for unit, amount in units(result.value).items():
             if amount:
                 UNITS.labels(model=spec.id, unit=unit).inc(amount)
-        log.info("ai.served", modality=modality, model=spec.id, backend=spec.backend,
-                 device=result.device, device_seconds=usage.device_seconds, cost_usd=cost,
-                 skipped=[s.model for s in skipped],
-                 seconds=round(time.perf_counter() - started, 3))
+        log.info(
+            "ai.served",
+            modality=modality,
+            model=spec.id,
+            backend=spec.backend,
+            device=result.device,
+            device_seconds=usage.device_seconds,
+            cost_usd=cost,
+            skipped=[s.model for s in skipped],
+            seconds=round(time.perf_counter() - started, 3),
+        )
         return Outcome(result.value, served, usage)
 
     async def run_local(self, spec: ModelSpec, call: Callable[[Any], T]) -> Attempt[T]:
@@ -233,9 +250,11 @@ class Gateway:
         if self._openai is None:
             if not self.settings.openai_api_key:
                 raise BackendUnavailable("no OpenAI API key configured")
-            self._openai = OpenAICloud(self.settings.openai_api_key,
-                                       self.settings.openai_base_url,
-                                       self.settings.ai_request_timeout_seconds)
+            self._openai = OpenAICloud(
+                self.settings.openai_api_key,
+                self.settings.openai_base_url,
+                self.settings.ai_request_timeout_seconds,
+            )
         return self._openai
 
     @property
@@ -243,9 +262,11 @@ class Gateway:
         if self._elevenlabs is None:
             if not self.settings.elevenlabs_api_key:
                 raise BackendUnavailable("no ElevenLabs API key configured")
-            self._elevenlabs = ElevenLabsCloud(self.settings.elevenlabs_api_key,
-                                               self.settings.elevenlabs_base_url,
-                                               self.settings.ai_request_timeout_seconds)
+            self._elevenlabs = ElevenLabsCloud(
+                self.settings.elevenlabs_api_key,
+                self.settings.elevenlabs_base_url,
+                self.settings.ai_request_timeout_seconds,
+            )
         return self._elevenlabs
 
     # --- introspection ----------------------------------------------------
@@ -254,22 +275,24 @@ class Gateway:
         rows = []
         for spec in self.registry.models:
             entry = loaded.get(spec.id)
-            rows.append({
-                "id": spec.id,
-                "object": "model",
-                "created": int(self.started_at),
-                "owned_by": "cloud" if spec.is_cloud else "ytempire",
-                "modality": spec.modality,
-                "backend": spec.backend,
-                "tier": spec.tier,
-                "license": spec.license,
-                "loaded": entry is not None,
-                "device": entry.model.device if entry else None,
-                "memory_bytes": entry.reserved_bytes if entry else 0,
-                "vram_gb": spec.vram_gb,
-                "in_chain": spec in self.chains[spec.modality],
-                "unavailable": self.unavailable(spec),
-            })
+            rows.append(
+                {
+                    "id": spec.id,
+                    "object": "model",
+                    "created": int(self.started_at),
+                    "owned_by": "cloud" if spec.is_cloud else "ytempire",
+                    "modality": spec.modality,
+                    "backend": spec.backend,
+                    "tier": spec.tier,
+                    "license": spec.license,
+                    "loaded": entry is not None,
+                    "device": entry.model.device if entry else None,
+                    "memory_bytes": entry.reserved_bytes if entry else 0,
+                    "vram_gb": spec.vram_gb,
+                    "in_chain": spec in self.chains[spec.modality],
+                    "unavailable": self.unavailable(spec),
+                }
+            )
         return rows
 
     def aliases_info(self) -> list[dict[str, Any]]:
@@ -278,17 +301,25 @@ class Gateway:
         for name, alias in self.registry.aliases.items():
             chain = self.alias_chain(name)
             serving = next((s.id for s in chain if self.unavailable(s) is None), None)
-            rows.append({"id": name, "object": "model.alias", "modality": alias.modality,
-                         "serve": list(alias.serve), "models": [s.id for s in chain],
-                         "served_by": serving})
+            rows.append(
+                {
+                    "id": name,
+                    "object": "model.alias",
+                    "modality": alias.modality,
+                    "serve": list(alias.serve),
+                    "models": [s.id for s in chain],
+                    "served_by": serving,
+                }
+            )
         return rows
 
     async def close(self) -> None:
         await self.manager.unload_all()
 
 
-def unavailable_reason(spec: ModelSpec, settings: AISettings, profile: Profile,
-                       cuda: bool | None = None) -> str | None:
+def unavailable_reason(
+    spec: ModelSpec, settings: AISettings, profile: Profile, cuda: bool | None = None
+) -> str | None:
     """Why ``spec`` cannot serve on this machine (no key, no CUDA, over budget, no weights)."""
     if spec.backend == "openai" and not settings.openai_api_key:
         return "no OpenAI API key configured (YTE_OPENAI_API_KEY)"
@@ -299,8 +330,10 @@ def unavailable_reason(spec: ModelSpec, settings: AISettings, profile: Profile,
     if spec.device == "cuda" and not (_cuda_available() if cuda is None else cuda):
         return "needs a CUDA device; none is available"
     if spec.vram_gb * 1024**3 > profile.memory_budget_bytes:
-        return (f"needs {spec.vram_gb:g} GB; profile {profile.name} allows "
-                f"{profile.memory_budget_gb:g} GB")
+        return (
+            f"needs {spec.vram_gb:g} GB; profile {profile.name} allows "
+            f"{profile.memory_budget_gb:g} GB"
+        )
     return missing_weights(spec, settings.models_dir)
 
 

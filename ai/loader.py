@@ -45,13 +45,15 @@ def load_local(spec: ModelSpec, models_dir: Path) -> LocalModel:
         from ai.backends.text_transformers import TransformersText
 
         gguf_file = folder / (spec.file or "")
-        return TransformersText.from_gguf(gguf_file, models_dir / GGUF_CACHE, spec.dtype, device,
-                                          max_context)
+        return TransformersText.from_gguf(
+            gguf_file, models_dir / GGUF_CACHE, spec.dtype, device, max_context
+        )
     if spec.backend == "transformers":
         from ai.backends.text_transformers import TransformersText
 
-        return TransformersText.from_dir(folder, spec.dtype, device, max_context,
-                                         bool(spec.options.get("compile", False)))
+        return TransformersText.from_dir(
+            folder, spec.dtype, device, max_context, bool(spec.options.get("compile", False))
+        )
     if spec.backend == "diffusers-sdxl":
         from ai.backends.image_sdxl import SDXLImages
 
@@ -72,6 +74,7 @@ def load_local(spec: ModelSpec, models_dir: Path) -> LocalModel:
         from ai.backends.embeddings_transformers import SentenceEmbeddings
 
         path = folder / spec.file if spec.file else folder
-        return SentenceEmbeddings.from_dir(path, spec.dtype, device,
-                                           str(spec.options.get("pooling", "mean")))
+        return SentenceEmbeddings.from_dir(
+            path, spec.dtype, device, str(spec.options.get("pooling", "mean"))
+        )
     raise BackendUnavailable(f"{spec.backend} is not a local backend")

@@ -129,8 +129,9 @@ class Registry(BaseModel):
                 if spec is None:
                     raise ValueError(f"aliases.{name}: unknown model or tier {entry!r}")
                 if spec.modality != alias.modality:
-                    raise ValueError(f"aliases.{name}: {entry} is {spec.modality}, "
-                                     f"not {alias.modality}")
+                    raise ValueError(
+                        f"aliases.{name}: {entry} is {spec.modality}, not {alias.modality}"
+                    )
         return self
 
     @cached_property

@@ -50,8 +50,11 @@ def check_binding(settings: AISettings, host: str) -> None:
     key = settings.ai_api_key
     if key and key != DEFAULT_AI_API_KEY:
         return
-    problem = (f"{KEY_SETTING} is empty, which switches the key check off" if not key
-               else f"{KEY_SETTING} is the published default {DEFAULT_AI_API_KEY!r}")
+    problem = (
+        f"{KEY_SETTING} is empty, which switches the key check off"
+        if not key
+        else f"{KEY_SETTING} is the published default {DEFAULT_AI_API_KEY!r}"
+    )
     raise UnsafeBinding(
         f"refusing to serve the AI gateway on {host}: {problem}, so anyone who can reach "
         "this address could use its models and its cloud keys. Set "
@@ -96,8 +99,9 @@ class HostGuard:
         if self.hosts is None or scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        header = next((v.decode("latin-1") for k, v in scope.get("headers", ())
-                       if k == b"host"), "")
+        header = next(
+            (v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"host"), ""
+        )
         if _host_name(header) in self.hosts:
             await self.app(scope, receive, send)
         elif scope["type"] == "websocket":
@@ -108,13 +112,30 @@ class HostGuard:
 
 async def _refuse(send: Send, header: str) -> None:
     shown = header[:100] or "(none)"
-    message = (f"Host {shown!r} is not served by this AI gateway (a guard against DNS "
-               f"rebinding); if clients reach it under that name, add it to "
-               f"{ALLOWED_HOSTS_SETTING}")
-    body = json.dumps({"error": {"message": message, "type": "invalid_request_error",
-                                 "param": None, "code": "host_not_allowed",
-                                 "details": {"host": header[:100]}}}).encode()
-    await send({"type": "http.response.start", "status": 421,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
+    message = (
+        f"Host {shown!r} is not served by this AI gateway (a guard against DNS "
+        f"rebinding); if clients reach it under that name, add it to "
+        f"{ALLOWED_HOSTS_SETTING}"
+    )
+    body = json.dumps(
+        {
+            "error": {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "host_not_allowed",
+                "details": {"host": header[:100]},
+            }
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 421,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

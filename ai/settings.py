@@ -72,8 +72,11 @@ class AISettings(BaseSettings):
 
     @classmethod
     def access_fields(cls) -> frozenset[str]:
-        return frozenset(name for name, field in AISettings.model_fields.items()
-                         if field.json_schema_extra == _ACCESS)
+        return frozenset(
+            name
+            for name, field in AISettings.model_fields.items()
+            if field.json_schema_extra == _ACCESS
+        )
 
     def embedded_api_key(self) -> str:
         """The key of the in-process gateway: the one chosen, else generated and kept."""

@@ -137,8 +137,13 @@ class ModelManager:
             self._entries[spec.id] = entry
             MODEL_LOAD_SECONDS.labels(model=spec.id).observe(seconds)
             LOADED_BYTES.labels(model=spec.id).set(reserved)
-            log.info("ai.model.loaded", model=spec.id, seconds=round(seconds, 2),
-                     reserved_gb=round(reserved / GIB, 3), used_gb=round(self.used_bytes / GIB, 3))
+            log.info(
+                "ai.model.loaded",
+                model=spec.id,
+                seconds=round(seconds, 2),
+                reserved_gb=round(reserved / GIB, 3),
+                used_gb=round(self.used_bytes / GIB, 3),
+            )
             return entry
 
     async def _make_room(self, need: int, for_model: str) -> None:

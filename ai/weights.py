@@ -29,16 +29,19 @@ def pull(spec: ModelSpec, models_dir: Path, token: str | None = None) -> Path:
     from huggingface_hub import hf_hub_download, snapshot_download
 
     if not spec.hf_repo or not spec.path:
-        raise ValueError(f"{spec.id} is not pulled from the Hub (it ships with a package or is "
-                         "procedural/cloud)")
+        raise ValueError(
+            f"{spec.id} is not pulled from the Hub (it ships with a package or is procedural/cloud)"
+        )
     folder = spec.local_dir(models_dir)
     assert folder is not None
     folder.mkdir(parents=True, exist_ok=True)
-    snapshot_download(repo_id=spec.hf_repo, local_dir=folder, allow_patterns=spec.hf_files,
-                      token=token)
+    snapshot_download(
+        repo_id=spec.hf_repo, local_dir=folder, allow_patterns=spec.hf_files, token=token
+    )
     for extra in spec.extra_weights:
-        hf_hub_download(repo_id=extra["repo"], filename=extra["file"], local_dir=folder,
-                        token=token)
+        hf_hub_download(
+            repo_id=extra["repo"], filename=extra["file"], local_dir=folder, token=token
+        )
     write_manifest(folder)
     return folder
 

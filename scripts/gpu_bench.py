@@ -86,11 +86,13 @@ def bench_tiny_engines(device: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         text = TransformersText.from_dir(build_tiny_llama(root / "llama"), half, device, 256)
-        result = text.generate([ChatMessage("user", "hello")], TextParams(max_tokens=16,
-                                                                          temperature=0))
+        result = text.generate(
+            [ChatMessage("user", "hello")], TextParams(max_tokens=16, temperature=0)
+        )
         record("tiny engines", f"text on {device}", f"{result.completion_tokens} tokens ok")
-        images = SDXLImages.from_dir(build_tiny_sdxl(root / "sdxl"), "float16", device,
-                                     {"steps": 2, "guidance_scale": 5.0})
+        images = SDXLImages.from_dir(
+            build_tiny_sdxl(root / "sdxl"), "float16", device, {"steps": 2, "guidance_scale": 5.0}
+        )
         out = images.generate([ImageJob("a cat", 128, 64, 1), ImageJob("a dog", 128, 64, 2)])
         record("tiny engines", f"image on {device}", f"{len(out)} x {out[0].size} ok")
         speech = VitsSpeech.from_dir(build_tiny_vits(root / "vits"), "float32", device, {})
@@ -102,27 +104,48 @@ def bench_tiny_engines(device: str) -> None:
 
 # --- 2a. SDXL UNet + VAE ---------------------------------------------------------------
 SDXL_UNET = {
-    "sample_size": 128, "in_channels": 4, "out_channels": 4, "layers_per_block": 2,
+    "sample_size": 128,
+    "in_channels": 4,
+    "out_channels": 4,
+    "layers_per_block": 2,
     "block_out_channels": (320, 640, 1280),
     "down_block_types": ("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
     "up_block_types": ("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
-    "transformer_layers_per_block": (1, 2, 10), "attention_head_dim": (5, 10, 20),
-    "cross_attention_dim": 2048, "use_linear_projection": True,
-    "addition_embed_type": "text_time", "addition_time_embed_dim": 256,
+    "transformer_layers_per_block": (1, 2, 10),
+    "attention_head_dim": (5, 10, 20),
+    "cross_attention_dim": 2048,
+    "use_linear_projection": True,
+    "addition_embed_type": "text_time",
+    "addition_time_embed_dim": 256,
     "projection_class_embeddings_input_dim": 2816,
 }
 SDXL_VAE = {
-    "in_channels": 3, "out_channels": 3, "latent_channels": 4, "sample_size": 1024,
-    "block_out_channels": (128, 256, 512, 512), "layers_per_block": 2,
-    "down_block_types": ("DownEncoderBlock2D",) * 4, "up_block_types": ("UpDecoderBlock2D",) * 4,
+    "in_channels": 3,
+    "out_channels": 3,
+    "latent_channels": 4,
+    "sample_size": 1024,
+    "block_out_channels": (128, 256, 512, 512),
+    "layers_per_block": 2,
+    "down_block_types": ("DownEncoderBlock2D",) * 4,
+    "up_block_types": ("UpDecoderBlock2D",) * 4,
 }
-SMOKE_UNET = {**SDXL_UNET, "block_out_channels": (32, 64, 64),
-              "transformer_layers_per_block": (1, 1, 1), "attention_head_dim": (2, 4, 4),
-              "cross_attention_dim": 64, "addition_time_embed_dim": 8,
-              "projection_class_embeddings_input_dim": 6 * 8 + 64, "layers_per_block": 1,
-              "norm_num_groups": 16}
-SMOKE_VAE = {**SDXL_VAE, "block_out_channels": (16, 32, 32, 32), "layers_per_block": 1,
-             "norm_num_groups": 16}
+SMOKE_UNET = {
+    **SDXL_UNET,
+    "block_out_channels": (32, 64, 64),
+    "transformer_layers_per_block": (1, 1, 1),
+    "attention_head_dim": (2, 4, 4),
+    "cross_attention_dim": 64,
+    "addition_time_embed_dim": 8,
+    "projection_class_embeddings_input_dim": 6 * 8 + 64,
+    "layers_per_block": 1,
+    "norm_num_groups": 16,
+}
+SMOKE_VAE = {
+    **SDXL_VAE,
+    "block_out_channels": (16, 32, 32, 32),
+    "layers_per_block": 1,
+    "norm_num_groups": 16,
+}
 
 
 def bench_sdxl(device: str, smoke: bool, compile_too: bool) -> None:
@@ -138,17 +161,21 @@ def bench_sdxl(device: str, smoke: bool, compile_too: bool) -> None:
     side = 256 if smoke else 1024
     latent = side // 8
     ctx_dim = unet.config.cross_attention_dim
-    pooled_dim = unet.config.projection_class_embeddings_input_dim - \
-        6 * unet.config.addition_time_embed_dim
+    pooled_dim = (
+        unet.config.projection_class_embeddings_input_dim - 6 * unet.config.addition_time_embed_dim
+    )
     record("sdxl", "UNet params", f"{sum(p.numel() for p in unet.parameters()) / 1e9:.2f} B")
 
     def step_fn(model: Any, batch: int) -> Callable[[], Any]:
         rows = 2 * batch  # classifier-free guidance: conditional + unconditional
         sample = torch.randn(rows, 4, latent, latent, device=device, dtype=dtype)
         ctx = torch.randn(rows, 77, ctx_dim, device=device, dtype=dtype)
-        added = {"text_embeds": torch.randn(rows, pooled_dim, device=device, dtype=dtype),
-                 "time_ids": torch.tensor([[side, side, 0, 0, side, side]] * rows,
-                                          device=device, dtype=dtype)}
+        added = {
+            "text_embeds": torch.randn(rows, pooled_dim, device=device, dtype=dtype),
+            "time_ids": torch.tensor(
+                [[side, side, 0, 0, side, side]] * rows, device=device, dtype=dtype
+            ),
+        }
         t = torch.tensor([500] * rows, device=device)
 
         def run() -> Any:
@@ -168,8 +195,9 @@ def bench_sdxl(device: str, smoke: bool, compile_too: bool) -> None:
 
     variants: list[tuple[str, Any]] = [("eager", unet)]
     if compile_too and device == "cuda":
-        variants.append(("compiled", torch.compile(unet, mode="max-autotune-no-cudagraphs",
-                                                   fullgraph=True)))
+        variants.append(
+            ("compiled", torch.compile(unet, mode="max-autotune-no-cudagraphs", fullgraph=True))
+        )
     repeat = 2 if smoke else 10
     for batch in (1, 4):
         decode = decode_fn(batch)
@@ -182,9 +210,12 @@ def bench_sdxl(device: str, smoke: bool, compile_too: bool) -> None:
                 run()
             step = timed(device, run, repeat)
             record("sdxl", f"UNet step+CFG {name} batch {batch}", f"{step:.4f} s")
-            record("sdxl", f"30-step image(s) {name} batch {batch}",
-                   f"{30 * step + vae_s:.2f} s for {batch} ({(30 * step + vae_s) / batch:.2f} "
-                   "s/image)")
+            record(
+                "sdxl",
+                f"30-step image(s) {name} batch {batch}",
+                f"{30 * step + vae_s:.2f} s for {batch} ({(30 * step + vae_s) / batch:.2f} "
+                "s/image)",
+            )
 
 
 # --- 2b. 8B Llama decode -----------------------------------------------------------------
@@ -192,13 +223,25 @@ def bench_llm(device: str, smoke: bool, compile_too: bool) -> None:
     from transformers import LlamaConfig, LlamaForCausalLM
 
     if smoke:
-        config = LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                             num_attention_heads=4, num_key_value_heads=2, vocab_size=1000,
-                             max_position_embeddings=512)
+        config = LlamaConfig(
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            vocab_size=1000,
+            max_position_embeddings=512,
+        )
     else:  # Llama 3.1 8B
-        config = LlamaConfig(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
-                             num_attention_heads=32, num_key_value_heads=8, vocab_size=128256,
-                             max_position_embeddings=8192)
+        config = LlamaConfig(
+            hidden_size=4096,
+            intermediate_size=14336,
+            num_hidden_layers=32,
+            num_attention_heads=32,
+            num_key_value_heads=8,
+            vocab_size=128256,
+            max_position_embeddings=8192,
+        )
     dtype = torch.bfloat16 if device == "cuda" else torch.float32
     previous = torch.get_default_dtype()
     torch.set_default_dtype(dtype)
@@ -213,8 +256,12 @@ def bench_llm(device: str, smoke: bool, compile_too: bool) -> None:
 
     def decode_rate(batch: int, static: bool) -> float:
         ids = torch.randint(0, config.vocab_size, (batch, prompt_len), device=device)
-        kwargs: dict[str, Any] = {"max_new_tokens": new_tokens, "min_new_tokens": new_tokens,
-                                  "do_sample": False, "pad_token_id": 0}
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": new_tokens,
+            "min_new_tokens": new_tokens,
+            "do_sample": False,
+            "pad_token_id": 0,
+        }
         if static:
             kwargs["cache_implementation"] = "static"
         with torch.inference_mode():
@@ -225,22 +272,37 @@ def bench_llm(device: str, smoke: bool, compile_too: bool) -> None:
         return batch * new_tokens / seconds
 
     for batch in (1, 8):
-        record("llm", f"decode plain generate batch {batch}",
-               f"{decode_rate(batch, False):.1f} tok/s")
+        record(
+            "llm", f"decode plain generate batch {batch}", f"{decode_rate(batch, False):.1f} tok/s"
+        )
     if compile_too and device == "cuda":
         model.forward = torch.compile(model.forward, mode="reduce-overhead", fullgraph=True)
         for batch in (1, 8):
-            record("llm", f"decode static cache + compile batch {batch}",
-                   f"{decode_rate(batch, True):.1f} tok/s")
+            record(
+                "llm",
+                f"decode static cache + compile batch {batch}",
+                f"{decode_rate(batch, True):.1f} tok/s",
+            )
 
 
 # --- 2c. TTS real-time factor ------------------------------------------------------------
 def bench_tts(device: str, smoke: bool) -> None:
     from transformers import VitsConfig, VitsModel
 
-    config = VitsConfig(vocab_size=40) if not smoke else VitsConfig(
-        vocab_size=40, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, ffn_dim=32,
-        flow_size=16, upsample_initial_channel=16, prior_encoder_num_flows=2)
+    config = (
+        VitsConfig(vocab_size=40)
+        if not smoke
+        else VitsConfig(
+            vocab_size=40,
+            hidden_size=16,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            ffn_dim=32,
+            flow_size=16,
+            upsample_initial_channel=16,
+            prior_encoder_num_flows=2,
+        )
+    )
     model: Any = VitsModel(config)
     model.to(device).eval()
     torch.manual_seed(0)

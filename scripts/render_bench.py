@@ -50,8 +50,10 @@ def cpu_seconds() -> float:
 def build_inputs(root: Path, seconds: float, scenes: int) -> tuple[list[RenderScene], Path]:
     per_scene = seconds / scenes
     made = make_scenes(root / "scenes", scenes, per_scene)
-    with_text = [RenderScene(s.image_path, s.audio_path, narration_text(per_scene, i * 7))
-                 for i, s in enumerate(made)]
+    with_text = [
+        RenderScene(s.image_path, s.audio_path, narration_text(per_scene, i * 7))
+        for i, s in enumerate(made)
+    ]
     return with_text, make_music_dir(root / "music", seconds=30.0)
 
 
@@ -72,10 +74,19 @@ def render_naive(spec: RenderSpec, seconds: float, out: Path) -> float:
     width, height = spec.frame_size
     fade, card = spec.crossfade_s, spec.card_s
     started = time.perf_counter()
-    layers = [ColorClip((width, height), (0, 0, 0)).with_duration(seconds),
-              TextClip(font=font, text=spec.title, font_size=96, color="white",
-                       stroke_color="black", stroke_width=6)
-              .with_duration(card).with_position("center")]
+    layers = [
+        ColorClip((width, height), (0, 0, 0)).with_duration(seconds),
+        TextClip(
+            font=font,
+            text=spec.title,
+            font_size=96,
+            color="white",
+            stroke_color="black",
+            stroke_width=6,
+        )
+        .with_duration(card)
+        .with_position("center"),
+    ]
     voices, t = [], card
     for scene in spec.scenes:
         if t >= seconds:
@@ -86,19 +97,30 @@ def render_naive(spec: RenderSpec, seconds: float, out: Path) -> float:
         zoom = zoom.resized(lambda tt, d=d: 1 + 0.15 * tt / d).with_position("center")
         layers.append(zoom.with_effects([vfx.CrossFadeIn(fade)]))
         for cue in time_chunks(chunk_narration(scene.narration), t, d):
-            layers.append(TextClip(font=font, text=cue.text, font_size=64, color="white",
-                                   stroke_color="black", stroke_width=5)
-                          .with_start(cue.start_s).with_duration(cue.end_s - cue.start_s)
-                          .with_position(("center", height - 180)))
+            layers.append(
+                TextClip(
+                    font=font,
+                    text=cue.text,
+                    font_size=64,
+                    color="white",
+                    stroke_color="black",
+                    stroke_width=5,
+                )
+                .with_start(cue.start_s)
+                .with_duration(cue.end_s - cue.start_s)
+                .with_position(("center", height - 180))
+            )
         voices.append(voice)
         t += d
     assert spec.music_dir is not None
     music = AudioFileClip(str(next(spec.music_dir.iterdir()))).with_effects(
-        [afx.AudioLoop(duration=seconds), afx.MultiplyVolume(0.2)])
+        [afx.AudioLoop(duration=seconds), afx.MultiplyVolume(0.2)]
+    )
     video = CompositeVideoClip(layers, size=(width, height)).with_duration(seconds)
     video = video.with_audio(CompositeAudioClip([*voices, music]).with_duration(seconds))
-    video.write_videofile(str(out), fps=spec.fps, codec="libx264", preset="ultrafast",
-                          audio_codec="aac", logger=None)
+    video.write_videofile(
+        str(out), fps=spec.fps, codec="libx264", preset="ultrafast", audio_codec="aac", logger=None
+    )
     return time.perf_counter() - started
 
 
@@ -106,16 +128,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=180.0, help="narration length")
     parser.add_argument("--scenes", type=int, default=12)
-    parser.add_argument("--naive-seconds", type=float, default=20.0,
-                        help="length of the naive render (0 skips it)")
+    parser.add_argument(
+        "--naive-seconds", type=float, default=20.0, help="length of the naive render (0 skips it)"
+    )
     parser.add_argument("--keep", type=Path, help="keep the outputs in this folder")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="render_bench_") as tmp:
         root = args.keep or Path(tmp)
         scenes, music = build_inputs(root, args.seconds, args.scenes)
-        spec = RenderSpec(scenes=scenes, title="Secrets of the Deep Ocean", out_dir=root / "out",
-                          music_dir=music, intro_text="What lives where the light ends",
-                          basename="bench")
+        spec = RenderSpec(
+            scenes=scenes,
+            title="Secrets of the Deep Ocean",
+            out_dir=root / "out",
+            music_dir=music,
+            intro_text="What lives where the light ends",
+            basename="bench",
+        )
         load_before = os.getloadavg()[0]
         cpu0 = cpu_seconds()
         result = render_video(spec)
@@ -127,12 +155,21 @@ def main() -> None:
             cpu0 = cpu_seconds()
             naive_s = render_naive(spec, args.naive_seconds, root / "out" / "naive.mp4")
             naive_cpu = cpu_seconds() - cpu0
-            rows.append((f"naive moviepy (first {args.naive_seconds:g} s)", args.naive_seconds,
-                         naive_s, naive_cpu, args.naive_seconds / naive_s))
+            rows.append(
+                (
+                    f"naive moviepy (first {args.naive_seconds:g} s)",
+                    args.naive_seconds,
+                    naive_s,
+                    naive_cpu,
+                    args.naive_seconds / naive_s,
+                )
+            )
         load_after = os.getloadavg()[0]
-    print(f"\n{args.scenes} scenes, {result.duration_s:.1f} s video at "
-          f"{result.width}x{result.height}@{spec.fps}, encoder {result.encoder}, "
-          f"{os.cpu_count()} CPUs, load average {load_before:.1f} -> {load_after:.1f}")
+    print(
+        f"\n{args.scenes} scenes, {result.duration_s:.1f} s video at "
+        f"{result.width}x{result.height}@{spec.fps}, encoder {result.encoder}, "
+        f"{os.cpu_count()} CPUs, load average {load_before:.1f} -> {load_after:.1f}"
+    )
     print(f"{'render':<32}{'video s':>9}{'wall s':>9}{'CPU s':>9}{'x real time':>13}")
     for name, video_s, wall_s, cpu_s, speed in rows:
         print(f"{name:<32}{video_s:>9.1f}{wall_s:>9.1f}{cpu_s:>9.1f}{speed:>13.2f}")

@@ -10,7 +10,7 @@ if [ ! -x /usr/bin/chromium ] && [ -x scripts/install_chromium.sh ]; then
   ./scripts/install_chromium.sh
 fi
 PY=.venv/bin
-echo "== ruff" && "$PY/ruff" check .
+echo "== ruff" && "$PY/ruff" check . && "$PY/ruff" format --check .
 echo "== mypy" && "$PY/mypy" backend ai
 echo "== pytest"
 set +e

@@ -17,14 +17,18 @@ class ElevenLabsCloud:
     def __init__(self, api_key: str, base_url: str | None, timeout_s: float) -> None:
         self.client = AsyncElevenLabs(api_key=api_key, base_url=base_url, timeout=timeout_s)
 
-    async def speech(self, spec: ModelSpec, voice_id: str, text: str, speed: float,
-                     fmt: str) -> SpeechAudio:
+    async def speech(
+        self, spec: ModelSpec, voice_id: str, text: str, speed: float, fmt: str
+    ) -> SpeechAudio:
         output_format = "mp3_44100_128" if fmt == "mp3" else f"pcm_{PCM_RATE}"
         settings = VoiceSettings(speed=max(SPEED_RANGE[0], min(SPEED_RANGE[1], speed)))
         chunks = [
             chunk
             async for chunk in self.client.text_to_speech.convert(
-                voice_id, text=text, model_id=spec.remote_id, output_format=output_format,
+                voice_id,
+                text=text,
+                model_id=spec.remote_id,
+                output_format=output_format,
                 voice_settings=settings,
             )
         ]

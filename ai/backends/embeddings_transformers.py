@@ -16,8 +16,9 @@ BATCH = 32
 
 
 class SentenceEmbeddings:
-    def __init__(self, model: Any, tokenizer: Any, device: str, pooling: str,
-                 max_length: int) -> None:
+    def __init__(
+        self, model: Any, tokenizer: Any, device: str, pooling: str, max_length: int
+    ) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.device = device
@@ -44,8 +45,11 @@ class SentenceEmbeddings:
         tokens = 0
         for start in range(0, len(texts), BATCH):
             batch = self.tokenizer(
-                texts[start : start + BATCH], padding=True, truncation=True,
-                max_length=self.max_length, return_tensors="pt",
+                texts[start : start + BATCH],
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="pt",
             ).to(self.device)
             tokens += int(batch["attention_mask"].sum())
             with torch.inference_mode():

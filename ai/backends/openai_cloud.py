@@ -26,11 +26,13 @@ from ai.registry import ModelSpec
 
 class OpenAICloud:
     def __init__(self, api_key: str, base_url: str | None, timeout_s: float) -> None:
-        self.client = AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s,
-                                  max_retries=1)
+        self.client = AsyncOpenAI(
+            api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=1
+        )
 
-    async def chat(self, spec: ModelSpec, messages: list[ChatMessage],
-                   params: TextParams) -> TextResult:
+    async def chat(
+        self, spec: ModelSpec, messages: list[ChatMessage], params: TextParams
+    ) -> TextResult:
         response = await self.client.chat.completions.create(**_chat_args(spec, messages, params))
         choice = response.choices[0]
         usage = response.usage
@@ -41,10 +43,12 @@ class OpenAICloud:
             finish_reason="length" if choice.finish_reason == "length" else "stop",
         )
 
-    async def chat_stream(self, spec: ModelSpec, messages: list[ChatMessage],
-                          params: TextParams) -> AsyncIterator[TextEvent]:
+    async def chat_stream(
+        self, spec: ModelSpec, messages: list[ChatMessage], params: TextParams
+    ) -> AsyncIterator[TextEvent]:
         stream = await self.client.chat.completions.create(
-            **_chat_args(spec, messages, params), stream=True,
+            **_chat_args(spec, messages, params),
+            stream=True,
             stream_options={"include_usage": True},
         )
         pieces: list[str] = []
@@ -60,14 +64,22 @@ class OpenAICloud:
                     yield TextDelta(choice.delta.content)
                 if choice.finish_reason == "length":
                     finish = "length"
-        yield TextResult("".join(pieces), prompt_tokens, completion_tokens,
-                         "length" if finish == "length" else "stop")
+        yield TextResult(
+            "".join(pieces),
+            prompt_tokens,
+            completion_tokens,
+            "length" if finish == "length" else "stop",
+        )
 
     async def images(self, spec: ModelSpec, jobs: list[ImageJob]) -> list[Image.Image]:
         first = jobs[0]
         size = _closest_size(first.width, first.height, spec.options.get("sizes", ["1024x1024"]))
-        args: dict[str, Any] = {"model": spec.remote_id, "prompt": first.prompt, "n": len(jobs),
-                                "size": size}
+        args: dict[str, Any] = {
+            "model": spec.remote_id,
+            "prompt": first.prompt,
+            "n": len(jobs),
+            "size": size,
+        }
         if spec.remote_id and spec.remote_id.startswith("dall-e"):
             args["response_format"] = "b64_json"
         elif spec.options.get("quality"):
@@ -81,10 +93,14 @@ class OpenAICloud:
             images.append(_cover(image, first.width, first.height))
         return images
 
-    async def speech(self, spec: ModelSpec, text: str, voice: str, speed: float,
-                     fmt: str) -> SpeechAudio:
+    async def speech(
+        self, spec: ModelSpec, text: str, voice: str, speed: float, fmt: str
+    ) -> SpeechAudio:
         response = await self.client.audio.speech.create(
-            model=spec.remote_id or "tts-1", input=text, voice=voice, speed=speed,
+            model=spec.remote_id or "tts-1",
+            input=text,
+            voice=voice,
+            speed=speed,
             response_format="mp3" if fmt == "mp3" else "wav",
         )
         return SpeechAudio(response.content, "mp3" if fmt == "mp3" else "wav")
@@ -126,7 +142,8 @@ def _cover(image: Image.Image, width: int, height: int) -> Image.Image:
     if image.size == (width, height):
         return image
     scale = max(width / image.width, height / image.height)
-    resized = image.resize((round(image.width * scale), round(image.height * scale)),
-                           Image.Resampling.LANCZOS)
+    resized = image.resize(
+        (round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS
+    )
     left, top = (resized.width - width) // 2, (resized.height - height) // 2
     return resized.crop((left, top, left + width, top + height))

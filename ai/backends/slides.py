@@ -88,8 +88,11 @@ def _motif(image: Image.Image, palette: Palette, rng: random.Random, motif: str)
         cx, cy = rng.choice([(w * 0.85, h * 0.2), (w * 0.15, h * 0.8), (w * 0.8, h * 0.75)])
         for i in range(1, 7):
             r = unit * 0.09 * i
-            draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=accent if i == 3 else color,
-                         width=line * (2 if i == 3 else 1))
+            draw.ellipse(
+                (cx - r, cy - r, cx + r, cy + r),
+                outline=accent if i == 3 else color,
+                width=line * (2 if i == 3 else 1),
+            )
     elif motif == "dots":
         step = max(unit // 28, 6)
         x0 = int(w * rng.choice([0.62, 0.05]))
@@ -107,14 +110,21 @@ def _motif(image: Image.Image, palette: Palette, rng: random.Random, motif: str)
             size = unit * rng.uniform(0.05, 0.16)
             tx, ty = rng.uniform(0, w), rng.uniform(0, h)
             turn = rng.uniform(0, 2 * np.pi)
-            points = [(tx + size * np.cos(turn + k * 2.094), ty + size * np.sin(turn + k * 2.094))
-                      for k in range(3)]
+            points = [
+                (tx + size * np.cos(turn + k * 2.094), ty + size * np.sin(turn + k * 2.094))
+                for k in range(3)
+            ]
             draw.polygon(points, outline=accent if rng.random() < 0.3 else color, width=line)
     else:  # arcs
         for i in range(4):
             r = unit * (0.5 + 0.12 * i)
-            draw.arc((w - r, h - r, w + r, h + r), 180, 270, fill=accent if i == 0 else color,
-                     width=line * 2)
+            draw.arc(
+                (w - r, h - r, w + r, h + r),
+                180,
+                270,
+                fill=accent if i == 0 else color,
+                width=line * 2,
+            )
     return Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB")
 
 
@@ -160,30 +170,54 @@ def _typeset(image: Image.Image, prompt: str, palette: Palette, layout: str) -> 
     shadow_draw, draw = ImageDraw.Draw(shadow), ImageDraw.Draw(text_layer)
     y = top
     if label:
-        _draw_line(draw, shadow_draw, label, label_font, (*palette.accent, 255), y, w, x_left,
-                   palette.shadow)
+        _draw_line(
+            draw,
+            shadow_draw,
+            label,
+            label_font,
+            (*palette.accent, 255),
+            y,
+            w,
+            x_left,
+            palette.shadow,
+        )
         y += label_h
     for text in title_lines:
-        _draw_line(draw, shadow_draw, text, title_font, (*palette.text, 255), y, w, x_left,
-                   palette.shadow)
+        _draw_line(
+            draw, shadow_draw, text, title_font, (*palette.text, 255), y, w, x_left, palette.shadow
+        )
         y += _line_height(title_font)
     y += gap // 2
     bar = int(unit * 0.09)
     bar_x = x_left if x_left is not None else (w - bar) // 2
     draw.rounded_rectangle(
-        (bar_x, y, bar_x + bar, y + max(3, unit // 140)), radius=unit // 280 + 1,
+        (bar_x, y, bar_x + bar, y + max(3, unit // 140)),
+        radius=unit // 280 + 1,
         fill=(*palette.accent, 255),
     )
     y += gap
     for text in sub_lines:
-        _draw_line(draw, shadow_draw, text, sub_font, (*palette.text_muted, 255), y, w, x_left,
-                   palette.shadow)
+        _draw_line(
+            draw,
+            shadow_draw,
+            text,
+            sub_font,
+            (*palette.text_muted, 255),
+            y,
+            w,
+            x_left,
+            palette.shadow,
+        )
         y += _line_height(sub_font)
     box = shadow.getbbox()
     if box:  # blur only where the text is
         pad = unit // 30
-        box = (max(box[0] - pad, 0), max(box[1] - pad, 0), min(box[2] + pad, w),
-               min(box[3] + pad, h))
+        box = (
+            max(box[0] - pad, 0),
+            max(box[1] - pad, 0),
+            min(box[2] + pad, w),
+            min(box[3] + pad, h),
+        )
         region = shadow.crop(box).filter(ImageFilter.GaussianBlur(max(2, unit // 120)))
         shadow.paste(region, box[:2])
     composed = Image.alpha_composite(image.convert("RGBA"), shadow)
@@ -223,11 +257,13 @@ def _draw_line(
     draw.text((x, y), text, font=font, fill=fill)
 
 
-def _fit(text: str, weight: Weight, max_w: int, max_h: int, start: float
-         ) -> tuple[Font, list[str]]:
+def _fit(text: str, weight: Weight, max_w: int, max_h: int, start: float) -> tuple[Font, list[str]]:
     """The largest size at which the title takes at most three lines within ``max_h``."""
     fitted = fit_text(
-        text, max_w, max(int(start), 10), 10,
+        text,
+        max_w,
+        max(int(start), 10),
+        10,
         lambda font, lines: len(lines) <= 3 and _line_height(font) * len(lines) <= max_h,
         weight=weight,
     )

@@ -55,17 +55,29 @@ class _Engine:
         if not library.exists() or not data.exists():
             raise BackendUnavailable(f"espeak-ng library or data missing under {folder}")
         self.lib = ctypes.CDLL(str(library))
-        self.lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p,
-                                               ctypes.c_int]
+        self.lib.espeak_Initialize.argtypes = [
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_char_p,
+            ctypes.c_int,
+        ]
         self.lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         self.lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
-        self.lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint,
-                                          ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
-                                          ctypes.c_void_p, ctypes.c_void_p]
+        self.lib.espeak_Synth.argtypes = [
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
         # espeak wants the folder that contains espeak-ng-data
         self.sample_rate = int(
-            self.lib.espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, str(data.parent).encode(),
-                                       INIT_DONT_EXIT)
+            self.lib.espeak_Initialize(
+                AUDIO_OUTPUT_SYNCHRONOUS, 0, str(data.parent).encode(), INIT_DONT_EXIT
+            )
         )
         if self.sample_rate <= 0:
             raise BackendUnavailable("espeak_Initialize failed")
@@ -114,8 +126,9 @@ class _Engine:
             self.lib.espeak_SetParameter(ESPEAK_PITCH, pitch, 0)
             self._chunks = []
             encoded = text.encode("utf-8")
-            status = self.lib.espeak_Synth(encoded, len(encoded) + 1, 0, POS_CHARACTER, 0,
-                                           ESPEAK_CHARS_UTF8, None, None)
+            status = self.lib.espeak_Synth(
+                encoded, len(encoded) + 1, 0, POS_CHARACTER, 0, ESPEAK_CHARS_UTF8, None, None
+            )
             self.lib.espeak_Synchronize()
             if status != 0:
                 raise RuntimeError(f"espeak_Synth returned {status}")

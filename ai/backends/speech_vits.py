@@ -21,8 +21,7 @@ MAX_CHARS_PER_PASS = 400
 
 
 class VitsSpeech:
-    def __init__(self, model: Any, tokenizer: Any, device: str,
-                 voices: dict[str, str]) -> None:
+    def __init__(self, model: Any, tokenizer: Any, device: str, voices: dict[str, str]) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.device = device
@@ -76,8 +75,9 @@ class VitsSpeech:
         finally:
             torch.random.set_rng_state(generator_state)
         samples = np.concatenate(pieces[:-1]) if pieces else np.zeros(1, dtype=np.float32)
-        return SpeechAudio(float_to_wav(samples, self.sample_rate), "wav",
-                           len(samples) / self.sample_rate)
+        return SpeechAudio(
+            float_to_wav(samples, self.sample_rate), "wav", len(samples) / self.sample_rate
+        )
 
 
 def _chunks(text: str) -> list[str]:

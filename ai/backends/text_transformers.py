@@ -94,8 +94,7 @@ class TransformersText:
         max_new = min(params.max_tokens, self.max_context - prompt_tokens)
         if max_new < 1:
             raise InvalidRequest(
-                f"the prompt has {prompt_tokens} tokens; the model's context is "
-                f"{self.max_context}",
+                f"the prompt has {prompt_tokens} tokens; the model's context is {self.max_context}",
                 details={"prompt_tokens": prompt_tokens, "max_context": self.max_context},
             )
         kwargs = self._generate_kwargs(input_ids, params, max_new)
@@ -209,7 +208,8 @@ class _Cancelled(StoppingCriteria):
     def __init__(self, event: threading.Event) -> None:
         self.event = event
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor,
-                 **kwargs: Any) -> torch.BoolTensor:
+    def __call__(
+        self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any
+    ) -> torch.BoolTensor:
         flags = torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool)
         return flags  # type: ignore[return-value]

@@ -18,7 +18,9 @@ async def embed(gateway: Gateway, texts: list[str], model: str | None) -> Outcom
 
     chain = gateway.chain_for("embeddings", model)
     return await gateway.serve(
-        "embeddings", chain, attempt,
+        "embeddings",
+        chain,
+        attempt,
         units=lambda e: {"prompt_tokens": e.tokens},
         usage=lambda e: Usage(prompt_tokens=e.tokens, total_tokens=e.tokens),
     )

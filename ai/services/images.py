@@ -43,7 +43,9 @@ class ImageService:
         self.gateway = gateway
         profile = gateway.profile
         self.batcher: MicroBatcher[BatchKey, ImageJob, _Rendered] = MicroBatcher(
-            self._run_batch, profile.image_batch_window_ms / 1000, profile.image_max_batch,
+            self._run_batch,
+            profile.image_batch_window_ms / 1000,
+            profile.image_max_batch,
             on_batch=lambda key, size: IMAGE_BATCH.labels(model=key[0]).observe(size),
         )
         self.batch_sizes: list[int] = []
@@ -52,9 +54,15 @@ class ImageService:
         width, height = request.dimensions()
         base_seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
         jobs = [
-            ImageJob(prompt=request.prompt, width=width, height=height, seed=base_seed + i,
-                     negative_prompt=request.negative_prompt, steps=request.steps,
-                     guidance_scale=request.guidance_scale)
+            ImageJob(
+                prompt=request.prompt,
+                width=width,
+                height=height,
+                seed=base_seed + i,
+                negative_prompt=request.negative_prompt,
+                steps=request.steps,
+                guidance_scale=request.guidance_scale,
+            )
             for i in range(request.n)
         ]
 
@@ -76,7 +84,9 @@ class ImageService:
 
         chain = self.gateway.chain_for("image", request.model)
         return await self.gateway.serve(
-            "image", chain, attempt,
+            "image",
+            chain,
+            attempt,
             units=lambda images: {"images": len(images)},
             usage=lambda images: Usage(images=len(images)),
         )

@@ -16,8 +16,20 @@ from ai.registry import ModelSpec
 from ai.schemas import SpeechRequest, Usage
 
 # OpenAI's voice names; every backend maps them to one of its own voices
-GENERIC_VOICES = ("alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage",
-                  "shimmer", "verse", "default")
+GENERIC_VOICES = (
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "fable",
+    "nova",
+    "onyx",
+    "sage",
+    "shimmer",
+    "verse",
+    "default",
+)
 ELEVENLABS_VOICE_ID = re.compile(r"^[A-Za-z0-9]{20}$")
 
 
@@ -38,8 +50,12 @@ class SpeechService:
             return True
         if spec.backend == "espeak":
             try:
-                return EspeakSpeech(spec.package or "espeakng_loader", spec.voices).resolve_voice(
-                    voice) is not None
+                return (
+                    EspeakSpeech(spec.package or "espeakng_loader", spec.voices).resolve_voice(
+                        voice
+                    )
+                    is not None
+                )
             except Exception:
                 return False
         if spec.backend == "elevenlabs":
@@ -70,25 +86,35 @@ class SpeechService:
             encoded = await asyncio.to_thread(convert, result.value.data, result.value.format, fmt)
             duration = result.value.duration_s
             if duration is None:
-                wav = encoded if fmt == "wav" else await asyncio.to_thread(
-                    convert, encoded, fmt, "wav")
+                wav = (
+                    encoded
+                    if fmt == "wav"
+                    else await asyncio.to_thread(convert, encoded, fmt, "wav")
+                )
                 duration = wav_duration(wav)
             output = SpeechOutput(encoded, fmt, duration, len(text))
             return Attempt(output, result.device, result.device_seconds, result.cloud)
 
         return await self.gateway.serve(
-            "speech", chain, attempt,
+            "speech",
+            chain,
+            attempt,
             units=lambda out: {"chars": out.chars, "audio_seconds": out.duration_s},
             usage=lambda out: Usage(characters=out.chars, audio_seconds=round(out.duration_s, 3)),
-            skip_if=lambda spec: None if self.offers_voice(spec, voice)
-            else f"voice {voice!r} is not offered by this model",
+            skip_if=lambda spec: (
+                None
+                if self.offers_voice(spec, voice)
+                else f"voice {voice!r} is not offered by this model"
+            ),
         )
 
-    async def _cloud(self, spec: ModelSpec, text: str, voice: str, speed: float,
-                     fmt: str) -> SpeechAudio:
+    async def _cloud(
+        self, spec: ModelSpec, text: str, voice: str, speed: float, fmt: str
+    ) -> SpeechAudio:
         if spec.backend == "elevenlabs":
             voice_id = spec.voices.get(voice) or (
-                voice if ELEVENLABS_VOICE_ID.match(voice) else spec.voices["default"])
+                voice if ELEVENLABS_VOICE_ID.match(voice) else spec.voices["default"]
+            )
             return await self.gateway.elevenlabs.speech(spec, voice_id, text, speed, fmt)
         native = spec.voices.get(voice, "alloy")
         return await self.gateway.openai.speech(spec, text, native, speed, fmt)

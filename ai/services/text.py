@@ -22,8 +22,13 @@ def to_messages(request: ChatRequest) -> list[ChatMessage]:
 
 def to_params(request: ChatRequest) -> TextParams:
     max_tokens = request.max_completion_tokens or request.max_tokens or 512
-    return TextParams(max_tokens=max_tokens, temperature=request.temperature,
-                      top_p=request.top_p, stop=request.stops(), seed=request.seed)
+    return TextParams(
+        max_tokens=max_tokens,
+        temperature=request.temperature,
+        top_p=request.top_p,
+        stop=request.stops(),
+        seed=request.seed,
+    )
 
 
 def _units(result: TextResult) -> dict[str, float]:
@@ -32,8 +37,11 @@ def _units(result: TextResult) -> dict[str, float]:
 
 def _usage(result: TextResult) -> Usage:
     total = result.prompt_tokens + result.completion_tokens
-    return Usage(prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens,
-                 total_tokens=total)
+    return Usage(
+        prompt_tokens=result.prompt_tokens,
+        completion_tokens=result.completion_tokens,
+        total_tokens=total,
+    )
 
 
 def _cloud_usage(result: TextResult) -> CloudUsage:
@@ -90,15 +98,21 @@ async def chat_stream(gateway: Gateway, request: ChatRequest) -> ChatStream:
 
     chain = gateway.chain_for("text", request.model)
     spec, started, skipped = await gateway.first_success("text", chain, attempt)
-    served = Served(model=spec.id, backend=spec.backend, tier=spec.tier, device=started.device,
-                    skipped=skipped)
+    served = Served(
+        model=spec.id, backend=spec.backend, tier=spec.tier, device=started.device, skipped=skipped
+    )
     stream = ChatStream(served, started.value)
     stream.events = _finalize(gateway, spec, stream, started.value, meters[spec.id], skipped)
     return stream
 
 
-async def _open(gateway: Gateway, spec: ModelSpec, messages: list[ChatMessage],
-                params: TextParams, meter: _Meter) -> AsyncGenerator[TextEvent, None]:
+async def _open(
+    gateway: Gateway,
+    spec: ModelSpec,
+    messages: list[ChatMessage],
+    params: TextParams,
+    meter: _Meter,
+) -> AsyncGenerator[TextEvent, None]:
     if spec.backend == "openai":
         async for event in gateway.openai.chat_stream(spec, messages, params):
             yield event
@@ -123,9 +137,14 @@ async def _prepend(
         yield event
 
 
-async def _finalize(gateway: Gateway, spec: ModelSpec, stream: ChatStream,
-                    events: AsyncIterator[TextEvent], meter: _Meter,
-                    skipped: list[Skip]) -> AsyncIterator[TextEvent]:
+async def _finalize(
+    gateway: Gateway,
+    spec: ModelSpec,
+    stream: ChatStream,
+    events: AsyncIterator[TextEvent],
+    meter: _Meter,
+    skipped: list[Skip],
+) -> AsyncIterator[TextEvent]:
     """Pass events through; price the call when the final result arrives."""
     started = time.perf_counter()
     async for event in events:

@@ -52,17 +52,31 @@ __all__ = ["ContentStrategist", "Scene", "Script", "ScriptGenerationError"]
 
 
 class ContentStrategist:
-    def __init__(self, model: str | None = None, *, strategy: Strategy = "auto",
-                 max_attempts: int = MAX_ATTEMPTS, style: str = "clean documentary style") -> None:
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        strategy: Strategy = "auto",
+        max_attempts: int = MAX_ATTEMPTS,
+        style: str = "clean documentary style",
+    ) -> None:
         self.model = model or "text"
         self.strategy = strategy
         self.max_attempts = max_attempts
         self.style = style
 
-    async def write(self, client: openai.AsyncOpenAI, *, topic: str, niche: str,
-                    target_seconds: float, language: str = "en", tone: str = "informative",
-                    feedback: Sequence[str] = (),
-                    on_progress: OnProgress | None = None) -> tuple[Script, list[Charge]]:
+    async def write(
+        self,
+        client: openai.AsyncOpenAI,
+        *,
+        topic: str,
+        niche: str,
+        target_seconds: float,
+        language: str = "en",
+        tone: str = "informative",
+        feedback: Sequence[str] = (),
+        on_progress: OnProgress | None = None,
+    ) -> tuple[Script, list[Charge]]:
         if not topic.strip():
             raise ValueError("topic is empty")
         if target_seconds <= 0:
@@ -71,16 +85,23 @@ class ContentStrategist:
         if strategy == "auto":
             strategy = await self._pick_strategy(client)
         started = time.perf_counter()
-        brief = _Brief(topic.strip(), niche, target_seconds, language, tone, list(feedback),
-                       self.style)
+        brief = _Brief(
+            topic.strip(), niche, target_seconds, language, tone, list(feedback), self.style
+        )
         report = on_progress or (lambda _fraction, _detail: None)
         if strategy == "json":
             script, usages = await self._write_json(client, brief, report)
         else:
             script, usages = await self._write_guided(client, brief, report)
-        log.info("script.written", strategy=strategy, topic=topic, words=script.word_count(),
-                 scenes=len(script.scenes), seconds=round(time.perf_counter() - started, 1),
-                 device_seconds=round(total_device_seconds(usages), 2))
+        log.info(
+            "script.written",
+            strategy=strategy,
+            topic=topic,
+            words=script.word_count(),
+            scenes=len(script.scenes),
+            seconds=round(time.perf_counter() - started, 1),
+            device_seconds=round(total_device_seconds(usages), 2),
+        )
         return script, usages
 
     async def _pick_strategy(self, client: openai.AsyncOpenAI) -> Literal["json", "guided"]:
@@ -90,50 +111,84 @@ class ContentStrategist:
         except openai.OpenAIError:
             return "json"
         rows = [{**(m.model_extra or {}), "id": m.id} for m in listing.data]
-        usable = [r for r in rows if r.get("modality") == "text" and r.get("in_chain", True)
-                  and not r.get("unavailable")]
+        usable = [
+            r
+            for r in rows
+            if r.get("modality") == "text" and r.get("in_chain", True) and not r.get("unavailable")
+        ]
         if self.model != "text":
             usable = [r for r in usable if r["id"] == self.model] or usable
         order = {"local-gpu": 0, "cloud": 1, "cpu": 2}
         usable.sort(key=lambda r: order.get(str(r.get("tier")), 1))
         return "guided" if usable and usable[0].get("tier") == "cpu" else "json"
 
-    async def _chat(self, client: openai.AsyncOpenAI, messages: list[dict[str, str]],
-                    usages: list[Charge], *, max_tokens: int, temperature: float,
-                    seed: int | None = None, stop: list[str] | None = None) -> str:
-        reply = await chat(client, messages, model=self.model, max_tokens=max_tokens,
-                           temperature=temperature, seed=seed, top_p=0.9, stop=stop)
+    async def _chat(
+        self,
+        client: openai.AsyncOpenAI,
+        messages: list[dict[str, str]],
+        usages: list[Charge],
+        *,
+        max_tokens: int,
+        temperature: float,
+        seed: int | None = None,
+        stop: list[str] | None = None,
+    ) -> str:
+        reply = await chat(
+            client,
+            messages,
+            model=self.model,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            seed=seed,
+            top_p=0.9,
+            stop=stop,
+        )
         usages.append(charge_of("text", reply.usage, reply.served))
         return reply.text
 
     # --- json ---------------------------------------------------------------
-    async def _write_json(self, client: openai.AsyncOpenAI, brief: _Brief,
-                          report: OnProgress) -> tuple[Script, list[Charge]]:
+    async def _write_json(
+        self, client: openai.AsyncOpenAI, brief: _Brief, report: OnProgress
+    ) -> tuple[Script, list[Charge]]:
         usages: list[Charge] = []
-        messages = [{"role": "system", "content": JSON_SYSTEM},
-                    {"role": "user", "content": brief.json_prompt()}]
+        messages = [
+            {"role": "system", "content": JSON_SYSTEM},
+            {"role": "user", "content": brief.json_prompt()},
+        ]
         error = ""
         for attempt in range(1, self.max_attempts + 1):
-            report((attempt - 1) / self.max_attempts,
-                   f"writing the script (draft {attempt}/{self.max_attempts})")
-            answer = await self._chat(client, messages, usages, max_tokens=brief.max_tokens(),
-                                      temperature=0.4)
-            report(attempt / self.max_attempts,
-                   f"{len(answer.split())} words written, {_tokens(usages)} tokens")
+            report(
+                (attempt - 1) / self.max_attempts,
+                f"writing the script (draft {attempt}/{self.max_attempts})",
+            )
+            answer = await self._chat(
+                client, messages, usages, max_tokens=brief.max_tokens(), temperature=0.4
+            )
+            report(
+                attempt / self.max_attempts,
+                f"{len(answer.split())} words written, {_tokens(usages)} tokens",
+            )
             try:
                 return parse_script(answer, brief.style), usages
             except (ValueError, ValidationError) as exc:
                 error = _short_error(exc)
                 log.warning("script.invalid", attempt=attempt, error=error)
-                messages += [{"role": "assistant", "content": answer[:4000]},
-                             {"role": "user", "content": f"That was not valid: {error}. "
-                              "Reply with the corrected JSON object only."}]
+                messages += [
+                    {"role": "assistant", "content": answer[:4000]},
+                    {
+                        "role": "user",
+                        "content": f"That was not valid: {error}. "
+                        "Reply with the corrected JSON object only.",
+                    },
+                ]
         raise ScriptGenerationError(
-            f"no valid script after {self.max_attempts} attempts; last error: {error}")
+            f"no valid script after {self.max_attempts} attempts; last error: {error}"
+        )
 
     # --- guided -------------------------------------------------------------
-    async def _write_guided(self, client: openai.AsyncOpenAI, brief: _Brief,
-                            report: OnProgress) -> tuple[Script, list[Charge]]:
+    async def _write_guided(
+        self, client: openai.AsyncOpenAI, brief: _Brief, report: OnProgress
+    ) -> tuple[Script, list[Charge]]:
         usages: list[Charge] = []
         seen: set[str] = set()
         parts = 2 + brief.scene_count()
@@ -145,53 +200,96 @@ class ContentStrategist:
             report(done / parts, f"{words} words written ({done}/{parts} parts)")
 
         report(0.0, f"writing the title (0/{parts} parts)")
-        title = await self._retry_text(client, usages, brief.title_messages(), 24,
-                                       lambda t: clean_title(t) if len(clean_title(t)) >= 8 else "")
+        title = await self._retry_text(
+            client,
+            usages,
+            brief.title_messages(),
+            24,
+            lambda t: clean_title(t) if len(clean_title(t)) >= 8 else "",
+        )
         written(1, title)
         hook = await self._retry_text(
-            client, usages, brief.hook_messages(), 48,
-            lambda t: clean_narration(t, seen=seen, max_words=30))
+            client,
+            usages,
+            brief.hook_messages(),
+            48,
+            lambda t: clean_narration(t, seen=seen, max_words=30),
+        )
         written(2, hook)
         scenes: list[Scene] = []
         for index in range(brief.scene_count()):
             angle = SCENE_ANGLES[index % len(SCENE_ANGLES)].format(topic=brief.topic)
             narration = await self._retry_text(
-                client, usages, brief.scene_messages(angle), 56,
+                client,
+                usages,
+                brief.scene_messages(angle),
+                56,
                 lambda t: clean_narration(t, seen=seen, max_words=brief.words_per_scene() + 8),
-                required=False)
+                required=False,
+            )
             if narration:
-                scenes.append(Scene(narration=narration,
-                                    image_prompt=image_prompt(narration, brief.topic, brief.style)))
+                scenes.append(
+                    Scene(
+                        narration=narration,
+                        image_prompt=image_prompt(narration, brief.topic, brief.style),
+                    )
+                )
             written(3 + index, narration)
         try:
-            script = Script(title=title, hook=hook, scenes=scenes,
-                            description=describe(hook, title, scenes, brief.topic),
-                            tags=tags_for(brief.topic, brief.niche, " ".join(
-                                s.narration for s in scenes)))
+            script = Script(
+                title=title,
+                hook=hook,
+                scenes=scenes,
+                description=describe(hook, title, scenes, brief.topic),
+                tags=tags_for(brief.topic, brief.niche, " ".join(s.narration for s in scenes)),
+            )
         except ValidationError as exc:
-            raise ScriptGenerationError(f"the guided script is not valid: {_short_error(exc)}") \
-                from exc
+            raise ScriptGenerationError(
+                f"the guided script is not valid: {_short_error(exc)}"
+            ) from exc
         return script, usages
 
-    async def _retry_text(self, client: openai.AsyncOpenAI, usages: list[Charge],
-                          messages: list[dict[str, str]], max_tokens: int, clean: Any,
-                          *, required: bool = True) -> str:
+    async def _retry_text(
+        self,
+        client: openai.AsyncOpenAI,
+        usages: list[Charge],
+        messages: list[dict[str, str]],
+        max_tokens: int,
+        clean: Any,
+        *,
+        required: bool = True,
+    ) -> str:
         for attempt in range(self.max_attempts):
-            raw = await self._chat(client, messages, usages, max_tokens=max_tokens,
-                                   temperature=0.6 + 0.15 * attempt, seed=1000 + attempt)
+            raw = await self._chat(
+                client,
+                messages,
+                usages,
+                max_tokens=max_tokens,
+                temperature=0.6 + 0.15 * attempt,
+                seed=1000 + attempt,
+            )
             text: str = clean(raw)
             if text:
                 return text
             log.info("script.guided.retry", attempt=attempt + 1, raw=raw[:120])
         if required:
             raise ScriptGenerationError(
-                f"the model gave no usable text after {self.max_attempts} attempts")
+                f"the model gave no usable text after {self.max_attempts} attempts"
+            )
         return ""
 
 
 class _Brief:
-    def __init__(self, topic: str, niche: str, target_seconds: float, language: str,
-                 tone: str, feedback: list[str], style: str) -> None:
+    def __init__(
+        self,
+        topic: str,
+        niche: str,
+        target_seconds: float,
+        language: str,
+        tone: str,
+        feedback: list[str],
+        style: str,
+    ) -> None:
         self.topic, self.niche, self.target_seconds = topic, niche, target_seconds
         self.language, self.tone, self.feedback, self.style = language, tone, feedback, style
 
@@ -224,26 +322,47 @@ class _Brief:
         )
 
     def title_messages(self) -> list[dict[str, str]]:
-        return [{"role": "user", "content":
-                 f"Write one short, catchy YouTube video title about {self.topic}. "
-                 f"Reply with the title only.{self._language()}{self._feedback()}"}]
+        return [
+            {
+                "role": "user",
+                "content": f"Write one short, catchy YouTube video title about {self.topic}. "
+                f"Reply with the title only.{self._language()}{self._feedback()}",
+            }
+        ]
 
     def hook_messages(self) -> list[dict[str, str]]:
-        return [{"role": "user", "content":
-                 f"Write one exciting opening sentence for a {self.tone} YouTube video about "
-                 f"{self.topic} that makes viewers want to keep watching.{self._language()}"}]
+        return [
+            {
+                "role": "user",
+                "content": (
+                    f"Write one exciting opening sentence for a {self.tone} YouTube video "
+                    f"about {self.topic} that makes viewers want to keep watching."
+                    f"{self._language()}"
+                ),
+            }
+        ]
 
     def scene_messages(self, angle: str) -> list[dict[str, str]]:
-        return [{"role": "system", "content":
-                 f"You write {self.tone} YouTube narration in plain, clear sentences."},
-                {"role": "user", "content":
-                 f"Write two short sentences of narration about {angle}. Plain sentences, "
-                 f"no lists, no headings.{self._language()}{self._feedback()}"}]
+        return [
+            {
+                "role": "system",
+                "content": f"You write {self.tone} YouTube narration in plain, clear sentences.",
+            },
+            {
+                "role": "user",
+                "content": (
+                    f"Write two short sentences of narration about {angle}. Plain sentences, "
+                    f"no lists, no headings.{self._language()}{self._feedback()}"
+                ),
+            },
+        ]
 
 
 JSON_SYSTEM = "You are a YouTube scriptwriter. You answer with valid JSON only, no prose."
-JSON_SHAPE = ('{"title": "...", "hook": "...", "scenes": [{"narration": "...", '
-              '"image_prompt": "..."}], "description": "...", "tags": ["...", "..."]}')
+JSON_SHAPE = (
+    '{"title": "...", "hook": "...", "scenes": [{"narration": "...", '
+    '"image_prompt": "..."}], "description": "...", "tags": ["...", "..."]}'
+)
 
 
 def parse_script(answer: str, style: str = "") -> Script:
@@ -259,8 +378,9 @@ def parse_script(answer: str, style: str = "") -> Script:
         raise ValueError("the JSON is not an object")
     for scene in data.get("scenes") or []:
         if isinstance(scene, dict) and scene.get("narration") and not scene.get("image_prompt"):
-            scene["image_prompt"] = image_prompt(str(scene["narration"]),
-                                                 str(data.get("title", "")), style)
+            scene["image_prompt"] = image_prompt(
+                str(scene["narration"]), str(data.get("title", "")), style
+            )
     return Script.model_validate(data)
 
 
@@ -271,8 +391,10 @@ def image_prompt(narration: str, topic: str, style: str) -> str:
 
 
 def describe(hook: str, title: str, scenes: Sequence[Scene], topic: str) -> str:
-    chapters = [f"{i + 1}. {strip_markup(s.narration).split('.')[0][:90].strip()}"
-                for i, s in enumerate(scenes)]
+    chapters = [
+        f"{i + 1}. {strip_markup(s.narration).split('.')[0][:90].strip()}"
+        for i, s in enumerate(scenes)
+    ]
     tag = "#" + re.sub(r"[^A-Za-z0-9]", "", topic.title())
     return f"{hook}\n\nIn this video ({title}):\n" + "\n".join(chapters) + f"\n\n{tag}"
 
@@ -288,6 +410,8 @@ def _tokens(usages: Sequence[Charge]) -> int:
 
 def _short_error(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'script'}: {e['msg']}"
-                         for e in exc.errors()[:5])
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'script'}: {e['msg']}"
+            for e in exc.errors()[:5]
+        )
     return str(exc)[:300]

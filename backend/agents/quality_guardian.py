@@ -19,8 +19,7 @@ from backend.costs.service import Charge, charge_of
 
 log = structlog.get_logger(__name__)
 
-WEIGHTS = {"length": 0.25, "structure": 0.2, "repetition": 0.2, "policy": 0.2,
-           "originality": 0.15}
+WEIGHTS = {"length": 0.25, "structure": 0.2, "repetition": 0.2, "policy": 0.2, "originality": 0.15}
 SIMILARITY_OK, SIMILARITY_COPY = 0.80, 0.95  # cosine to a past script: fine below, a copy above
 
 # Terms a channel must not publish (policy) or that read as clickbait. Maintained here;
@@ -52,9 +51,15 @@ class QualityGuardian:
     def __init__(self, embedding_model: str = "embeddings") -> None:
         self.embedding_model = embedding_model
 
-    async def review(self, client: openai.AsyncOpenAI | None, script: Script, *,
-                     past_scripts: Sequence[str] = (), threshold: float = 0.75,
-                     target_seconds: float | None = None) -> tuple[QualityReport, list[Charge]]:
+    async def review(
+        self,
+        client: openai.AsyncOpenAI | None,
+        script: Script,
+        *,
+        past_scripts: Sequence[str] = (),
+        threshold: float = 0.75,
+        target_seconds: float | None = None,
+    ) -> tuple[QualityReport, list[Charge]]:
         reasons: list[str] = []
         checks = {
             "length": check_length(script, target_seconds, reasons),
@@ -76,13 +81,18 @@ class QualityGuardian:
         if checks["policy"] == 0.0:
             score = min(score, 0.5)  # a policy violation fails whatever else is good
         score = round(score, 4)
-        report = QualityReport(score=score, passed=score >= threshold, reasons=reasons,
-                               checks={k: round(v, 4) for k, v in checks.items()})
+        report = QualityReport(
+            score=score,
+            passed=score >= threshold,
+            reasons=reasons,
+            checks={k: round(v, 4) for k, v in checks.items()},
+        )
         log.info("quality.reviewed", score=score, passed=report.passed, reasons=len(reasons))
         return report, usages
 
-    async def _similarity(self, client: openai.AsyncOpenAI, script: Script,
-                          past: Sequence[str]) -> tuple[float, Charge]:
+    async def _similarity(
+        self, client: openai.AsyncOpenAI, script: Script, past: Sequence[str]
+    ) -> tuple[float, Charge]:
         texts = [_for_embedding(script.narration_text()), *(_for_embedding(p) for p in past)]
         result = await embed(client, texts, model=self.embedding_model)
         usage = charge_of("embeddings", result.usage, result.served)
@@ -104,11 +114,15 @@ def check_length(script: Script, target_seconds: float | None, reasons: list[str
     if 0.8 <= ratio <= 1.25:
         return 1.0
     if ratio < 0.8:
-        reasons.append(f"too short: {script.word_count()} words ≈ {seconds:.0f} s at "
-                       f"{WORDS_PER_MINUTE} wpm, target {target_seconds:.0f} s")
+        reasons.append(
+            f"too short: {script.word_count()} words ≈ {seconds:.0f} s at "
+            f"{WORDS_PER_MINUTE} wpm, target {target_seconds:.0f} s"
+        )
     else:
-        reasons.append(f"too long: {script.word_count()} words ≈ {seconds:.0f} s, "
-                       f"target {target_seconds:.0f} s")
+        reasons.append(
+            f"too long: {script.word_count()} words ≈ {seconds:.0f} s, "
+            f"target {target_seconds:.0f} s"
+        )
     deviation = abs(math.log(ratio))
     return max(0.0, 1.0 - deviation / math.log(2))  # half or double the target scores 0
 
@@ -137,7 +151,7 @@ def check_repetition(script: Script, reasons: list[str]) -> float:
     said = [re.sub(r"[^a-z0-9 ]", "", s.lower()) for s in sentences(text)]
     repeated_sentences = sum(c - 1 for c in Counter(said).values() if c > 1)
     words = re.findall(r"[a-z0-9']+", text.lower())
-    grams = Counter(tuple(words[i:i + 4]) for i in range(len(words) - 3))
+    grams = Counter(tuple(words[i : i + 4]) for i in range(len(words) - 3))
     repeated = sum(c - 1 for c in grams.values() if c > 1)
     ratio = repeated / max(1, len(words) - 3)
     if repeated_sentences:
@@ -150,10 +164,15 @@ def check_repetition(script: Script, reasons: list[str]) -> float:
 
 
 def check_policy(script: Script, reasons: list[str]) -> float:
-    text = " ".join([script.title, script.description, script.narration_text(),
-                     " ".join(script.tags)]).lower()
-    found = [(m.group(0), why) for pattern, why in BANNED_TERMS
-             for m in [re.search(rf"\b{pattern}\b", text)] if m]
+    text = " ".join(
+        [script.title, script.description, script.narration_text(), " ".join(script.tags)]
+    ).lower()
+    found = [
+        (m.group(0), why)
+        for pattern, why in BANNED_TERMS
+        for m in [re.search(rf"\b{pattern}\b", text)]
+        if m
+    ]
     for term, why in found:
         reasons.append(f"banned term ({why}): '{term}'")
     return 0.0 if found else 1.0

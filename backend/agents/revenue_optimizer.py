@@ -20,8 +20,14 @@ TITLE_MAX, TAGS_TOTAL_MAX, THUMBNAIL_WORDS = 100, 500, 5
 # Marketing Hub "YouTube CPM/RPM rates" 2024, Social Blade / TubeBuddy category ranges),
 # mid-points rounded. Treat as a prior for planning, not a promise.
 RPM_USD: dict[str, float] = {
-    "personal_finance": 12.0, "technology": 6.5, "science_education": 5.0,
-    "health_fitness": 5.5, "diy_home": 4.5, "travel": 4.0, "cooking": 3.5, "gaming": 2.5,
+    "personal_finance": 12.0,
+    "technology": 6.5,
+    "science_education": 5.0,
+    "health_fitness": 5.5,
+    "diy_home": 4.5,
+    "travel": 4.0,
+    "cooking": 3.5,
+    "gaming": 2.5,
 }
 DEFAULT_RPM = 3.0
 SHORTS_RPM_FACTOR = 0.08  # Shorts pay from a shared pool: cents per 1000 views
@@ -32,15 +38,25 @@ LANGUAGE_RPM_FACTOR = {"en": 1.0, "de": 0.9, "fr": 0.75, "ja": 0.8, "es": 0.45, 
 # finance and tech (work-break viewing), later for gaming. Documented heuristic (YouTube
 # Studio "When your viewers are on YouTube" replaces it once a channel has analytics).
 PUBLISH_HOUR_UTC: dict[str, int] = {
-    "personal_finance": 16, "technology": 17, "science_education": 19, "health_fitness": 14,
-    "diy_home": 18, "travel": 18, "cooking": 20, "gaming": 22,
+    "personal_finance": 16,
+    "technology": 17,
+    "science_education": 19,
+    "health_fitness": 14,
+    "diy_home": 18,
+    "travel": 18,
+    "cooking": 20,
+    "gaming": 22,
 }
 DEFAULT_PUBLISH_HOUR_UTC = 19
 
 YOUTUBE_CATEGORY: dict[str, str] = {
-    "personal_finance": "Education", "technology": "Science & Technology",
-    "science_education": "Education", "health_fitness": "Howto & Style",
-    "diy_home": "Howto & Style", "travel": "Travel & Events", "cooking": "Howto & Style",
+    "personal_finance": "Education",
+    "technology": "Science & Technology",
+    "science_education": "Education",
+    "health_fitness": "Howto & Style",
+    "diy_home": "Howto & Style",
+    "travel": "Travel & Events",
+    "cooking": "Howto & Style",
     "gaming": "Gaming",
 }
 
@@ -56,10 +72,18 @@ class SeoPackage(BaseModel):
 
 
 class RevenueOptimizer:
-    def optimize(self, script: Script, *, niche: str, fmt: VideoFormat, language: str,
-                 now: datetime, cadence_per_day: float = 1.0,
-                 clip_seconds: Sequence[float] | None = None, lead_in_s: float = 0.0
-                 ) -> SeoPackage:
+    def optimize(
+        self,
+        script: Script,
+        *,
+        niche: str,
+        fmt: VideoFormat,
+        language: str,
+        now: datetime,
+        cadence_per_day: float = 1.0,
+        clip_seconds: Sequence[float] | None = None,
+        lead_in_s: float = 0.0,
+    ) -> SeoPackage:
         """``clip_seconds``/``lead_in_s``: the voice clips' measured lengths and the title
         card before them, for the chapter times (see ``Script.chapter_starts``)."""
         category = match_category(niche)
@@ -69,10 +93,17 @@ class RevenueOptimizer:
             rpm *= SHORTS_RPM_FACTOR
         return SeoPackage(
             title=seo_title(script.title, keyword, fmt),
-            description=seo_description(script, keyword, niche, fmt,
-                                        script.chapter_starts(clip_seconds, lead_in_s)),
-            tags=fit_tags([keyword, *script.tags, niche.replace("_", " "),
-                           *key_phrases(script.narration_text(), limit=10)]),
+            description=seo_description(
+                script, keyword, niche, fmt, script.chapter_starts(clip_seconds, lead_in_s)
+            ),
+            tags=fit_tags(
+                [
+                    keyword,
+                    *script.tags,
+                    niche.replace("_", " "),
+                    *key_phrases(script.narration_text(), limit=10),
+                ]
+            ),
             thumbnail_text=thumbnail_text(script.title, keyword),
             publish_at=publish_time(category, now, cadence_per_day),
             expected_rpm_usd=round(rpm, 2),
@@ -85,8 +116,10 @@ def match_category(niche: str) -> str:
     if wanted in RPM_USD:
         return wanted
     niche_tokens = tokens(niche)
-    scored = {c: len(niche_tokens & set().union(*(tokens(k) for k in kws)))
-              for c, kws in CATEGORY_KEYWORDS.items()}
+    scored = {
+        c: len(niche_tokens & set().union(*(tokens(k) for k in kws)))
+        for c, kws in CATEGORY_KEYWORDS.items()
+    }
     best = max(scored, key=lambda c: scored[c])
     return best if scored[best] else "other"
 
@@ -104,20 +137,24 @@ def seo_title(title: str, keyword: str, fmt: str) -> str:
         title = f"{title} #shorts"
     if len(title) <= TITLE_MAX:
         return title
-    cut = title[:TITLE_MAX - 1].rsplit(" ", 1)[0].rstrip(" :,-")
+    cut = title[: TITLE_MAX - 1].rsplit(" ", 1)[0].rstrip(" :,-")
     return cut + "…"
 
 
-def seo_description(script: Script, keyword: str, niche: str, fmt: str,
-                    chapter_starts: Sequence[float]) -> str:
+def seo_description(
+    script: Script, keyword: str, niche: str, fmt: str, chapter_starts: Sequence[float]
+) -> str:
     """Hook, chapters (one per scene, at ``chapter_starts`` seconds) and hashtags."""
     chapters = []
     for scene, seconds in zip(script.scenes, chapter_starts, strict=True):
         first = re.split(r"(?<=[.!?])\s", scene.narration)[0]
         stamp = f"{int(seconds // 60)}:{int(seconds % 60):02d}"
         chapters.append(f"{stamp} {first[:80].rstrip()}")
-    hashtags = " ".join("#" + re.sub(r"[^A-Za-z0-9]", "", w.title())
-                        for w in dict.fromkeys([keyword, niche.replace("_", " ")]) if w)
+    hashtags = " ".join(
+        "#" + re.sub(r"[^A-Za-z0-9]", "", w.title())
+        for w in dict.fromkeys([keyword, niche.replace("_", " ")])
+        if w
+    )
     if fmt == VideoFormat.short:
         hashtags += " #shorts"
     lines = [script.hook, "", "0:00 Intro", *chapters, "", hashtags]

@@ -49,7 +49,7 @@ def clean_narration(text: str, *, seen: set[str] | None = None, max_words: int =
 def clean_title(text: str, *, max_chars: int = 90) -> str:
     first = next((ln for ln in text.splitlines() if strip_markup(ln)), "")
     line = strip_markup(first)
-    line = re.split(r"(?<=[.!?])\s", line)[0].strip().strip('"“”\'').strip()
+    line = re.split(r"(?<=[.!?])\s", line)[0].strip().strip("\"“”'").strip()
     if len(line) > max_chars:
         line = line[:max_chars].rsplit(" ", 1)[0]
     return line.rstrip(" .,:;-")
@@ -68,7 +68,9 @@ def key_phrases(text: str, limit: int = 6) -> list[str]:
     return out
 
 
-STOPWORDS = frozenset("""
+# A word list is easier to read and edit as text than as a list literal (SIM905 is off).
+STOPWORDS = frozenset(
+    """
 about above after again against also among because been before being below between both
 could does doing down during each either every few from further have having here hers
 herself himself into itself just like make makes many more most much must myself only other
@@ -76,4 +78,5 @@ ours over same should some such than that their theirs them themselves then ther
 they this those through under until very want what when where which while whom with would
 your yours yourself will well even really thing things video today lets let's dont don't
 we're you're it's that's know need right start started good great welcome watch
-""".split())  # noqa: SIM905
+""".split()
+)

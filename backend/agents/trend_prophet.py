@@ -26,6 +26,12 @@ class TrendProphet(TopicRanker):
         if not ranked:
             raise NoTopicAvailable(f"no topic left for niche {niche!r}: all are excluded")
         pick = ranked[0]
-        log.info("trend.pick", niche=niche, topic=pick.topic, category=pick.niche,
-                 growth=round(pick.growth, 4), match=pick.match)
+        log.info(
+            "trend.pick",
+            niche=niche,
+            topic=pick.topic,
+            category=pick.niche,
+            growth=round(pick.growth, 4),
+            match=pick.match,
+        )
         return pick

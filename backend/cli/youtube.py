@@ -16,9 +16,7 @@ from backend.publishing.quota import QuotaLedger
 app = typer.Typer(
     help="YouTube publishing: OAuth client, connections, quota.", no_args_is_help=True
 )
-client_app = typer.Typer(
-    help="The Google Cloud OAuth client uploads run on.", no_args_is_help=True
-)
+client_app = typer.Typer(help="The Google Cloud OAuth client uploads run on.", no_args_is_help=True)
 app.add_typer(client_app, name="client")
 
 
@@ -93,7 +91,11 @@ def connect(
         got_code, state = oauth.parse_pasted(answer)
         async with session_scope() as session:
             row = await service.complete_connect(
-                session, settings(), code=got_code, state=state, channel_id=channel,
+                session,
+                settings(),
+                code=got_code,
+                state=state,
+                channel_id=channel,
                 console_code=True,
             )
             title, youtube_id = row.youtube_channel_title, row.youtube_channel_id
@@ -130,8 +132,9 @@ def quota() -> None:
                 row = await repository.get_client(session)
             if row is None:
                 raise InvalidClientFile("No OAuth client is set (`ytempire youtube client set`)")
-            ledger = QuotaLedger(sessions, project_id=row.project_id,
-                                 daily_units=cfg.youtube_upload_quota)
+            ledger = QuotaLedger(
+                sessions, project_id=row.project_id, daily_units=cfg.youtube_upload_quota
+            )
             used, exhausted = await ledger.used_today()
             left = await ledger.remaining()
         finally:

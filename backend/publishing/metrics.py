@@ -10,7 +10,8 @@ QUOTA_LEFT = Gauge(
     ["project"],
 )
 QUOTA_WAITS = Counter(
-    "ytempire_youtube_quota_waits_total", "Calls that waited for the Pacific-midnight reset",
+    "ytempire_youtube_quota_waits_total",
+    "Calls that waited for the Pacific-midnight reset",
     ["project"],
 )
 UPLOAD_BYTES = Counter("ytempire_youtube_upload_bytes_total", "Bytes YouTube confirmed")

@@ -187,9 +187,7 @@ def is_invalid_grant(exc: google.auth.exceptions.RefreshError) -> bool:
     return "invalid_grant" in text or "invalid_client" in text or "unauthorized_client" in text
 
 
-def refresh(
-    credentials: Credentials, transport: google.auth.transport.requests.Request
-) -> None:
+def refresh(credentials: Credentials, transport: google.auth.transport.requests.Request) -> None:
     """Refresh the access token now (blocking). A dead grant becomes :class:`NeedsReconnect`."""
     try:
         credentials.refresh(transport)

@@ -178,8 +178,13 @@ class CallPolicy:
                     raise
             self.failures.append(failure)
             log.warning(
-                "youtube.call.failed", what=what, kind=failure.kind, status=failure.status,
-                reason=failure.reason, message=failure.message[:200], attempt=self.consecutive,
+                "youtube.call.failed",
+                what=what,
+                kind=failure.kind,
+                status=failure.status,
+                reason=failure.reason,
+                message=failure.message[:200],
+                attempt=self.consecutive,
             )
             if failure.kind == "reject":
                 raise YouTubeRejected(failure.status or 0, failure.reason, failure.message)

@@ -143,8 +143,13 @@ async def publish(
         if captions is not None:
             language = body["snippet"]["defaultAudioLanguage"]
             cap = await insert_captions(
-                run.api, run.policy, run.quota, sessions,
-                video_id=video_id, srt=captions, language=language,
+                run.api,
+                run.policy,
+                run.quota,
+                sessions,
+                video_id=video_id,
+                srt=captions,
+                language=language,
             )
         if run.grant.credentials.token != token_before:  # google-auth refreshed it on the way
             await service.save_credentials(sessions, settings, channel_id, run.grant.credentials)

@@ -118,9 +118,7 @@ async def take_authorization(session: AsyncSession, state_hash: str) -> YouTubeA
     )
     row = result.scalar_one_or_none()
     if row is not None:
-        await session.execute(
-            delete(YouTubeAuthorization).where(YouTubeAuthorization.id == row.id)
-        )
+        await session.execute(delete(YouTubeAuthorization).where(YouTubeAuthorization.id == row.id))
     return row
 
 
@@ -136,9 +134,7 @@ async def take_latest_authorization(
     )
     row = result.scalar_one_or_none()
     if row is not None:
-        await session.execute(
-            delete(YouTubeAuthorization).where(YouTubeAuthorization.id == row.id)
-        )
+        await session.execute(delete(YouTubeAuthorization).where(YouTubeAuthorization.id == row.id))
     return row
 
 

@@ -238,9 +238,7 @@ async def refresh_grant(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, grant: ChannelGrant
 ) -> None:
     try:
-        await asyncio.to_thread(
-            oauth.refresh, grant.credentials, clients.token_transport(settings)
-        )
+        await asyncio.to_thread(oauth.refresh, grant.credentials, clients.token_transport(settings))
     except NeedsReconnect as exc:
         await mark_needs_reconnect(sessions, grant.channel_id, exc.reason)
         raise NeedsReconnect(exc.reason, channel_id=grant.channel_id) from exc

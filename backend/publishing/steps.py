@@ -120,9 +120,11 @@ async def insert_captions(
     await quota.spend("captions.insert")
     try:
         answer = await policy.run(
-            lambda: api.resource.captions()
-            .insert(part="snippet", body=body, media_body=media)
-            .execute(),
+            lambda: (
+                api.resource.captions()
+                .insert(part="snippet", body=body, media_body=media)
+                .execute()
+            ),
             what="captions.insert",
         )
     except YouTubeRejected as exc:

@@ -75,8 +75,10 @@ class SqlUploadStore:
     async def create(self, state: UploadState) -> None:
         async with unit_of_work(self.sessions) as session:
             await repository.add_upload(
-                session, UploadSession(video_id=state.video_id, channel_id=state.channel_id,
-                                       **_values(state))
+                session,
+                UploadSession(
+                    video_id=state.video_id, channel_id=state.channel_id, **_values(state)
+                ),
             )
 
     async def save(self, state: UploadState) -> None:

@@ -332,4 +332,3 @@ class Uploader:
             bytes_sent=self.bytes_sent,
             retries=state.retries,
         )
-

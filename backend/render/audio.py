@@ -108,8 +108,9 @@ def mix_soundtrack(
 ) -> Soundtrack:
     """Narration clips at their start times, plus ducked music when ``music`` is given."""
     n = round(total_s * SAMPLE_RATE)
-    clips = [AudioFileClip(str(path), fps=SAMPLE_RATE).with_start(start)
-             for path, start in narration]
+    clips = [
+        AudioFileClip(str(path), fps=SAMPLE_RATE).with_start(start) for path, start in narration
+    ]
     try:
         voice = _render(CompositeAudioClip(clips).with_duration(total_s), n)
     finally:
@@ -163,5 +164,7 @@ def loudness_filter(measured_lufs: float | None) -> str:
     """
     gain_db = 0.0 if measured_lufs is None else TARGET_LUFS - measured_lufs
     ceiling = 10 ** (TRUE_PEAK_DB / 20)
-    return (f"volume={gain_db:.2f}dB,"
-            f"alimiter=limit={ceiling:.4f}:level=false:attack=5:release=50:latency=true")
+    return (
+        f"volume={gain_db:.2f}dB,"
+        f"alimiter=limit={ceiling:.4f}:level=false:attack=5:release=50:latency=true"
+    )

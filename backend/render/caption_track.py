@@ -22,8 +22,14 @@ def write_caption_track(cues: list[Cue], total_s: float, layout: Layout, work: P
     blank = save_fast_png(blank_strip(layout), work / "caption_blank.png")
     paths = [work / f"caption_{i:04d}.png" for i in range(len(cues))]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(lambda cue_path: save_fast_png(caption_strip(cue_path[0].text, layout),
-                                                     cue_path[1]), zip(cues, paths, strict=True)))
+        list(
+            pool.map(
+                lambda cue_path: save_fast_png(
+                    caption_strip(cue_path[0].text, layout), cue_path[1]
+                ),
+                zip(cues, paths, strict=True),
+            )
+        )
     entries: list[tuple[Path, float]] = []
     t = 0.0
     for cue, path in zip(cues, paths, strict=True):

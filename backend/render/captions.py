@@ -51,7 +51,7 @@ def _rebalance_orphans(chunks: list[str], max_chars: int) -> list[str]:
             while split < len(words) - 1 and length + len(words[split]) + 1 <= total / 2:
                 length += len(words[split]) + 1
                 split += 1
-            out += [" ".join(words[: max(1, split)]), " ".join(words[max(1, split):])]
+            out += [" ".join(words[: max(1, split)]), " ".join(words[max(1, split) :])]
         else:
             out.append(chunk)
     return out

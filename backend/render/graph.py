@@ -36,11 +36,15 @@ class GraphInputs:
     loudness: str  # audio filters that bring the soundtrack to the target loudness
 
 
-def _piece(source: str, first: int, count: int, seg: Segment, fps: int,
-           motion: Motion | None, label: str) -> str:
+def _piece(
+    source: str, first: int, count: int, seg: Segment, fps: int, motion: Motion | None, label: str
+) -> str:
     """Frames ``[first, first + count)`` of a segment, from its still ``source`` pad."""
-    chain = [f"[{source}]loop=loop={count - 1}:size=1:start=0", f"settb=1/{fps}",
-             f"setpts=N+{first}"]
+    chain = [
+        f"[{source}]loop=loop={count - 1}:size=1:start=0",
+        f"settb=1/{fps}",
+        f"setpts=N+{first}",
+    ]
     if motion is not None:
         chain.append(ffmpeg_motion_filters(motion, seg.frames / fps))
     chain += ["setpts=PTS-STARTPTS", "setsar=1"]
@@ -66,12 +70,14 @@ def video_pieces(timeline: Timeline, motions: list[Motion | None]) -> tuple[list
                 f":offset=0[mix{k}]"
             )
             order.append(f"mix{k}")
-        parts.append(_piece(f"body{k}in", head, seg.frames - head - tail, seg, fps,
-                            motions[k], f"body{k}"))
+        parts.append(
+            _piece(f"body{k}in", head, seg.frames - head - tail, seg, fps, motions[k], f"body{k}")
+        )
         order.append(f"body{k}")
         if tail:
-            parts.append(_piece(f"tail{k}in", seg.frames - tail, tail, seg, fps, motions[k],
-                                f"tail{k}"))
+            parts.append(
+                _piece(f"tail{k}in", seg.frames - tail, tail, seg, fps, motions[k], f"tail{k}")
+            )
     return parts, order
 
 
@@ -85,14 +91,19 @@ def filter_graph(inputs: GraphInputs, timeline: Timeline, layout: Layout) -> str
         f"fade=t=out:st={max(0.0, total - FADE_OUT_S):.6f}:d={FADE_OUT_S}[video]"
     )
     parts.append(f"[{caption_input}:v]format=yuva420p[caps]")
-    parts.append(f"[video][caps]overlay=x=0:y={layout.caption_y}:eof_action=repeat"
-                 f":format=yuv420,format=yuv420p[vout]")
+    parts.append(
+        f"[video][caps]overlay=x=0:y={layout.caption_y}:eof_action=repeat"
+        f":format=yuv420,format=yuv420p[vout]"
+    )
     parts.append(f"[{caption_input + 1}:a]{inputs.loudness},aresample={SAMPLE_RATE}[aout]")
     return ";".join(parts)
 
 
 def ffmpeg_args(
-    inputs: GraphInputs, timeline: Timeline, layout: Layout, encoder: VideoEncoder,
+    inputs: GraphInputs,
+    timeline: Timeline,
+    layout: Layout,
+    encoder: VideoEncoder,
     out_path: Path,
 ) -> list[str]:
     args: list[str] = []
@@ -101,14 +112,42 @@ def ffmpeg_args(
     args += ["-f", "concat", "-safe", "0", "-i", str(inputs.captions_list)]
     args += raw_input_args(inputs.soundtrack)
     args += [
-        "-filter_complex", filter_graph(inputs, timeline, layout),
-        "-map", "[vout]", "-map", "[aout]",
+        "-filter_complex",
+        filter_graph(inputs, timeline, layout),
+        "-map",
+        "[vout]",
+        "-map",
+        "[aout]",
         *encoder.options,
-        "-r", str(timeline.fps), "-g", str(timeline.fps * 2), "-pix_fmt", "yuv420p",
-        "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
-        "-color_range", "tv",
-        "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(SAMPLE_RATE),
-        "-frames:v", str(timeline.total_frames), "-t", f"{timeline.total_s:.6f}",
-        "-movflags", "+faststart", "-f", "mp4", "-y", str(out_path),
+        "-r",
+        str(timeline.fps),
+        "-g",
+        str(timeline.fps * 2),
+        "-pix_fmt",
+        "yuv420p",
+        "-colorspace",
+        "bt709",
+        "-color_primaries",
+        "bt709",
+        "-color_trc",
+        "bt709",
+        "-color_range",
+        "tv",
+        "-c:a",
+        "aac",
+        "-b:a",
+        AUDIO_BITRATE,
+        "-ar",
+        str(SAMPLE_RATE),
+        "-frames:v",
+        str(timeline.total_frames),
+        "-t",
+        f"{timeline.total_s:.6f}",
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        "-y",
+        str(out_path),
     ]
     return args

@@ -59,8 +59,9 @@ def check_spec(spec: RenderSpec) -> None:
                 raise RenderInputError(f"scene {i}: {label} {path} does not exist")
 
 
-def _cues(spec: RenderSpec, timeline: Timeline, narration_s: list[float], layout: Layout
-          ) -> list[Cue]:
+def _cues(
+    spec: RenderSpec, timeline: Timeline, narration_s: list[float], layout: Layout
+) -> list[Cue]:
     cues: list[Cue] = []
     for seg in timeline.scenes():
         assert seg.scene_index is not None
@@ -70,8 +71,9 @@ def _cues(spec: RenderSpec, timeline: Timeline, narration_s: list[float], layout
     return cues
 
 
-def _submit_stills(spec: RenderSpec, timeline: Timeline, layout: Layout, work: Path,
-                   pool: ThreadPoolExecutor) -> tuple[list[Future[Path]], list[Motion | None]]:
+def _submit_stills(
+    spec: RenderSpec, timeline: Timeline, layout: Layout, work: Path, pool: ThreadPoolExecutor
+) -> tuple[list[Future[Path]], list[Motion | None]]:
     """Start writing one still per segment (scene sources and title cards) on ``pool``."""
     frame = spec.frame_size
     bases = [base_size(image_size(s.image_path), frame) for s in spec.scenes]
@@ -81,22 +83,35 @@ def _submit_stills(spec: RenderSpec, timeline: Timeline, layout: Layout, work: P
     for seg in timeline.segments:
         if seg.scene_index is not None:
             i = seg.scene_index
-            jobs.append(pool.submit(write_scene_source, spec.scenes[i].image_path, motions[i],
-                                    frame, work / f"scene_{i:03d}.png"))
+            jobs.append(
+                pool.submit(
+                    write_scene_source,
+                    spec.scenes[i].image_path,
+                    motions[i],
+                    frame,
+                    work / f"scene_{i:03d}.png",
+                )
+            )
             per_segment.append(motions[i])
             continue
         intro = seg.kind == "intro"
-        jobs.append(pool.submit(
-            _write_card, spec.scenes[0 if intro else -1].image_path,
-            spec.title if intro else (spec.outro_text or DEFAULT_OUTRO),
-            spec.intro_text if intro else spec.title, layout, work / f"card_{seg.kind}.png",
-        ))
+        jobs.append(
+            pool.submit(
+                _write_card,
+                spec.scenes[0 if intro else -1].image_path,
+                spec.title if intro else (spec.outro_text or DEFAULT_OUTRO),
+                spec.intro_text if intro else spec.title,
+                layout,
+                work / f"card_{seg.kind}.png",
+            )
+        )
         per_segment.append(None)
     return jobs, per_segment
 
 
-def _write_card(background: Path, headline: str, subline: str | None, layout: Layout,
-                out_path: Path) -> Path:
+def _write_card(
+    background: Path, headline: str, subline: str | None, layout: Layout, out_path: Path
+) -> Path:
     return save_fast_png(title_card(background, headline, subline, layout), out_path)
 
 
@@ -107,15 +122,18 @@ class _Prepared:
     music: Path | None
 
 
-def _prepare(spec: RenderSpec, timeline: Timeline, narration_s: list[float], layout: Layout,
-             work: Path) -> _Prepared:
+def _prepare(
+    spec: RenderSpec, timeline: Timeline, narration_s: list[float], layout: Layout, work: Path
+) -> _Prepared:
     """Stills (on two threads) while the soundtrack is mixed and measured, then captions."""
     cues = _cues(spec, timeline, narration_s, layout)
     with ThreadPoolExecutor(max_workers=2) as pool:
         still_jobs, motions = _submit_stills(spec, timeline, layout, work, pool)
         music = pick_music(spec.music_dir, spec.basename)
-        placed = [(s.audio_path, seg.start_s(spec.fps))
-                  for s, seg in zip(spec.scenes, timeline.scenes(), strict=True)]
+        placed = [
+            (s.audio_path, seg.start_s(spec.fps))
+            for s, seg in zip(spec.scenes, timeline.scenes(), strict=True)
+        ]
         soundtrack = mix_soundtrack(placed, timeline.total_s, music)
         raw = write_raw(soundtrack.samples, work / "soundtrack.f32")
         loudness = measure_loudness(raw)
@@ -146,17 +164,26 @@ def render_video(
     spec.out_dir.mkdir(parents=True, exist_ok=True)
     narration_s = [audio_duration(s.audio_path) for s in spec.scenes]
     timeline = build_timeline(narration_s, spec.fps, spec.card_s, spec.crossfade_s)
-    log.info("render.start", basename=spec.basename, fmt=spec.fmt, scenes=len(spec.scenes),
-             seconds=round(timeline.total_s, 2), encoder=encoder.name)
+    log.info(
+        "render.start",
+        basename=spec.basename,
+        fmt=spec.fmt,
+        scenes=len(spec.scenes),
+        seconds=round(timeline.total_s, 2),
+        encoder=encoder.name,
+    )
     video_path = spec.out_dir / f"{spec.basename}.mp4"
     srt_path = spec.out_dir / f"{spec.basename}.srt"
     with tempfile.TemporaryDirectory(prefix=f".{spec.basename}.", dir=spec.out_dir) as tmp:
         work = Path(tmp)
         prepared = _prepare(spec, timeline, narration_s, layout, work)
         report(PREPARE_SHARE)
-        log.info("render.prepared", seconds=round(time.perf_counter() - started, 2),
-                 music=prepared.music.name if prepared.music else None,
-                 captions=len(prepared.cues))
+        log.info(
+            "render.prepared",
+            seconds=round(time.perf_counter() - started, 2),
+            music=prepared.music.name if prepared.music else None,
+            captions=len(prepared.cues),
+        )
         total_frames = timeline.total_frames
         frames = [0]  # ffmpeg reports frame= before out_time_us= in each progress block
 
@@ -178,16 +205,27 @@ def render_video(
         os.replace(work / "video.mp4", video_path)
     info = probe(video_path)
     result = RenderResult(
-        video_path=video_path, srt_path=srt_path, duration_s=info.duration_s,
-        narration_s=round(sum(narration_s), 3), width=info.width or 0, height=info.height or 0,
+        video_path=video_path,
+        srt_path=srt_path,
+        duration_s=info.duration_s,
+        narration_s=round(sum(narration_s), 3),
+        width=info.width or 0,
+        height=info.height or 0,
         video_codec=info.video.codec if info.video else "",
-        audio_codec=info.audio.codec if info.audio else "", encoder=encoder.name,
-        seconds=time.perf_counter() - started, intro_s=timeline.card_s("intro"),
-        outro_s=timeline.card_s("outro"), music_path=prepared.music,
+        audio_codec=info.audio.codec if info.audio else "",
+        encoder=encoder.name,
+        seconds=time.perf_counter() - started,
+        intro_s=timeline.card_s("intro"),
+        outro_s=timeline.card_s("outro"),
+        music_path=prepared.music,
         clip_seconds=tuple(round(d, 3) for d in narration_s),
     )
     report(1.0)
-    log.info("render.done", video=str(video_path), duration_s=result.duration_s,
-             seconds=round(result.seconds, 2),
-             speed=round(result.duration_s / max(result.seconds, 1e-9), 2))
+    log.info(
+        "render.done",
+        video=str(video_path),
+        duration_s=result.duration_s,
+        seconds=round(result.seconds, 2),
+        speed=round(result.duration_s / max(result.seconds, 1e-9), 2),
+    )
     return result

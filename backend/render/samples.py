@@ -77,16 +77,20 @@ def landscape(size: tuple[int, int], seed: int, label: str) -> Image.Image:
         xs = np.linspace(0, w, 24)
         ys = base + rng.normal(0, h * 0.05, len(xs))
         shade = tuple(int(c * (0.8 - 0.17 * layer)) for c in rng.integers(60, 200, 3))
-        draw.polygon([(0, h), *zip(xs.tolist(), ys.tolist(), strict=True), (w, h)],
-                     fill=shade)
+        draw.polygon([(0, h), *zip(xs.tolist(), ys.tolist(), strict=True), (w, h)], fill=shade)
     image = image.filter(ImageFilter.GaussianBlur(1.2))
     ImageDraw.Draw(image).text((w * 0.03, h * 0.04), label, fill=(255, 255, 255))
     texture = rng.integers(-4, 5, (h, w, 1), dtype=np.int16)
     return Image.fromarray(np.clip(np.asarray(image, np.int16) + texture, 0, 255).astype(np.uint8))
 
 
-def make_scenes(folder: Path, count: int, seconds: float,
-                size: tuple[int, int] = (1920, 1080), narration: str = LOREM) -> list[RenderScene]:
+def make_scenes(
+    folder: Path,
+    count: int,
+    seconds: float,
+    size: tuple[int, int] = (1920, 1080),
+    narration: str = LOREM,
+) -> list[RenderScene]:
     """``count`` scenes with ``seconds`` of narration each, written into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     sentences = [s.strip() + "." for s in narration.split(".") if s.strip()]

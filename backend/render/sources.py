@@ -26,14 +26,21 @@ def base_size(image: tuple[int, int], frame: tuple[int, int]) -> tuple[float, fl
     return image[0] * scale, image[1] * scale
 
 
-def write_scene_source(image_path: Path, motion: Motion, frame: tuple[int, int],
-                       out_path: Path) -> Path:
+def write_scene_source(
+    image_path: Path, motion: Motion, frame: tuple[int, int], out_path: Path
+) -> Path:
     with Image.open(image_path) as src:
         image = src.convert("RGB")
     scale = max(frame[0] / image.width, frame[1] / image.height)
     left, top, right, bottom = motion.box()
-    size = (max(frame[0], round((right - left) * motion.max_zoom)),
-            max(frame[1], round((bottom - top) * motion.max_zoom)))
-    box = (left / scale, top / scale, min(right / scale, image.width),
-           min(bottom / scale, image.height))
+    size = (
+        max(frame[0], round((right - left) * motion.max_zoom)),
+        max(frame[1], round((bottom - top) * motion.max_zoom)),
+    )
+    box = (
+        left / scale,
+        top / scale,
+        min(right / scale, image.width),
+        min(bottom / scale, image.height),
+    )
     return save_fast_png(image.resize(size, Image.Resampling.LANCZOS, box=box), out_path)

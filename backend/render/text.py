@@ -18,8 +18,14 @@ def fit_lines(
     text: str, max_width: float, max_lines: int, start_size: int, min_size: int
 ) -> tuple[list[str], int]:
     """The largest font size (down to ``min_size``) at which ``text`` wraps into ``max_lines``."""
-    fitted = fit_text(text, max_width, start_size, min_size,
-                      lambda _font, lines: len(lines) <= max_lines, wrap=balanced_wrap)
+    fitted = fit_text(
+        text,
+        max_width,
+        start_size,
+        min_size,
+        lambda _font, lines: len(lines) <= max_lines,
+        wrap=balanced_wrap,
+    )
     return fitted.lines, fitted.size
 
 
@@ -61,8 +67,12 @@ def draw_text_block(
         if (bbox := layer.getbbox()) is not None:
             # Blur only around the text: a fraction of the cost of blurring the canvas.
             pad = radius * 3
-            box = (max(0, bbox[0] - pad), max(0, bbox[1] - pad),
-                   min(canvas.width, bbox[2] + pad), min(canvas.height, bbox[3] + pad))
+            box = (
+                max(0, bbox[0] - pad),
+                max(0, bbox[1] - pad),
+                min(canvas.width, bbox[2] + pad),
+                min(canvas.height, bbox[3] + pad),
+            )
             blurred = layer.crop(box).filter(ImageFilter.GaussianBlur(radius))
             canvas.alpha_composite(blurred, (box[0], box[1]))
     draw = ImageDraw.Draw(canvas)

@@ -38,15 +38,18 @@ def make_thumbnail(image_path: Path, title: str, out_path: Path) -> Path:
     with Image.open(image_path) as src:
         image = ImageOps.fit(src.convert("RGB"), THUMB_SIZE, Image.Resampling.LANCZOS)
     image = ImageEnhance.Color(ImageEnhance.Contrast(image).enhance(1.12)).enhance(1.15)
-    canvas = Image.composite(Image.new("RGB", THUMB_SIZE, (0, 0, 0)), image,
-                             _gradient(THUMB_SIZE)).convert("RGBA")
-    lines, size = fit_lines(title.strip(), THUMB_SIZE[0] - 2 * MARGIN - 24, MAX_LINES,
-                            TITLE_SIZE, MIN_TITLE_SIZE)
+    canvas = Image.composite(
+        Image.new("RGB", THUMB_SIZE, (0, 0, 0)), image, _gradient(THUMB_SIZE)
+    ).convert("RGBA")
+    lines, size = fit_lines(
+        title.strip(), THUMB_SIZE[0] - 2 * MARGIN - 24, MAX_LINES, TITLE_SIZE, MIN_TITLE_SIZE
+    )
     block_h = len(lines) * size * 1.12
     top = THUMB_SIZE[1] - MARGIN - block_h
     ImageDraw.Draw(canvas).rounded_rectangle(
         (MARGIN - 4, top + size * 0.1, MARGIN + 10, top + block_h - size * 0.2),
-        radius=6, fill=ACCENT,
+        radius=6,
+        fill=ACCENT,
     )
     draw_text_block(canvas, lines, size, MARGIN + 34, top, line_spacing=1.12, align="left")
     out_path.parent.mkdir(parents=True, exist_ok=True)

@@ -48,13 +48,21 @@ def sdk_client(app: FastAPI) -> openai.AsyncOpenAI:
     """The official SDK pointed at an app, in-process."""
     transport = httpx.ASGITransport(app=app)
     http_client = httpx.AsyncClient(transport=transport, timeout=300)
-    return openai.AsyncOpenAI(base_url="http://localhost/v1", api_key=API_KEY,
-                              http_client=cast(Any, http_client), max_retries=0)
+    return openai.AsyncOpenAI(
+        base_url="http://localhost/v1",
+        api_key=API_KEY,
+        http_client=cast(Any, http_client),
+        max_retries=0,
+    )
 
 
 def raw_client(app: FastAPI) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost",
-                             headers={"authorization": f"Bearer {API_KEY}"}, timeout=300)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://localhost",
+        headers={"authorization": f"Bearer {API_KEY}"},
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -98,24 +106,48 @@ def tiny_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def tiny_specs(dirs: dict[str, Path]) -> list[ModelSpec]:
     common: dict[str, Any] = {"tier": "local-gpu", "device": "cpu", "vram_gb": 0.25}
     return [
-        ModelSpec(id="tiny-llama", modality="text", backend="transformers",
-                  path=str(dirs["llama"]), options={"max_context": 256}, **common),
-        ModelSpec(id="tiny-sdxl", modality="image", backend="diffusers-sdxl",
-                  path=str(dirs["sdxl"]), dtype="float16",
-                  options={"steps": 2, "guidance_scale": 5.0}, **common),
-        ModelSpec(id="tiny-vits", modality="speech", backend="vits", path=str(dirs["vits"]),
-                  **common),
-        ModelSpec(id="broken-llama", modality="text", backend="transformers",
-                  path=str(dirs["broken"]), **common),
-        ModelSpec(id="absent-llama", modality="text", backend="transformers",
-                  path=str(dirs["broken"].parent / "not-pulled"), **common),
+        ModelSpec(
+            id="tiny-llama",
+            modality="text",
+            backend="transformers",
+            path=str(dirs["llama"]),
+            options={"max_context": 256},
+            **common,
+        ),
+        ModelSpec(
+            id="tiny-sdxl",
+            modality="image",
+            backend="diffusers-sdxl",
+            path=str(dirs["sdxl"]),
+            dtype="float16",
+            options={"steps": 2, "guidance_scale": 5.0},
+            **common,
+        ),
+        ModelSpec(
+            id="tiny-vits", modality="speech", backend="vits", path=str(dirs["vits"]), **common
+        ),
+        ModelSpec(
+            id="broken-llama",
+            modality="text",
+            backend="transformers",
+            path=str(dirs["broken"]),
+            **common,
+        ),
+        ModelSpec(
+            id="absent-llama",
+            modality="text",
+            backend="transformers",
+            path=str(dirs["broken"].parent / "not-pulled"),
+            **common,
+        ),
     ]
 
 
 def tiny_registry(dirs: dict[str, Path]) -> Registry:
     base = load_registry()
-    return Registry(models=[*base.models, *tiny_specs(dirs)], defaults=base.defaults,
-                    aliases=base.aliases)
+    return Registry(
+        models=[*base.models, *tiny_specs(dirs)], defaults=base.defaults, aliases=base.aliases
+    )
 
 
 def tiny_profile(budget_gb: float = 1.0, **overrides: Any) -> Profile:
@@ -132,11 +164,19 @@ def tiny_profile(budget_gb: float = 1.0, **overrides: Any) -> Profile:
     return Profile(**values)
 
 
-def tiny_app(dirs: dict[str, Path], models_dir: Path, budget_gb: float = 1.0,
-             profile_overrides: dict[str, Any] | None = None, **settings: Any) -> FastAPI:
+def tiny_app(
+    dirs: dict[str, Path],
+    models_dir: Path,
+    budget_gb: float = 1.0,
+    profile_overrides: dict[str, Any] | None = None,
+    **settings: Any,
+) -> FastAPI:
     config = make_settings(models_dir, **settings)
-    gateway = Gateway(config, registry=tiny_registry(dirs),
-                      profile=tiny_profile(budget_gb, **(profile_overrides or {})))
+    gateway = Gateway(
+        config,
+        registry=tiny_registry(dirs),
+        profile=tiny_profile(budget_gb, **(profile_overrides or {})),
+    )
     return create_app(config, gateway=gateway)
 
 

@@ -41,10 +41,14 @@ def _app(state: FakeCloud) -> FastAPI:
     @app.middleware("http")
     async def record(request: Request, call_next: Any) -> Response:
         body = await request.body()
-        state.calls.append({
-            "path": request.url.path, "query": dict(request.query_params),
-            "headers": dict(request.headers), "json": json.loads(body) if body else None,
-        })
+        state.calls.append(
+            {
+                "path": request.url.path,
+                "query": dict(request.query_params),
+                "headers": dict(request.headers),
+                "json": json.loads(body) if body else None,
+            }
+        )
         if any(request.url.path.startswith(p) for p in state.fail):
             return JSONResponse({"error": {"message": "upstream exploded"}}, status_code=500)
         response: Response = await call_next(request)
@@ -54,26 +58,52 @@ def _app(state: FakeCloud) -> FastAPI:
     async def chat(request: Request) -> Response:
         body = await request.json()
         text = "echo: " + body["messages"][-1]["content"]
-        usage = {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": COMPLETION_TOKENS,
-                 "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS}
+        usage = {
+            "prompt_tokens": PROMPT_TOKENS,
+            "completion_tokens": COMPLETION_TOKENS,
+            "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS,
+        }
         if body.get("stream"):
+
             def events() -> Iterator[str]:
                 for piece in (text[:6], text[6:]):
-                    chunk = {"id": "c1", "object": "chat.completion.chunk", "created": 1,
-                             "model": body["model"],
-                             "choices": [{"index": 0, "delta": {"content": piece},
-                                          "finish_reason": None}]}
+                    chunk = {
+                        "id": "c1",
+                        "object": "chat.completion.chunk",
+                        "created": 1,
+                        "model": body["model"],
+                        "choices": [
+                            {"index": 0, "delta": {"content": piece}, "finish_reason": None}
+                        ],
+                    }
                     yield f"data: {json.dumps(chunk)}\n\n"
-                final = {"id": "c1", "object": "chat.completion.chunk", "created": 1,
-                         "model": body["model"], "choices": [], "usage": usage}
+                final = {
+                    "id": "c1",
+                    "object": "chat.completion.chunk",
+                    "created": 1,
+                    "model": body["model"],
+                    "choices": [],
+                    "usage": usage,
+                }
                 yield f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n"
+
             return StreamingResponse(events(), media_type="text/event-stream")
-        return JSONResponse({
-            "id": "c1", "object": "chat.completion", "created": 1, "model": body["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                         "finish_reason": "stop"}],
-            "usage": usage,
-        })
+        return JSONResponse(
+            {
+                "id": "c1",
+                "object": "chat.completion",
+                "created": 1,
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": text},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": usage,
+            }
+        )
 
     @app.post("/v1/images/generations")
     async def images(request: Request) -> Response:
@@ -95,10 +125,18 @@ def _app(state: FakeCloud) -> FastAPI:
     async def embeddings(request: Request) -> Response:
         body = await request.json()
         texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
-        data = [{"object": "embedding", "index": i,
-                 "embedding": [float(len(t)), 1.0, 0.0, 0.5]} for i, t in enumerate(texts)]
-        return JSONResponse({"object": "list", "data": data, "model": body["model"],
-                             "usage": {"prompt_tokens": 7, "total_tokens": 7}})
+        data = [
+            {"object": "embedding", "index": i, "embedding": [float(len(t)), 1.0, 0.0, 0.5]}
+            for i, t in enumerate(texts)
+        ]
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": data,
+                "model": body["model"],
+                "usage": {"prompt_tokens": 7, "total_tokens": 7},
+            }
+        )
 
     @app.post("/v1/text-to-speech/{voice_id}")
     async def elevenlabs(voice_id: str, request: Request) -> Response:
@@ -129,8 +167,9 @@ def _free_port() -> int:
 def running_server(app: FastAPI) -> Iterator[str]:
     """Serve ``app`` with uvicorn on a free 127.0.0.1 port; yields its base URL."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -23,26 +23,42 @@ class _NoBackend:
 sys.meta_path.insert(0, _NoBackend())
 '''
 
-RUN_AI = NO_BACKEND + '''
+RUN_AI = (
+    NO_BACKEND
+    + """
 import runpy
 sys.argv[0] = "python -m ai"
 runpy.run_module("ai", run_name="__main__", alter_sys=True)
-'''
+"""
+)
 
 
 def clean_env(**values: str) -> dict[str, str]:
     """The environment without any YTE_ setting, plus ``values``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("YTE_")}
-    env.update({"PYTHONPATH": str(REPO_ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-                "COLUMNS": "200"})
+    env.update(
+        {
+            "PYTHONPATH": str(REPO_ROOT),
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "COLUMNS": "200",
+        }
+    )
     env.update(values)
     return env
 
 
-def python_without_backend(code: str, cwd: Path, env: dict[str, str],
-                           timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", NO_BACKEND + code], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+def python_without_backend(
+    code: str, cwd: Path, env: dict[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", NO_BACKEND + code],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def ai_command(args: list[str]) -> list[str]:

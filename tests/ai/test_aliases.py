@@ -25,9 +25,15 @@ CHAT: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hello
 
 def test_the_registry_names_the_openai_aliases_with_their_modality() -> None:
     registry = load_registry()
-    expected = {"gpt-4o-mini": "text", "gpt-4o": "text", "tts-1": "speech",
-                "tts-1-hd": "speech", "gpt-image-1": "image", "dall-e-3": "image",
-                "text-embedding-3-small": "embeddings"}
+    expected = {
+        "gpt-4o-mini": "text",
+        "gpt-4o": "text",
+        "tts-1": "speech",
+        "tts-1-hd": "speech",
+        "gpt-image-1": "image",
+        "dall-e-3": "image",
+        "text-embedding-3-small": "embeddings",
+    }
     for name, modality in expected.items():
         alias = registry.alias(name)
         assert alias is not None, name
@@ -36,25 +42,34 @@ def test_the_registry_names_the_openai_aliases_with_their_modality() -> None:
         assert registry.get(name) is None  # an alias is not also a model id
 
 
-@pytest.mark.parametrize(("aliases", "needle"), [
-    ({"slides": {"modality": "image"}}, "also a model id"),
-    ({"gpt-x": {"modality": "text", "serve": ["no-such-model"]}}, "unknown model or tier"),
-    ({"gpt-x": {"modality": "text", "serve": ["espeak-ng"]}}, "espeak-ng is speech"),
-    ({"gpt-x": {"modality": "text", "serve": []}}, "at least 1"),
-])
-def test_a_bad_alias_table_is_refused_with_the_reason(aliases: dict[str, Any],
-                                                      needle: str) -> None:
+@pytest.mark.parametrize(
+    ("aliases", "needle"),
+    [
+        ({"slides": {"modality": "image"}}, "also a model id"),
+        ({"gpt-x": {"modality": "text", "serve": ["no-such-model"]}}, "unknown model or tier"),
+        ({"gpt-x": {"modality": "text", "serve": ["espeak-ng"]}}, "espeak-ng is speech"),
+        ({"gpt-x": {"modality": "text", "serve": []}}, "at least 1"),
+    ],
+)
+def test_a_bad_alias_table_is_refused_with_the_reason(aliases: dict[str, Any], needle: str) -> None:
     base = load_registry()
     with pytest.raises(ValidationError, match=needle):
-        Registry.model_validate({"models": [m.model_dump() for m in base.models],
-                                 "defaults": base.defaults, "aliases": aliases})
+        Registry.model_validate(
+            {
+                "models": [m.model_dump() for m in base.models],
+                "defaults": base.defaults,
+                "aliases": aliases,
+            }
+        )
 
 
 @pytest.mark.parametrize("alias", ["gpt-4o-mini", "gpt-4o"])
-async def test_a_chat_alias_is_answered_by_the_local_model(cpu_sdk: openai.AsyncOpenAI,
-                                                           alias: str) -> None:
+async def test_a_chat_alias_is_answered_by_the_local_model(
+    cpu_sdk: openai.AsyncOpenAI, alias: str
+) -> None:
     raw = await cpu_sdk.chat.completions.with_raw_response.create(
-        model=alias, messages=CHAT, max_tokens=4, temperature=0)
+        model=alias, messages=CHAT, max_tokens=4, temperature=0
+    )
     completion = raw.parse()
     assert completion.model == "smollm2-135m-instruct"
     assert raw.headers["x-model"] == "smollm2-135m-instruct"
@@ -64,16 +79,19 @@ async def test_a_chat_alias_is_answered_by_the_local_model(cpu_sdk: openai.Async
 
 async def test_a_streamed_alias_names_the_serving_model(cpu_sdk: openai.AsyncOpenAI) -> None:
     stream = await cpu_sdk.chat.completions.create(
-        model="gpt-4o-mini", messages=CHAT, max_tokens=3, stream=True)
+        model="gpt-4o-mini", messages=CHAT, max_tokens=3, stream=True
+    )
     models = {chunk.model async for chunk in stream}
     assert models == {"smollm2-135m-instruct"}
 
 
 @pytest.mark.parametrize("alias", ["tts-1", "tts-1-hd"])
-async def test_speech_aliases_default_to_mp3_and_name_the_model(cpu_sdk: openai.AsyncOpenAI,
-                                                                alias: str) -> None:
+async def test_speech_aliases_default_to_mp3_and_name_the_model(
+    cpu_sdk: openai.AsyncOpenAI, alias: str
+) -> None:
     raw = await cpu_sdk.audio.speech.with_raw_response.create(
-        model=alias, voice="alloy", input="Hello from the alias.")
+        model=alias, voice="alloy", input="Hello from the alias."
+    )
     assert raw.headers["content-type"] == "audio/mpeg"
     assert raw.content[:3] == b"ID3" or raw.content[0] == 0xFF
     assert raw.headers["x-model"] == "espeak-ng"
@@ -83,15 +101,16 @@ async def test_speech_aliases_default_to_mp3_and_name_the_model(cpu_sdk: openai.
 
 async def test_speech_still_gives_wav_when_asked(cpu_sdk: openai.AsyncOpenAI) -> None:
     raw = await cpu_sdk.audio.speech.with_raw_response.create(
-        model="tts-1", voice="alloy", input="Wave.", response_format="wav")
+        model="tts-1", voice="alloy", input="Wave.", response_format="wav"
+    )
     assert raw.headers["content-type"] == "audio/wav" and raw.content[:4] == b"RIFF"
 
 
 @pytest.mark.parametrize("alias", ["gpt-image-1", "dall-e-3"])
 async def test_image_aliases_are_drawn_locally(cpu_sdk: openai.AsyncOpenAI, alias: str) -> None:
     raw = await cpu_sdk.images.with_raw_response.generate(
-        model=alias, prompt="A lighthouse at dusk", size="320x180",
-        response_format="b64_json")
+        model=alias, prompt="A lighthouse at dusk", size="320x180", response_format="b64_json"
+    )
     response = raw.parse()
     assert (response.model_extra or {})["model"] == "slides"
     assert raw.headers["x-model"] == "slides"
@@ -102,7 +121,8 @@ async def test_image_aliases_are_drawn_locally(cpu_sdk: openai.AsyncOpenAI, alia
 
 async def test_embedding_alias_is_answered_by_minilm(cpu_sdk: openai.AsyncOpenAI) -> None:
     raw = await cpu_sdk.embeddings.with_raw_response.create(
-        model="text-embedding-3-small", input=["one", "two"])
+        model="text-embedding-3-small", input=["one", "two"]
+    )
     response = raw.parse()
     assert response.model == "all-minilm-l6-v2"
     assert raw.headers["x-model"] == "all-minilm-l6-v2"
@@ -148,15 +168,17 @@ async def test_models_lists_the_aliases_and_who_serves_them(cpu_sdk: openai.Asyn
 async def test_an_alias_stays_local_even_with_an_openai_key(tmp_path: Path) -> None:
     repo_models = Path(__file__).resolve().parents[2] / "models"
     with running_fake_cloud() as cloud:
-        app = create_app(make_settings(repo_models, openai_api_key="sk-test",
-                                       openai_base_url=cloud.openai_url))
+        app = create_app(
+            make_settings(repo_models, openai_api_key="sk-test", openai_base_url=cloud.openai_url)
+        )
         client = sdk_client(app)
         try:
             alias = await client.embeddings.create(model="text-embedding-3-small", input="x")
             assert alias.model == "all-minilm-l6-v2"
             assert not [c for c in cloud.calls if c["path"].startswith("/v1/embeddings")]
             cloud_model = await client.embeddings.create(
-                model="openai-text-embedding-3-small", input="x")
+                model="openai-text-embedding-3-small", input="x"
+            )
             assert cloud_model.model == "openai-text-embedding-3-small"
             assert [c for c in cloud.calls if c["path"].startswith("/v1/embeddings")]
         finally:

@@ -29,8 +29,9 @@ async def test_concurrent_jobs_with_one_key_share_a_call() -> None:
 async def test_max_batch_splits_and_keys_do_not_mix() -> None:
     batches: list[list[int]] = []
     batcher = recorder(batches)
-    results = await asyncio.gather(*(batcher.submit("k", i) for i in range(5)),
-                                   batcher.submit("other", 99))
+    results = await asyncio.gather(
+        *(batcher.submit("k", i) for i in range(5)), batcher.submit("other", 99)
+    )
     assert results == [0, 10, 20, 30, 40, 990]
     assert sorted(batches, key=len) == [[99], [3, 4], [0, 1, 2]]
 
@@ -50,8 +51,9 @@ async def test_a_failed_batch_fails_every_waiter() -> None:
         raise RuntimeError("device lost")
 
     batcher: MicroBatcher[str, int, int] = MicroBatcher(run, window_s=0.02, max_batch=4)
-    results = await asyncio.gather(batcher.submit("k", 1), batcher.submit("k", 2),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        batcher.submit("k", 1), batcher.submit("k", 2), return_exceptions=True
+    )
     assert all(isinstance(r, RuntimeError) for r in results)
 
 

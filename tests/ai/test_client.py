@@ -54,7 +54,8 @@ def test_the_embedded_app_is_created_once_and_keeps_models_loaded(
 ) -> None:
     gateway = embedded_gateway(embedded_settings)
     make_sync_openai_client(embedded_settings).audio.speech.create(
-        model="speech", voice="alloy", input="warm up")
+        model="speech", voice="alloy", input="warm up"
+    )
     assert embedded_gateway(embedded_settings) is gateway
     assert "espeak-ng" in gateway.app.state.services.gateway.manager.loaded()
 
@@ -68,8 +69,9 @@ def test_rq_style_jobs_on_fresh_loops_and_threads_share_the_gateway(
 
     async def job() -> str:
         client = make_openai_client(embedded_settings)
-        speech = await synthesize_speech(client, "From a fresh event loop.", "echo",
-                                         response_format="mp3")
+        speech = await synthesize_speech(
+            client, "From a fresh event loop.", "echo", response_format="mp3"
+        )
         image = await generate_image(client, "A job on its own loop", "256x144", seed=1)
         await client.close()
         return f"{speech.served.model}/{image.served.model}/{speech.audio_bytes[:3]!r}"
@@ -94,8 +96,9 @@ def test_rq_style_jobs_on_fresh_loops_and_threads_share_the_gateway(
 
 async def test_async_helpers_from_a_running_loop(embedded_settings: AISettings) -> None:
     client = make_openai_client(embedded_settings)
-    reply = await chat(client, [{"role": "user", "content": "Say hello."}], max_tokens=8,
-                       temperature=0)
+    reply = await chat(
+        client, [{"role": "user", "content": "Say hello."}], max_tokens=8, temperature=0
+    )
     assert reply.text.strip() and reply.served.model == "smollm2-135m-instruct"
     assert reply.usage.completion_tokens > 0
     vectors = await embed(client, ["a sentence"])

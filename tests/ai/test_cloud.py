@@ -26,8 +26,10 @@ def cloud() -> Iterator[FakeCloud]:
 
 def cloud_app(cloud: FakeCloud, models_dir: Path, **overrides: object) -> FastAPI:
     values: dict[str, object] = {
-        "openai_api_key": "sk-test", "openai_base_url": cloud.openai_url,
-        "elevenlabs_api_key": "eleven-test-key", "elevenlabs_base_url": cloud.base_url,
+        "openai_api_key": "sk-test",
+        "openai_base_url": cloud.openai_url,
+        "elevenlabs_api_key": "eleven-test-key",
+        "elevenlabs_base_url": cloud.base_url,
     }
     return create_app(make_settings(models_dir, **{**values, **overrides}))
 
@@ -38,8 +40,10 @@ def _last(cloud: FakeCloud, path: str) -> dict[str, object]:
 
 async def test_openai_chat_is_served_and_priced_per_token(cloud: FakeCloud, tmp_path: Path) -> None:
     async with raw_client(cloud_app(cloud, tmp_path)) as client:
-        response = await client.post("/v1/chat/completions", json={
-            "messages": [{"role": "user", "content": "ping"}], "max_tokens": 9})
+        response = await client.post(
+            "/v1/chat/completions",
+            json={"messages": [{"role": "user", "content": "ping"}], "max_tokens": 9},
+        )
     body = response.json()
     assert response.status_code == 200
     assert body["choices"][0]["message"]["content"] == "echo: ping"
@@ -55,8 +59,10 @@ async def test_openai_chat_is_served_and_priced_per_token(cloud: FakeCloud, tmp_
 
 async def test_openai_chat_streams_through(cloud: FakeCloud, tmp_path: Path) -> None:
     async with raw_client(cloud_app(cloud, tmp_path)) as client:
-        response = await client.post("/v1/chat/completions", json={
-            "messages": [{"role": "user", "content": "stream me"}], "stream": True})
+        response = await client.post(
+            "/v1/chat/completions",
+            json={"messages": [{"role": "user", "content": "stream me"}], "stream": True},
+        )
     lines = [ln for ln in response.text.splitlines() if ln.startswith("data: ")]
     assert lines[-1] == "data: [DONE]"
     assert "echo: " in response.text and "stream me" in response.text
@@ -67,8 +73,9 @@ async def test_openai_images_are_fitted_to_the_size_and_priced_per_image(
     cloud: FakeCloud, tmp_path: Path
 ) -> None:
     async with raw_client(cloud_app(cloud, tmp_path)) as client:
-        response = await client.post("/v1/images/generations", json={
-            "prompt": "a lighthouse", "size": "1920x1080", "n": 2})
+        response = await client.post(
+            "/v1/images/generations", json={"prompt": "a lighthouse", "size": "1920x1080", "n": 2}
+        )
     body = response.json()
     assert body["ytempire"]["model"] == "openai-gpt-image-1"
     assert body["usage"]["cost_usd"] == pytest.approx(2 * 0.042)
@@ -90,8 +97,9 @@ async def test_openai_embeddings(cloud: FakeCloud, tmp_path: Path) -> None:
 async def test_elevenlabs_speaks_with_the_mapped_voice(cloud: FakeCloud, tmp_path: Path) -> None:
     text = "Hello from the cloud."
     async with raw_client(cloud_app(cloud, tmp_path)) as client:
-        response = await client.post("/v1/audio/speech", json={
-            "input": text, "voice": "nova", "response_format": "wav"})
+        response = await client.post(
+            "/v1/audio/speech", json={"input": text, "voice": "nova", "response_format": "wav"}
+        )
     assert response.status_code == 200
     assert response.headers["x-ytempire-backend"] == "eleven-multilingual-v2"
     with wave.open(io.BytesIO(response.content)) as audio:
@@ -109,8 +117,10 @@ async def test_elevenlabs_speaks_with_the_mapped_voice(cloud: FakeCloud, tmp_pat
 async def test_openai_tts_when_elevenlabs_has_no_key(cloud: FakeCloud, tmp_path: Path) -> None:
     app = cloud_app(cloud, tmp_path, elevenlabs_api_key=None)
     async with raw_client(app) as client:
-        response = await client.post("/v1/audio/speech", json={
-            "input": "mp3 please", "voice": "onyx", "response_format": "mp3"})
+        response = await client.post(
+            "/v1/audio/speech",
+            json={"input": "mp3 please", "voice": "onyx", "response_format": "mp3"},
+        )
     assert response.headers["x-ytempire-backend"] == "openai-tts-1"
     assert response.headers["content-type"] == "audio/mpeg"
     served = json.loads(response.headers["x-ytempire-served"])
@@ -125,8 +135,9 @@ async def test_a_failing_provider_falls_through_to_the_cpu_default(
     cloud.fail.add("/v1/images")
     try:
         async with raw_client(cloud_app(cloud, tmp_path)) as client:
-            response = await client.post("/v1/images/generations", json={
-                "prompt": "fallback", "size": "320x180"})
+            response = await client.post(
+                "/v1/images/generations", json={"prompt": "fallback", "size": "320x180"}
+            )
     finally:
         cloud.fail.clear()
     body = response.json()
@@ -141,6 +152,7 @@ async def test_the_official_sdk_reaches_the_cloud_through_the_gateway(
 ) -> None:
     client = sdk_client(cloud_app(cloud, tmp_path))
     completion = await client.chat.completions.create(
-        model="openai-gpt-4o-mini", messages=[{"role": "user", "content": "via sdk"}])
+        model="openai-gpt-4o-mini", messages=[{"role": "user", "content": "via sdk"}]
+    )
     assert completion.choices[0].message.content == "echo: via sdk"
     await client.close()

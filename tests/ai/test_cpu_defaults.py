@@ -41,7 +41,9 @@ async def test_smollm2_streams_chunks_and_ends_with_usage(cpu_sdk: openai.AsyncO
     stream = await cpu_sdk.chat.completions.create(
         model="smollm2-135m-instruct",
         messages=[{"role": "user", "content": "Name three colors."}],
-        temperature=0, max_tokens=20, stream=True,
+        temperature=0,
+        max_tokens=20,
+        stream=True,
     )
     pieces, usage, finish = [], None, None
     async for chunk in stream:
@@ -58,10 +60,14 @@ async def test_smollm2_streams_chunks_and_ends_with_usage(cpu_sdk: openai.AsyncO
 
 async def test_espeak_wav_duration_grows_with_text(cpu_sdk: openai.AsyncOpenAI) -> None:
     short = await cpu_sdk.audio.speech.with_raw_response.create(
-        model="speech", voice="alloy", input="Hello there.", response_format="wav")
+        model="speech", voice="alloy", input="Hello there.", response_format="wav"
+    )
     long = await cpu_sdk.audio.speech.with_raw_response.create(
-        model="speech", voice="alloy", response_format="wav",
-        input="Hello there. This sentence is a good deal longer, so it takes longer to say.")
+        model="speech",
+        voice="alloy",
+        response_format="wav",
+        input="Hello there. This sentence is a good deal longer, so it takes longer to say.",
+    )
     short_s, long_s = _wav_seconds(short.content), _wav_seconds(long.content)
     assert 0.3 < short_s < long_s
     assert long_s > 2 * short_s
@@ -71,23 +77,33 @@ async def test_espeak_wav_duration_grows_with_text(cpu_sdk: openai.AsyncOpenAI) 
 
 async def test_espeak_speed_and_mp3(cpu_sdk: openai.AsyncOpenAI) -> None:
     text = "The quick brown fox jumps over the lazy dog."
-    normal = await cpu_sdk.audio.speech.create(model="speech", voice="nova", input=text,
-                                               response_format="wav")
-    fast = await cpu_sdk.audio.speech.create(model="speech", voice="nova", input=text,
-                                             response_format="wav", speed=2.0)
+    normal = await cpu_sdk.audio.speech.create(
+        model="speech", voice="nova", input=text, response_format="wav"
+    )
+    fast = await cpu_sdk.audio.speech.create(
+        model="speech", voice="nova", input=text, response_format="wav", speed=2.0
+    )
     assert _wav_seconds(fast.content) < 0.7 * _wav_seconds(normal.content)
     mp3 = await cpu_sdk.audio.speech.with_raw_response.create(
-        model="espeak-ng", voice="en-gb-x-rp", input=text, response_format="mp3")
+        model="espeak-ng", voice="en-gb-x-rp", input=text, response_format="mp3"
+    )
     assert mp3.content[:3] == b"ID3" or mp3.content[:2] == b"\xff\xfb"
     assert mp3.headers["content-type"] == "audio/mpeg"
 
 
 async def test_slides_are_pngs_of_the_requested_size(cpu_sdk: openai.AsyncOpenAI) -> None:
-    for size, expected in [("1920x1080", (1920, 1080)), ("1080x1920", (1080, 1920)),
-                           ("333x200", (333, 200))]:
+    for size, expected in [
+        ("1920x1080", (1920, 1080)),
+        ("1080x1920", (1080, 1920)),
+        ("333x200", (333, 200)),
+    ]:
         response = await cpu_sdk.images.generate(
-            prompt="The history of the Roman Empire, legions and roads", size=size,
-            n=2, response_format="b64_json", extra_body={"seed": 7})
+            prompt="The history of the Roman Empire, legions and roads",
+            size=size,
+            n=2,
+            response_format="b64_json",
+            extra_body={"seed": 7},
+        )
         assert response.data is not None and len(response.data) == 2
         for item in response.data:
             assert item.b64_json is not None
@@ -97,8 +113,10 @@ async def test_slides_are_pngs_of_the_requested_size(cpu_sdk: openai.AsyncOpenAI
 
 async def test_slides_are_deterministic_per_seed(cpu_http: httpx.AsyncClient) -> None:
     async def render(seed: int) -> str:
-        response = await cpu_http.post("/v1/images/generations", json={
-            "prompt": "Deep ocean creatures glowing", "size": "320x180", "seed": seed})
+        response = await cpu_http.post(
+            "/v1/images/generations",
+            json={"prompt": "Deep ocean creatures glowing", "size": "320x180", "seed": seed},
+        )
         assert response.status_code == 200
         body = response.json()
         assert body["ytempire"]["model"] == "slides"
@@ -115,11 +133,14 @@ async def test_slides_are_deterministic_per_seed(cpu_http: httpx.AsyncClient) ->
 async def test_embeddings_have_384_dims_and_rank_similar_sentences_closer(
     cpu_sdk: openai.AsyncOpenAI,
 ) -> None:
-    response = await cpu_sdk.embeddings.create(model="embeddings", input=[
-        "A cat is sleeping on the sofa.",
-        "A kitten naps on the couch.",
-        "Quarterly earnings beat analyst expectations.",
-    ])
+    response = await cpu_sdk.embeddings.create(
+        model="embeddings",
+        input=[
+            "A cat is sleeping on the sofa.",
+            "A kitten naps on the couch.",
+            "Quarterly earnings beat analyst expectations.",
+        ],
+    )
     vectors = np.array([d.embedding for d in response.data])
     assert vectors.shape == (3, 384)
     assert response.model == "all-minilm-l6-v2"
@@ -146,12 +167,15 @@ async def test_health_and_metrics(cpu_http: httpx.AsyncClient) -> None:
     assert health["status"] == "ok" and health["profile"] == "cpu-only"
     assert health["chains"]["speech"] == ["eleven-multilingual-v2", "openai-tts-1", "espeak-ng"]
     metrics = (await cpu_http.get("/metrics")).text
-    assert 'ytempire_ai_requests_total{backend="espeak",modality="speech",model="espeak-ng",' \
-           'outcome="ok"}' in metrics
+    assert (
+        'ytempire_ai_requests_total{backend="espeak",modality="speech",model="espeak-ng",'
+        'outcome="ok"}' in metrics
+    )
     assert 'ytempire_ai_cost_usd_total{model="espeak-ng"}' in metrics
     assert 'ytempire_ai_device_seconds_total{model="espeak-ng"}' in metrics
-    fallback = ('ytempire_ai_fallbacks_total{modality="speech",model="openai-tts-1",'
-                'reason="api_key"}')
+    fallback = (
+        'ytempire_ai_fallbacks_total{modality="speech",model="openai-tts-1",reason="api_key"}'
+    )
     assert fallback in metrics
 
 

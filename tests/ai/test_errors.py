@@ -24,19 +24,31 @@ import pytest
         ("/v1/audio/speech", {"input": "hi", "response_format": "flac"}, 400, "response_format"),
         ("/v1/audio/speech", {"input": "hi", "speed": 9}, 400, "speed"),
         ("/v1/chat/completions", {"messages": []}, 400, "messages"),
-        ("/v1/chat/completions", {"messages": [{"role": "user", "content": " "}]}, 400,
-         "every message is empty"),
-        ("/v1/chat/completions", {"model": "gpt-9", "messages": [{"role": "user",
-                                                                  "content": "hi"}]}, 404,
-         "unknown model"),
-        ("/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}],
-                                  "temperature": 5}, 400, "temperature"),
+        (
+            "/v1/chat/completions",
+            {"messages": [{"role": "user", "content": " "}]},
+            400,
+            "every message is empty",
+        ),
+        (
+            "/v1/chat/completions",
+            {"model": "gpt-9", "messages": [{"role": "user", "content": "hi"}]},
+            404,
+            "unknown model",
+        ),
+        (
+            "/v1/chat/completions",
+            {"messages": [{"role": "user", "content": "hi"}], "temperature": 5},
+            400,
+            "temperature",
+        ),
         ("/v1/embeddings", {"input": ["ok", ""]}, 400, "empty string"),
         ("/v1/embeddings", {"input": []}, 400, "input"),
     ],
 )
-async def test_bad_requests_get_clear_4xx(cpu_http: httpx.AsyncClient, path: str,
-                                          body: dict[str, Any], status: int, needle: str) -> None:
+async def test_bad_requests_get_clear_4xx(
+    cpu_http: httpx.AsyncClient, path: str, body: dict[str, Any], status: int, needle: str
+) -> None:
     response = await cpu_http.post(path, json=body)
     assert response.status_code == status, response.text
     error = response.json()["error"]
@@ -45,8 +57,9 @@ async def test_bad_requests_get_clear_4xx(cpu_http: httpx.AsyncClient, path: str
 
 
 async def test_malformed_json_is_a_400(cpu_http: httpx.AsyncClient) -> None:
-    response = await cpu_http.post("/v1/chat/completions", content=b"{nope",
-                                   headers={"content-type": "application/json"})
+    response = await cpu_http.post(
+        "/v1/chat/completions", content=b"{nope", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_request"
 

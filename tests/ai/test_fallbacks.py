@@ -16,11 +16,18 @@ from tests.ai.conftest import make_settings, raw_client, tiny_app, tiny_profile,
 async def test_missing_weights_and_a_broken_checkpoint_fall_through(
     tiny_dirs: dict[str, Path], repo_models_dir: Path
 ) -> None:
-    app = tiny_app(tiny_dirs, repo_models_dir,
-                   ai_fallback_text="absent-llama,broken-llama,cloud,tiny-llama")
+    app = tiny_app(
+        tiny_dirs, repo_models_dir, ai_fallback_text="absent-llama,broken-llama,cloud,tiny-llama"
+    )
     async with raw_client(app) as client:
-        response = await client.post("/v1/chat/completions", json={
-            "model": "text", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 3})
+        response = await client.post(
+            "/v1/chat/completions",
+            json={
+                "model": "text",
+                "messages": [{"role": "user", "content": "hi"}],
+                "max_tokens": 3,
+            },
+        )
     assert response.status_code == 200
     served = response.json()["ytempire"]
     assert served["model"] == "tiny-llama"
@@ -37,8 +44,10 @@ async def test_a_requested_model_goes_first_then_the_chain(
 ) -> None:
     app = tiny_app(tiny_dirs, repo_models_dir)
     async with raw_client(app) as client:
-        response = await client.post("/v1/audio/speech", json={
-            "model": "espeak-ng", "input": "explicit model", "voice": "alloy"})
+        response = await client.post(
+            "/v1/audio/speech",
+            json={"model": "espeak-ng", "input": "explicit model", "voice": "alloy"},
+        )
     assert response.status_code == 200
     assert response.headers["x-ytempire-backend"] == "espeak-ng"
 
@@ -48,8 +57,9 @@ async def test_when_every_backend_fails_the_answer_is_503_with_reasons(
 ) -> None:
     app = tiny_app(tiny_dirs, repo_models_dir, ai_fallback_text="absent-llama,cloud")
     async with raw_client(app) as client:
-        response = await client.post("/v1/chat/completions", json={
-            "messages": [{"role": "user", "content": "hi"}]})
+        response = await client.post(
+            "/v1/chat/completions", json={"messages": [{"role": "user", "content": "hi"}]}
+        )
     assert response.status_code == 503
     error = response.json()["error"]
     assert error["code"] == "no_backend_available"
@@ -59,12 +69,16 @@ async def test_when_every_backend_fails_the_answer_is_503_with_reasons(
 
 
 def _gateway(tiny_dirs: dict[str, Path], tmp_path: Path, **settings: object) -> Gateway:
-    return Gateway(make_settings(tmp_path, **settings), registry=tiny_registry(tiny_dirs),
-                   profile=tiny_profile())
+    return Gateway(
+        make_settings(tmp_path, **settings),
+        registry=tiny_registry(tiny_dirs),
+        profile=tiny_profile(),
+    )
 
 
-async def test_a_backend_that_times_out_falls_through(tiny_dirs: dict[str, Path],
-                                                      tmp_path: Path) -> None:
+async def test_a_backend_that_times_out_falls_through(
+    tiny_dirs: dict[str, Path], tmp_path: Path
+) -> None:
     gateway = _gateway(tiny_dirs, tmp_path, ai_request_timeout_seconds=0.05)
     chain = [gateway.registry.by_id["tiny-llama"], gateway.registry.by_id["slides"]]
 
@@ -78,8 +92,9 @@ async def test_a_backend_that_times_out_falls_through(tiny_dirs: dict[str, Path]
     assert skipped[0].model == "tiny-llama" and "timed out" in skipped[0].reason
 
 
-async def test_out_of_memory_at_run_time_falls_through(tiny_dirs: dict[str, Path],
-                                                       tmp_path: Path) -> None:
+async def test_out_of_memory_at_run_time_falls_through(
+    tiny_dirs: dict[str, Path], tmp_path: Path
+) -> None:
     gateway = _gateway(tiny_dirs, tmp_path)
     chain = [gateway.registry.by_id["tiny-sdxl"], gateway.registry.by_id["slides"]]
 
@@ -93,22 +108,32 @@ async def test_out_of_memory_at_run_time_falls_through(tiny_dirs: dict[str, Path
     assert skipped[0].reason.startswith("out of memory")
 
 
-async def test_models_over_the_profile_budget_are_skipped(tiny_dirs: dict[str, Path],
-                                                          tmp_path: Path) -> None:
-    gateway = Gateway(make_settings(tmp_path), registry=tiny_registry(tiny_dirs),
-                      profile=tiny_profile(budget_gb=0.1))
+async def test_models_over_the_profile_budget_are_skipped(
+    tiny_dirs: dict[str, Path], tmp_path: Path
+) -> None:
+    gateway = Gateway(
+        make_settings(tmp_path),
+        registry=tiny_registry(tiny_dirs),
+        profile=tiny_profile(budget_gb=0.1),
+    )
     reason = gateway.unavailable(gateway.registry.by_id["tiny-llama"])
     assert reason is not None and "allows 0.1 GB" in reason
     with pytest.raises(AllBackendsFailed):
-        await gateway.first_success("text", [gateway.registry.by_id["tiny-llama"]],
-                                    lambda spec: asyncio.sleep(0))  # type: ignore[arg-type,return-value]
+        await gateway.first_success(
+            "text", [gateway.registry.by_id["tiny-llama"]], lambda spec: asyncio.sleep(0)
+        )  # type: ignore[arg-type,return-value]
 
 
-def test_chains_expand_tiers_and_reject_unknown_models(tiny_dirs: dict[str, Path],
-                                                      tmp_path: Path) -> None:
+def test_chains_expand_tiers_and_reject_unknown_models(
+    tiny_dirs: dict[str, Path], tmp_path: Path
+) -> None:
     gateway = _gateway(tiny_dirs, tmp_path, ai_fallback_image="cpu,local-gpu,openai-gpt-image-1")
     assert [s.id for s in gateway.chains["image"]] == ["slides", "tiny-sdxl", "openai-gpt-image-1"]
     assert [s.id for s in gateway.chains["speech"]] == [
-        "tiny-vits", "eleven-multilingual-v2", "openai-tts-1", "espeak-ng"]
+        "tiny-vits",
+        "eleven-multilingual-v2",
+        "openai-tts-1",
+        "espeak-ng",
+    ]
     with pytest.raises(ValueError, match="not a text model"):
         _gateway(tiny_dirs, tmp_path, ai_fallback_text="cloud,slides")

@@ -26,15 +26,15 @@ pytestmark = [
 def test_tiny_llama_generates_on_cuda_in_bf16(tiny_dirs: dict[str, Path]) -> None:
     model = TransformersText.from_dir(tiny_dirs["llama"], "bfloat16", "cuda", 256)
     assert next(model.model.parameters()).dtype == torch.bfloat16
-    result = model.generate([ChatMessage("user", "hello")], TextParams(max_tokens=6,
-                                                                       temperature=0))
+    result = model.generate([ChatMessage("user", "hello")], TextParams(max_tokens=6, temperature=0))
     assert result.completion_tokens == 6
     model.unload()
 
 
 def test_tiny_sdxl_runs_on_cuda_in_fp16(tiny_dirs: dict[str, Path]) -> None:
-    images = SDXLImages.from_dir(tiny_dirs["sdxl"], "float16", "cuda",
-                                 {"steps": 2, "guidance_scale": 5.0})
+    images = SDXLImages.from_dir(
+        tiny_dirs["sdxl"], "float16", "cuda", {"steps": 2, "guidance_scale": 5.0}
+    )
     assert images.pipe.unet.dtype == torch.float16
     out = images.generate([ImageJob("a cat", 128, 64, 1), ImageJob("a dog", 128, 64, 2)])
     assert [im.size for im in out] == [(128, 64), (128, 64)]
@@ -50,10 +50,22 @@ def test_tiny_vits_speaks_on_cuda(tiny_dirs: dict[str, Path]) -> None:
 
 async def test_eviction_gives_cuda_memory_back(tiny_dirs: dict[str, Path], tmp_path: Path) -> None:
     common: dict[str, Any] = {"tier": "local-gpu", "device": "cuda", "vram_gb": 0.4}
-    llama = ModelSpec(id="tiny-llama", modality="text", backend="transformers",
-                      path=str(tiny_dirs["llama"]), dtype="bfloat16", **common)
-    sdxl = ModelSpec(id="tiny-sdxl", modality="image", backend="diffusers-sdxl",
-                     path=str(tiny_dirs["sdxl"]), dtype="float16", **common)
+    llama = ModelSpec(
+        id="tiny-llama",
+        modality="text",
+        backend="transformers",
+        path=str(tiny_dirs["llama"]),
+        dtype="bfloat16",
+        **common,
+    )
+    sdxl = ModelSpec(
+        id="tiny-sdxl",
+        modality="image",
+        backend="diffusers-sdxl",
+        path=str(tiny_dirs["sdxl"]),
+        dtype="float16",
+        **common,
+    )
     manager = ModelManager(int(0.5 * GIB), lambda spec: load_local(spec, tmp_path))
     async with manager.use(llama):
         pass

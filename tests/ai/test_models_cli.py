@@ -87,8 +87,11 @@ def _cpu_machine() -> MachineInfo:
 def test_list_prints_a_table_with_reasons_and_licenses(cli: dict[str, Any]) -> None:
     result = runner.invoke(models_app, ["list"])
     assert result.exit_code == 0, result.output
-    lines = {line.split("│")[1].strip(): line for line in result.stdout.splitlines()
-             if line.startswith("│") and line.split("│")[1].strip()}
+    lines = {
+        line.split("│")[1].strip(): line
+        for line in result.stdout.splitlines()
+        if line.startswith("│") and line.split("│")[1].strip()
+    }
     assert "no: needs a CUDA device" in lines["sdxl-base-1.0"]
     assert "openrail++" in lines["sdxl-base-1.0"]
     assert "yes" in lines["espeak-ng*"] and "gpl-3.0" in lines["espeak-ng*"]
@@ -114,8 +117,7 @@ def test_verify_all_includes_the_models_that_are_not_pulled(cli: dict[str, Any])
     assert "llama-3.1-8b-instruct" in result.stdout
 
 
-def test_verify_fails_when_a_profile_model_cannot_run(cli: dict[str, Any],
-                                                      tmp_path: Path) -> None:
+def test_verify_fails_when_a_profile_model_cannot_run(cli: dict[str, Any], tmp_path: Path) -> None:
     cli["install"](ai_profile="24gb", models_dir=tmp_path)  # forced GPU profile, no CUDA here
     result = runner.invoke(models_app, ["verify"])
     assert result.exit_code == 1
@@ -138,11 +140,18 @@ def test_verify_names_an_unknown_id(cli: dict[str, Any]) -> None:
 
 def test_the_installed_command_verifies_a_cpu_box(tmp_path: Path, repo_models_dir: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("YTE_")}
-    env.update({"YTE_AI_PROFILE": "cpu-only", "YTE_MODELS_DIR": str(repo_models_dir),
-                "YTE_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"})
+    env.update(
+        {
+            "YTE_AI_PROFILE": "cpu-only",
+            "YTE_MODELS_DIR": str(repo_models_dir),
+            "YTE_DATA_DIR": str(tmp_path / "data"),
+            "COLUMNS": "200",
+        }
+    )
     command = [str(Path(sys.executable).parent / "ytempire"), "models", "verify"]
-    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
-                            timeout=120, check=False)
+    result = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "models of profile cpu-only" in result.stdout
     assert "ok: 4 model(s) ready here; 5 cloud model(s) skipped, no key" in result.stdout

@@ -87,8 +87,9 @@ def test_registry_rejects_inconsistent_entries(tmp_path: Path) -> None:
 
 
 def _safetensors(path: Path, payload: bytes, declared: int) -> None:
-    header = json.dumps({"w": {"dtype": "F32", "shape": [declared // 4],
-                               "data_offsets": [0, declared]}}).encode()
+    header = json.dumps(
+        {"w": {"dtype": "F32", "shape": [declared // 4], "data_offsets": [0, declared]}}
+    ).encode()
     path.write_bytes(struct.pack("<Q", len(header)) + header + payload)
 
 

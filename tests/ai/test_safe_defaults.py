@@ -39,8 +39,9 @@ def test_off_loopback_the_default_or_empty_key_is_refused(tmp_path: Path, host: 
     check_binding(make_settings(tmp_path, ai_api_key="a-key-of-my-own"), host)
 
 
-def test_serve_refuses_before_loading_anything(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_refuses_before_loading_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def no_app(*_: Any, **__: Any) -> None:
         raise AssertionError("the app was built")
 
@@ -61,8 +62,7 @@ def _get(app: Any, url: str, **headers: str) -> httpx.Response:
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport) as client:
-            return await client.get(url, headers={"authorization": f"Bearer {API_KEY}",
-                                                  **headers})
+            return await client.get(url, headers={"authorization": f"Bearer {API_KEY}", **headers})
 
     return asyncio.run(go())
 
@@ -80,15 +80,26 @@ def test_a_foreign_host_header_is_refused_in_the_error_shape(tmp_path: Path, pat
     assert _get(app, f"http://localhost.evil.example{path}").status_code == 421
 
 
-@pytest.mark.parametrize("url", ["http://localhost:8100", "http://127.0.0.1:8100",
-                                 "http://[::1]:8100", "http://LOCALHOST", "http://127.0.0.1"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost:8100",
+        "http://127.0.0.1:8100",
+        "http://[::1]:8100",
+        "http://LOCALHOST",
+        "http://127.0.0.1",
+    ],
+)
 def test_loopback_names_are_allowed(tmp_path: Path, url: str) -> None:
     assert _get(create_app(make_settings(tmp_path)), f"{url}/health").status_code == 200
 
 
 def test_the_bound_host_and_the_allowed_hosts_setting_are_allowed(tmp_path: Path) -> None:
-    app = create_app(make_settings(tmp_path, ai_host="10.0.0.7",
-                                   ai_allowed_hosts="gpu-box.lan, Gateway.Example:8100"))
+    app = create_app(
+        make_settings(
+            tmp_path, ai_host="10.0.0.7", ai_allowed_hosts="gpu-box.lan, Gateway.Example:8100"
+        )
+    )
     for host in ("10.0.0.7:8100", "gpu-box.lan", "gpu-box.lan:8100", "gateway.example"):
         assert _get(app, "http://x/health", host=host).status_code == 200, host
     assert _get(app, "http://x/health", host="evil.example").status_code == 421
@@ -105,8 +116,9 @@ def test_bound_to_all_interfaces_the_machine_name_is_allowed(
     assert _get(app, "http://evil.example/health").status_code == 421
 
 
-def test_the_key_is_compared_in_constant_time(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_key_is_compared_in_constant_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[tuple[bytes, bytes]] = []
     real = hmac.compare_digest
 
@@ -139,8 +151,12 @@ def test_the_embedded_gateway_uses_the_generated_key_not_the_default(
     tmp_path: Path, repo_models_dir: Path
 ) -> None:
     # a serving field of its own, so that this test builds its own in-process gateway
-    settings = make_settings(repo_models_dir, data_dir=tmp_path / "a",
-                             ai_api_key=DEFAULT_AI_API_KEY, electricity_usd_per_kwh=0.123)
+    settings = make_settings(
+        repo_models_dir,
+        data_dir=tmp_path / "a",
+        ai_api_key=DEFAULT_AI_API_KEY,
+        electricity_usd_per_kwh=0.123,
+    )
     gateway = embedded_gateway(settings)
     kept = (tmp_path / "a" / EMBEDDED_KEY_FILE).read_text()
     assert gateway.api_key == kept != DEFAULT_AI_API_KEY
@@ -151,7 +167,8 @@ def test_the_embedded_gateway_uses_the_generated_key_not_the_default(
     with pytest.raises(Exception, match="invalid or missing API key"):
         default.models.list()
     # another data dir with the same serving settings: the same gateway (models stay loaded)
-    second = make_settings(repo_models_dir, data_dir=tmp_path / "b",
-                           ai_api_key="", electricity_usd_per_kwh=0.123)
+    second = make_settings(
+        repo_models_dir, data_dir=tmp_path / "b", ai_api_key="", electricity_usd_per_kwh=0.123
+    )
     assert embedded_gateway(second) is gateway
     assert make_openai_client(second).api_key == gateway.api_key

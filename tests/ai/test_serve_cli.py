@@ -61,32 +61,50 @@ def served(tmp_path_factory: pytest.TempPathFactory, repo_models_dir: Path) -> I
     folder = tmp_path_factory.mktemp("ai-serve")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("YTE_")}
-    env.update({
-        "YTE_AI_API_KEY": SECRET, "YTE_AI_PROFILE": "cpu-only",
-        "YTE_MODELS_DIR": str(repo_models_dir), "YTE_DATA_DIR": str(folder / "data"),
-        "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "COLUMNS": "200",
-    })
+    env.update(
+        {
+            "YTE_AI_API_KEY": SECRET,
+            "YTE_AI_PROFILE": "cpu-only",
+            "YTE_MODELS_DIR": str(repo_models_dir),
+            "YTE_DATA_DIR": str(folder / "data"),
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "COLUMNS": "200",
+        }
+    )
     stdout, stderr = folder / "stdout.txt", folder / "stderr.txt"
-    command = [str(Path(sys.executable).parent / "ytempire"), "ai", "serve",
-               "--host", "127.0.0.1", "--port", str(port)]
+    command = [
+        str(Path(sys.executable).parent / "ytempire"),
+        "ai",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     with stdout.open("wb") as out, stderr.open("wb") as err:
-        process = subprocess.Popen(command, cwd=folder, env=env, stdout=out, stderr=err,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=folder, env=env, stdout=out, stderr=err, start_new_session=True
+        )
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             if process.poll() is not None:
-                pytest.fail(f"ai serve exited with {process.returncode}: "
-                            f"{stdout.read_text()} {stderr.read_text()[-2000:]}")
+                pytest.fail(
+                    f"ai serve exited with {process.returncode}: "
+                    f"{stdout.read_text()} {stderr.read_text()[-2000:]}"
+                )
             try:
                 if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"ai serve did not answer within {START_TIMEOUT_S} s: "
-                            f"{stderr.read_text()[-2000:]}")
+                pytest.fail(
+                    f"ai serve did not answer within {START_TIMEOUT_S} s: "
+                    f"{stderr.read_text()[-2000:]}"
+                )
             time.sleep(0.3)
         yield Served(base_url, stdout, stderr, process)
     finally:
@@ -100,8 +118,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, repo_models_dir: Path) -> I
 
 
 def _client(served: Served, key: str = SECRET) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{served.base_url}/v1", api_key=key, max_retries=0,
-                         timeout=120)
+    return openai.OpenAI(base_url=f"{served.base_url}/v1", api_key=key, max_retries=0, timeout=120)
 
 
 def test_the_startup_line_names_the_key_setting_not_the_key(served: Served) -> None:
@@ -114,10 +131,12 @@ def test_the_startup_line_names_the_key_setting_not_the_key(served: Served) -> N
 def test_the_openai_client_gets_local_models_for_openai_names(served: Served) -> None:
     client = _client(served)
     completion = client.chat.completions.create(
-        model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}], max_tokens=3)
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}], max_tokens=3
+    )
     assert completion.model == "smollm2-135m-instruct"
-    speech = client.audio.speech.with_raw_response.create(model="tts-1", voice="alloy",
-                                                          input="Served over HTTP.")
+    speech = client.audio.speech.with_raw_response.create(
+        model="tts-1", voice="alloy", input="Served over HTTP."
+    )
     assert speech.headers["content-type"] == "audio/mpeg"
     assert speech.headers["x-model"] == "espeak-ng"
     image = client.images.generate(model="gpt-image-1", prompt="x", size="256x256")
@@ -125,8 +144,9 @@ def test_the_openai_client_gets_local_models_for_openai_names(served: Served) ->
     vectors = client.embeddings.create(model="text-embedding-3-small", input="x")
     assert vectors.model == "all-minilm-l6-v2"
     with pytest.raises(openai.NotFoundError) as caught:
-        client.chat.completions.create(model="gpt-5-ultra",
-                                       messages=[{"role": "user", "content": "Hi"}])
+        client.chat.completions.create(
+            model="gpt-5-ultra", messages=[{"role": "user", "content": "Hi"}]
+        )
     assert caught.value.code == "model_not_found"
     client.close()
 

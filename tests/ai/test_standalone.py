@@ -39,15 +39,17 @@ def _imports(path: Path) -> list[str]:
 
 def test_no_module_of_ai_imports_backend() -> None:
     """Every import statement, top-level or inside a function."""
-    offenders = [f"{path.relative_to(REPO_ROOT)}: {name}"
-                 for path in sorted(AI_DIR.rglob("*.py"))
-                 for name in _imports(path)
-                 if name == "backend" or name.startswith("backend.")]
+    offenders = [
+        f"{path.relative_to(REPO_ROOT)}: {name}"
+        for path in sorted(AI_DIR.rglob("*.py"))
+        for name in _imports(path)
+        if name == "backend" or name.startswith("backend.")
+    ]
     assert not offenders, offenders
 
 
 def test_every_ai_module_imports_with_backend_unimportable(tmp_path: Path) -> None:
-    code = '''
+    code = """
 import importlib, json, pkgutil
 import ai
 try:
@@ -61,14 +63,24 @@ for name in names:
     importlib.import_module(name)
 print(json.dumps({"blocked": blocked, "modules": names,
                   "backend_loaded": any(m.split(".")[0] == "backend" for m in sys.modules)}))
-'''
+"""
     result = python_without_backend(code, tmp_path, clean_env())
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.splitlines()[-1])
     assert report["blocked"] is True  # the blocker works
     assert report["backend_loaded"] is False
-    expected = {"ai.app", "ai.cli", "ai.client", "ai.gateway", "ai.settings", "ai.security",
-                "ai.doctor", "ai.__main__", "ai.backends.text_transformers", "ai.services.speech"}
+    expected = {
+        "ai.app",
+        "ai.cli",
+        "ai.client",
+        "ai.gateway",
+        "ai.settings",
+        "ai.security",
+        "ai.doctor",
+        "ai.__main__",
+        "ai.backends.text_transformers",
+        "ai.services.speech",
+    }
     assert expected <= set(report["modules"])
 
 
@@ -112,8 +124,14 @@ def test_the_embedded_gateway_key_is_every_serving_field_and_no_access_field() -
     """Derived from AISettings: a field added there is part of the key without a list."""
     base = AISettings(_env_file=None)
     access = AISettings.access_fields()
-    assert access == {"ai_base_url", "ai_api_key", "ai_host", "ai_port", "ai_allowed_hosts",
-                      "data_dir"}
+    assert access == {
+        "ai_base_url",
+        "ai_api_key",
+        "ai_host",
+        "ai_port",
+        "ai_allowed_hosts",
+        "data_dir",
+    }
     for name, field in AISettings.model_fields.items():
         other = base.model_copy(update={name: _changed(getattr(base, name), field.annotation)})
         same = gateway_identity(other) == gateway_identity(base)
@@ -127,26 +145,36 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def standalone(tmp_path_factory: pytest.TempPathFactory,
-               repo_models_dir: Path) -> Iterator[tuple[str, Path]]:
+def standalone(
+    tmp_path_factory: pytest.TempPathFactory, repo_models_dir: Path
+) -> Iterator[tuple[str, Path]]:
     """``python -m ai serve`` on a free loopback port, backend unimportable."""
     folder = tmp_path_factory.mktemp("ai-standalone")
     port = _free_port()
-    env = clean_env(YTE_AI_API_KEY=KEY, YTE_AI_PROFILE="cpu-only",
-                    YTE_MODELS_DIR=str(repo_models_dir), YTE_DATA_DIR=str(folder / "data"))
+    env = clean_env(
+        YTE_AI_API_KEY=KEY,
+        YTE_AI_PROFILE="cpu-only",
+        YTE_MODELS_DIR=str(repo_models_dir),
+        YTE_DATA_DIR=str(folder / "data"),
+    )
     out = folder / "out.txt"
     with out.open("wb") as sink:
-        process = subprocess.Popen(ai_command(["serve", "--host", "127.0.0.1", "--port",
-                                               str(port)]),
-                                   cwd=folder, env=env, stdout=sink, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            ai_command(["serve", "--host", "127.0.0.1", "--port", str(port)]),
+            cwd=folder,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             if process.poll() is not None:
-                pytest.fail(f"python -m ai serve exited {process.returncode}: "
-                            f"{out.read_text()[-3000:]}")
+                pytest.fail(
+                    f"python -m ai serve exited {process.returncode}: {out.read_text()[-3000:]}"
+                )
             try:
                 if httpx.get(f"{base}/health", timeout=2).status_code == 200:
                     break
@@ -179,25 +207,39 @@ def test_python_m_ai_serve_runs_without_the_backend(standalone: tuple[str, Path]
 
 def test_python_m_ai_serve_refuses_a_rebound_host_name(standalone: tuple[str, Path]) -> None:
     base, _ = standalone
-    refused = httpx.get(f"{base}/v1/models", headers={"host": "evil.example",
-                                                      "authorization": f"Bearer {KEY}"})
+    refused = httpx.get(
+        f"{base}/v1/models", headers={"host": "evil.example", "authorization": f"Bearer {KEY}"}
+    )
     assert refused.status_code == 421
     assert refused.json()["error"]["code"] == "host_not_allowed"
     assert "YTE_AI_ALLOWED_HOSTS" in refused.json()["error"]["message"]
-    assert httpx.get(f"{base}/health", headers={"host": f"localhost:{base.rsplit(':', 1)[1]}"}
-                     ).status_code == 200
+    assert (
+        httpx.get(
+            f"{base}/health", headers={"host": f"localhost:{base.rsplit(':', 1)[1]}"}
+        ).status_code
+        == 200
+    )
 
 
-@pytest.mark.parametrize(("key", "reason"), [
-    ("ytempire-local", "is the published default 'ytempire-local'"),
-    ("", "is empty, which switches the key check off"),
-])
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("ytempire-local", "is the published default 'ytempire-local'"),
+        ("", "is empty, which switches the key check off"),
+    ],
+)
 def test_python_m_ai_serve_on_all_interfaces_without_a_key_of_its_own_exits(
     tmp_path: Path, key: str, reason: str
 ) -> None:
     env = clean_env(YTE_AI_API_KEY=key, YTE_AI_PROFILE="cpu-only", YTE_DATA_DIR=str(tmp_path))
-    result = subprocess.run(ai_command(["serve", "--host", "0.0.0.0", "--port", "1"]),
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ai_command(["serve", "--host", "0.0.0.0", "--port", "1"]),
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     assert "refusing to serve the AI gateway on 0.0.0.0" in result.stderr
     assert f"YTE_AI_API_KEY {reason}" in result.stderr

@@ -19,8 +19,11 @@ from tests.ai.conftest import raw_client, sdk_client, tiny_app
 
 async def test_tiny_llama_serves_chat_through_transformers(tiny_sdk: openai.AsyncOpenAI) -> None:
     completion = await tiny_sdk.chat.completions.create(
-        model="text", messages=[{"role": "user", "content": "hello world"}],
-        max_tokens=8, temperature=0)
+        model="text",
+        messages=[{"role": "user", "content": "hello world"}],
+        max_tokens=8,
+        temperature=0,
+    )
     assert completion.model == "tiny-llama"
     served = (completion.model_extra or {})["ytempire"]
     assert served["backend"] == "transformers" and served["tier"] == "local-gpu"
@@ -35,8 +38,13 @@ async def test_tiny_llama_serves_chat_through_transformers(tiny_sdk: openai.Asyn
 
 async def test_tiny_llama_streams(tiny_sdk: openai.AsyncOpenAI) -> None:
     stream = await tiny_sdk.chat.completions.create(
-        model="tiny-llama", messages=[{"role": "user", "content": "the quick brown fox"}],
-        max_tokens=6, temperature=0.8, seed=3, stream=True)
+        model="tiny-llama",
+        messages=[{"role": "user", "content": "the quick brown fox"}],
+        max_tokens=6,
+        temperature=0.8,
+        seed=3,
+        stream=True,
+    )
     chunks = [chunk async for chunk in stream]
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 6
     assert chunks[-1].choices[0].finish_reason == "length"
@@ -47,8 +55,12 @@ async def test_tiny_sdxl_images_have_the_requested_size_and_follow_the_seed(
 ) -> None:
     async def generate(seed: int) -> list[bytes]:
         response = await tiny_sdk.images.generate(
-            prompt="a red fox in the snow", size="96x64", n=2,
-            response_format="b64_json", extra_body={"seed": seed})
+            prompt="a red fox in the snow",
+            size="96x64",
+            n=2,
+            response_format="b64_json",
+            extra_body={"seed": seed},
+        )
         assert (response.model_extra or {})["ytempire"]["model"] == "tiny-sdxl"
         assert response.data is not None
         return [base64.b64decode(d.b64_json or "") for d in response.data]
@@ -62,29 +74,39 @@ async def test_tiny_sdxl_images_have_the_requested_size_and_follow_the_seed(
 
 async def test_tiny_vits_speaks_wav_and_mp3(tiny_sdk: openai.AsyncOpenAI) -> None:
     wav = await tiny_sdk.audio.speech.with_raw_response.create(
-        model="speech", voice="alloy", input="hello there. this is a test.",
-        response_format="wav")
+        model="speech", voice="alloy", input="hello there. this is a test.", response_format="wav"
+    )
     assert wav.headers["x-ytempire-backend"] == "tiny-vits"
     with wave.open(io.BytesIO(wav.content)) as audio:
         assert audio.getframerate() == 16000 and audio.getnframes() > 0
-    mp3 = await tiny_sdk.audio.speech.create(model="tiny-vits", voice="alloy",
-                                             input="hello again.", response_format="mp3")
+    mp3 = await tiny_sdk.audio.speech.create(
+        model="tiny-vits", voice="alloy", input="hello again.", response_format="mp3"
+    )
     assert mp3.content[:3] == b"ID3" or mp3.content[:2] == b"\xff\xfb"
 
 
-async def test_concurrent_image_requests_share_a_batch(tiny_dirs: dict[str, Path],
-                                                       repo_models_dir: Path) -> None:
-    app = tiny_app(tiny_dirs, repo_models_dir, profile_overrides={"image_batch_window_ms": 300,
-                                                                  "image_max_batch": 4})
+async def test_concurrent_image_requests_share_a_batch(
+    tiny_dirs: dict[str, Path], repo_models_dir: Path
+) -> None:
+    app = tiny_app(
+        tiny_dirs,
+        repo_models_dir,
+        profile_overrides={"image_batch_window_ms": 300, "image_max_batch": 4},
+    )
     services: Services = app.state.services
     async with raw_client(app) as client:
-        responses = await asyncio.gather(*(
-            client.post("/v1/images/generations",
-                        json={"prompt": f"scene {i}", "size": "64x64", "seed": i})
-            for i in range(4)
-        ))
-        other_size = await client.post("/v1/images/generations",
-                                       json={"prompt": "alone", "size": "128x64", "seed": 1})
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    "/v1/images/generations",
+                    json={"prompt": f"scene {i}", "size": "64x64", "seed": i},
+                )
+                for i in range(4)
+            )
+        )
+        other_size = await client.post(
+            "/v1/images/generations", json={"prompt": "alone", "size": "128x64", "seed": 1}
+        )
     assert all(r.status_code == 200 for r in responses)
     assert other_size.status_code == 200
     assert services.images.batch_sizes == [4, 1]
@@ -118,9 +140,15 @@ async def test_a_stream_without_include_usage_still_names_the_backend(
     tiny_gateway_app: FastAPI,
 ) -> None:
     async with raw_client(tiny_gateway_app) as client:
-        response = await client.post("/v1/chat/completions", json={
-            "messages": [{"role": "user", "content": "hello"}], "max_tokens": 3,
-            "stream": True, "stream_options": {"include_usage": False}})
+        response = await client.post(
+            "/v1/chat/completions",
+            json={
+                "messages": [{"role": "user", "content": "hello"}],
+                "max_tokens": 3,
+                "stream": True,
+                "stream_options": {"include_usage": False},
+            },
+        )
     events = [line for line in response.text.splitlines() if line.startswith("data: {")]
     assert response.headers["x-ytempire-backend"] == "tiny-llama"
     assert '"usage"' not in events[-1] and '"ytempire"' in events[-1]

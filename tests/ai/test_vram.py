@@ -28,8 +28,14 @@ class FakeModel:
 
 
 def spec(model_id: str, gb: float) -> ModelSpec:
-    return ModelSpec(id=model_id, modality="text", backend="transformers", tier="local-gpu",
-                     path=model_id, vram_gb=gb)
+    return ModelSpec(
+        id=model_id,
+        modality="text",
+        backend="transformers",
+        tier="local-gpu",
+        path=model_id,
+        vram_gb=gb,
+    )
 
 
 def manager(budget_gb: float, loads: list[str], unloaded: list[str]) -> ModelManager:

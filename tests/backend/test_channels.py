@@ -132,7 +132,10 @@ async def test_a_channel_left_to_its_defaults_gets_the_one_set_of_defaults(owner
     assert channel["quality_threshold"] == D.quality_threshold
     voice, style = channel["voice_settings"], channel["style_settings"]
     assert (voice["voice"], voice["speed"], voice["pitch"]) == (
-        D.voice, D.voice_speed, D.voice_pitch)
+        D.voice,
+        D.voice_speed,
+        D.voice_pitch,
+    )
     assert (style["tone"], style["target_minutes"]) == (D.tone, D.target_minutes)
 
 
@@ -147,11 +150,18 @@ def test_the_new_channel_form_and_the_cli_offer_the_same_defaults_as_the_api() -
     form.values.update(name="Space Facts", niche="astronomy")
     api = ChannelCreate(name="Space Facts", niche="astronomy")
     assert form.to_create() == api
-    options = {n: p.default.default for n, p in inspect.signature(create).parameters.items()
-               if hasattr(p.default, "default")}
+    options = {
+        n: p.default.default
+        for n, p in inspect.signature(create).parameters.items()
+        if hasattr(p.default, "default")
+    }
     assert (options["fmt"], options["language"]) == (api.format.value, api.language)
     assert (options["per_day"], options["minutes"]) == (
-        api.cadence_per_day, api.style_settings.target_minutes)
+        api.cadence_per_day,
+        api.style_settings.target_minutes,
+    )
     assert (options["daily_budget"], options["monthly_budget"]) == (
-        api.daily_budget_usd, api.monthly_budget_usd)
+        api.daily_budget_usd,
+        api.monthly_budget_usd,
+    )
     assert options["voice"] == api.voice_settings.voice

@@ -55,9 +55,7 @@ async def aredis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
 
 
 async def test_account_lockout_doubles_and_a_success_clears_it(aredis: aioredis.Redis) -> None:
-    throttle = LoginThrottle(
-        aredis, 3, 60, max_failures_per_address=1000, max_lockout_seconds=200
-    )
+    throttle = LoginThrottle(aredis, 3, 60, max_failures_per_address=1000, max_lockout_seconds=200)
     for _ in range(3):
         await throttle.check("a@example.com", "10.0.0.1")
         await throttle.failed("a@example.com", "10.0.0.1")

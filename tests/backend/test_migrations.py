@@ -79,18 +79,30 @@ async def test_upgrade_and_downgrade_on_sqlite(tmp_path: Path) -> None:
     await _round_trip(Settings(data_dir=tmp_path))
 
 
-@pytest.mark.parametrize("database", ["sqlite"])
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
 async def test_schema_matches_the_models(tmp_path: Path, database: str) -> None:
-    """Autogenerate finds nothing to add: the migration and the models agree."""
+    """Autogenerate finds nothing to add: the migrations and the models agree, on both."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    settings = Settings(data_dir=tmp_path)
-    engine = create_engine(settings, pooled=False)
-    await migrate.upgrade(engine)
-    async with engine.connect() as conn:
-        diff = await conn.run_sync(
-            lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
-        )
-    await engine.dispose()
+    name = f"yte_schema_{uuid.uuid4().hex[:10]}"
+    if database == "postgres":
+        require_postgres()
+        admin = await asyncpg.connect(POSTGRES_DSN)
+        await admin.execute(f"CREATE DATABASE {name}")
+        settings = Settings(database_url=pg_url(name))
+    else:
+        settings = Settings(data_dir=tmp_path)
+    try:
+        engine = create_engine(settings, pooled=False)
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
+            )
+        await engine.dispose()
+    finally:
+        if database == "postgres":
+            await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            await admin.close()
     assert diff == []

@@ -31,8 +31,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from backend.app import create_app
 from backend.settings import Settings
 from tests.backend.conftest import MODELS_DIR, PASSWORD, SECRET, _admin, pg_template, pg_url
-from tests.conftest import require_postgres
 from tests.backend.web.conftest import LiveServer
+from tests.conftest import require_postgres
 
 EXAMPLES = 30  # per operation, per mode, per path-parameter choice
 OWNER = {"email": "owner@example.com", "password": PASSWORD}

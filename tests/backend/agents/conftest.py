@@ -25,22 +25,39 @@ def fake_llm(answer: ChatHandler, requests: list[dict[str, object]]) -> openai.A
         body = json.loads(request.content)
         requests.append(body)
         text = answer(body["messages"])
-        usage = {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30,
-                 "device_seconds": 0.5, "cost_usd": 0.001}
+        usage = {
+            "prompt_tokens": 10,
+            "completion_tokens": 20,
+            "total_tokens": 30,
+            "device_seconds": 0.5,
+            "cost_usd": 0.001,
+        }
         served = {"model": "fake-llm", "backend": "mock", "tier": "cpu", "device": "cpu"}
         # as the gateway answers: the usage record and who served it, in body and headers
-        return httpx.Response(200, headers={USAGE_HEADER: json.dumps(usage),
-                                            SERVED_HEADER: json.dumps(served)}, json={
-            "id": "x", "object": "chat.completion", "created": 0, "model": "fake",
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": text}}],
-            "usage": usage,
-            "ytempire": served,
-        })
+        return httpx.Response(
+            200,
+            headers={USAGE_HEADER: json.dumps(usage), SERVED_HEADER: json.dumps(served)},
+            json={
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "fake",
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": text},
+                    }
+                ],
+                "usage": usage,
+                "ytempire": served,
+            },
+        )
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(handle))
-    return openai.AsyncOpenAI(base_url="http://fake/v1", api_key="k", http_client=http,
-                              max_retries=0)
+    return openai.AsyncOpenAI(
+        base_url="http://fake/v1", api_key="k", http_client=http, max_retries=0
+    )
 
 
 @pytest.fixture(scope="session")
@@ -64,8 +81,9 @@ def good_script() -> Script:
     return Script(
         title="Sourdough Bread at Home: Six Steps That Actually Work",
         hook="Great bread needs only flour, water, salt and a little patience, so let us start.",
-        scenes=[Scene(narration=n, image_prompt="sourdough loaf on a wooden board")
-                for n in scenes],
+        scenes=[
+            Scene(narration=n, image_prompt="sourdough loaf on a wooden board") for n in scenes
+        ],
         description="How to bake sourdough bread at home, step by step.",
         tags=["sourdough bread", "baking", "bread"],
     )

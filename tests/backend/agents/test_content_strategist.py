@@ -12,9 +12,14 @@ from tests.backend.agents.conftest import fake_llm
 VALID = {
     "title": "Zone 2 Cardio Explained in One Minute",
     "hook": "What if the easiest workout you can do is also the one that helps your heart most?",
-    "scenes": [{"narration": f"Point number {i} about zone two cardio and why it builds your "
-                             "aerobic base without wearing you out.",
-                "image_prompt": "runner jogging at an easy pace at sunrise"} for i in range(5)],
+    "scenes": [
+        {
+            "narration": f"Point number {i} about zone two cardio and why it builds your "
+            "aerobic base without wearing you out.",
+            "image_prompt": "runner jogging at an easy pace at sunrise",
+        }
+        for i in range(5)
+    ],
     "description": "Zone 2 cardio: what it is, why it works, how to start.",
     "tags": ["zone 2 cardio", "fitness"],
 }
@@ -25,7 +30,8 @@ async def test_malformed_json_is_retried_with_the_error() -> None:
     requests: list[dict[str, object]] = []
     client = fake_llm(lambda _messages: next(answers), requests)
     script, usages = await ContentStrategist(strategy="json").write(
-        client, topic="zone 2 cardio", niche="health_fitness", target_seconds=60)
+        client, topic="zone 2 cardio", niche="health_fitness", target_seconds=60
+    )
     assert script.title == VALID["title"] and len(script.scenes) == 5
     assert len(usages) == 2 and usages[0].provider == "mock:fake-llm"
     assert usages[0].device_seconds == 0.5 and usages[0].units == 30
@@ -42,7 +48,8 @@ async def test_invalid_schema_feeds_the_validation_error_back() -> None:
     requests: list[dict[str, object]] = []
     client = fake_llm(lambda _m: next(answers), requests)
     await ContentStrategist(strategy="json").write(
-        client, topic="zone 2 cardio", niche="fitness", target_seconds=60)
+        client, topic="zone 2 cardio", niche="fitness", target_seconds=60
+    )
     assert "scenes" in requests[1]["messages"][-1]["content"]  # type: ignore[index]
 
 
@@ -51,7 +58,8 @@ async def test_always_garbage_fails_after_the_bound() -> None:
     client = fake_llm(lambda _m: "I like turtles.", requests)
     with pytest.raises(ScriptGenerationError, match="after 3 attempts"):
         await ContentStrategist(strategy="json").write(
-            client, topic="zone 2 cardio", niche="fitness", target_seconds=60)
+            client, topic="zone 2 cardio", niche="fitness", target_seconds=60
+        )
     assert len(requests) == 3
 
 
@@ -59,8 +67,12 @@ async def test_feedback_reaches_the_prompt() -> None:
     requests: list[dict[str, object]] = []
     client = fake_llm(lambda _m: json.dumps(VALID), requests)
     await ContentStrategist(strategy="json").write(
-        client, topic="zone 2 cardio", niche="fitness", target_seconds=60,
-        feedback=["too short: 40 words", "repetitive wording"])
+        client,
+        topic="zone 2 cardio",
+        niche="fitness",
+        target_seconds=60,
+        feedback=["too short: 40 words", "repetitive wording"],
+    )
     prompt = requests[0]["messages"][-1]["content"]  # type: ignore[index]
     assert "too short: 40 words" in prompt and "repetitive wording" in prompt
 
@@ -73,12 +85,15 @@ async def test_guided_assembles_and_cleans_plain_text() -> None:
         if "opening sentence" in asked:
             return "Here's a hook. Easy running can change your health more than sprints can."
         angle = asked.split("about ", 1)[1].split(".")[0]
-        return (f"1. Let us talk about {angle} today. It is easier than it sounds. "
-                f"It is easier than it sounds. And an unfinished")
+        return (
+            f"1. Let us talk about {angle} today. It is easier than it sounds. "
+            f"It is easier than it sounds. And an unfinished"
+        )
 
     requests: list[dict[str, object]] = []
     script, usages = await ContentStrategist(strategy="guided").write(
-        fake_llm(answer, requests), topic="zone 2 cardio", niche="fitness", target_seconds=60)
+        fake_llm(answer, requests), topic="zone 2 cardio", niche="fitness", target_seconds=60
+    )
     assert script.title == "Zone 2 Cardio: The Easy Way to Get Fit"
     assert script.hook == "Easy running can change your health more than sprints can."
     assert len(script.scenes) == 6 and len(usages) == 8
@@ -98,10 +113,13 @@ async def test_auto_uses_json_when_the_server_lists_no_cpu_model() -> None:
 async def test_real_cpu_model_through_the_gateway(gateway_client: openai.AsyncOpenAI) -> None:
     started = time.perf_counter()
     script, usages = await ContentStrategist().write(
-        gateway_client, topic="holiday baking", niche="cooking", target_seconds=60)
+        gateway_client, topic="holiday baking", niche="cooking", target_seconds=60
+    )
     seconds = time.perf_counter() - started
-    print(f"\nSmolLM2 script: {seconds:.1f} s, {script.word_count()} words, "
-          f"{len(script.scenes)} scenes: {script.title!r}")
+    print(
+        f"\nSmolLM2 script: {seconds:.1f} s, {script.word_count()} words, "
+        f"{len(script.scenes)} scenes: {script.title!r}"
+    )
     assert 5 <= len(script.scenes) <= 8
     assert 90 <= script.word_count() <= 220
     assert all(u.kind == "text" and u.device_seconds > 0 for u in usages)
@@ -120,8 +138,12 @@ async def test_progress_is_reported_as_each_part_is_written() -> None:
 
     reports: list[tuple[float, str]] = []
     script, _ = await ContentStrategist(strategy="guided").write(
-        fake_llm(answer, []), topic="zone 2 cardio", niche="fitness", target_seconds=60,
-        on_progress=lambda fraction, detail: reports.append((fraction, detail)))
+        fake_llm(answer, []),
+        topic="zone 2 cardio",
+        niche="fitness",
+        target_seconds=60,
+        on_progress=lambda fraction, detail: reports.append((fraction, detail)),
+    )
     fractions = [f for f, _ in reports]
     assert fractions == sorted(fractions) and fractions[0] == 0 and fractions[-1] == 1
     assert len(reports) == 1 + 2 + len(script.scenes)  # start, title, hook, each scene
@@ -131,7 +153,11 @@ async def test_progress_is_reported_as_each_part_is_written() -> None:
 
     json_reports: list[tuple[float, str]] = []
     await ContentStrategist(strategy="json").write(
-        fake_llm(lambda _m: json.dumps(VALID), []), topic="zone 2 cardio", niche="fitness",
-        target_seconds=60, on_progress=lambda f, d: json_reports.append((f, d)))
+        fake_llm(lambda _m: json.dumps(VALID), []),
+        topic="zone 2 cardio",
+        niche="fitness",
+        target_seconds=60,
+        on_progress=lambda f, d: json_reports.append((f, d)),
+    )
     assert json_reports[0][1] == "writing the script (draft 1/3)"
     assert json_reports[1][1].endswith("words written, 30 tokens")

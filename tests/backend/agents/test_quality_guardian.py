@@ -24,9 +24,13 @@ async def test_too_short_fails_with_the_reason() -> None:
 
 async def test_repetitive_script_fails() -> None:
     line = "Bread is great and bread is easy to make at home every day."
-    script = Script(title="Bread Bread Bread Bread Bread", hook="Bread is great, truly great.",
-                    scenes=[Scene(narration=f"{line} {line}", image_prompt="bread")] * 6,
-                    description="All about bread.", tags=["bread"])
+    script = Script(
+        title="Bread Bread Bread Bread Bread",
+        hook="Bread is great, truly great.",
+        scenes=[Scene(narration=f"{line} {line}", image_prompt="bread")] * 6,
+        description="All about bread.",
+        tags=["bread"],
+    )
     seconds = script.word_count() / 150 * 60
     report, _ = await QualityGuardian().review(None, script, target_seconds=seconds)
     assert not report.passed
@@ -36,9 +40,13 @@ async def test_repetitive_script_fails() -> None:
 
 async def test_banned_term_fails() -> None:
     base = good_script()
-    scenes = [*base.scenes[:-1],
-              Scene(narration="You won't believe it, but this loaf cures cancer overnight.",
-                    image_prompt="bread")]
+    scenes = [
+        *base.scenes[:-1],
+        Scene(
+            narration="You won't believe it, but this loaf cures cancer overnight.",
+            image_prompt="bread",
+        ),
+    ]
     script = base.model_copy(update={"scenes": scenes})
     report, _ = await QualityGuardian().review(None, script)
     assert not report.passed and report.checks["policy"] == 0.0
@@ -50,16 +58,20 @@ async def test_near_copy_of_a_past_video_scores_low(gateway_client: openai.Async
     script = good_script()
     seconds = script.word_count() / 150 * 60
     guardian = QualityGuardian()
-    unrelated = ("Budget travel in Japan: rail passes, capsule hotels and convenience store "
-                 "breakfasts explained for first-time visitors to Tokyo and Kyoto.")
-    fresh, usages = await guardian.review(gateway_client, script, past_scripts=[unrelated],
-                                          target_seconds=seconds)
+    unrelated = (
+        "Budget travel in Japan: rail passes, capsule hotels and convenience store "
+        "breakfasts explained for first-time visitors to Tokyo and Kyoto."
+    )
+    fresh, usages = await guardian.review(
+        gateway_client, script, past_scripts=[unrelated], target_seconds=seconds
+    )
     assert fresh.passed and fresh.checks["originality"] == 1.0
     assert usages[0].kind == "embeddings" and "minilm" in usages[0].provider
 
     near_copy = script.narration_text().replace("Sourdough", "Sour dough").replace("six", "6")
-    copied, _ = await guardian.review(gateway_client, script, past_scripts=[unrelated, near_copy],
-                                      target_seconds=seconds)
+    copied, _ = await guardian.review(
+        gateway_client, script, past_scripts=[unrelated, near_copy], target_seconds=seconds
+    )
     assert copied.checks["max_similarity"] > 0.95
     assert copied.checks["originality"] < 0.2 and copied.score < fresh.score
     assert any("too similar" in r for r in copied.reasons)

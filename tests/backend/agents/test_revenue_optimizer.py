@@ -11,10 +11,14 @@ NOW = datetime(2026, 11, 23, 21, 30, tzinfo=UTC)
 
 def test_limits_respected() -> None:
     base = good_script()
-    script = Script.model_validate({**base.model_dump(), "title": "A" * 10 + " word" * 22,
-                                    "tags": [f"tag number {i}" for i in range(30)]})
-    seo = RevenueOptimizer().optimize(script, niche="cooking", fmt="long", language="en",
-                                      now=NOW)
+    script = Script.model_validate(
+        {
+            **base.model_dump(),
+            "title": "A" * 10 + " word" * 22,
+            "tags": [f"tag number {i}" for i in range(30)],
+        }
+    )
+    seo = RevenueOptimizer().optimize(script, niche="cooking", fmt="long", language="en", now=NOW)
     assert len(seo.title) <= 100 and seo.title.lower().startswith("tag number 0")
     tag_chars = sum(len(t) + (2 if " " in t else 0) for t in seo.tags) + len(seo.tags) - 1
     assert tag_chars <= 500
@@ -49,8 +53,15 @@ def _chapter_seconds(description: str) -> list[int]:
 def test_chapters_start_where_the_measured_clips_put_them() -> None:
     script = good_script()
     clips = [31.0, 47.5, 12.25, 64.0, 30.0, 20.0]  # far from what the word counts estimate
-    seo = RevenueOptimizer().optimize(script, niche="cooking", fmt="long", language="en",
-                                      now=NOW, clip_seconds=clips, lead_in_s=2.0)
+    seo = RevenueOptimizer().optimize(
+        script,
+        niche="cooking",
+        fmt="long",
+        language="en",
+        now=NOW,
+        clip_seconds=clips,
+        lead_in_s=2.0,
+    )
     intro, *scenes = _chapter_seconds(seo.description)
     assert intro == 0 and len(scenes) == len(script.scenes)
     for k in range(1, len(clips)):  # every later scene: title card + the clips before it

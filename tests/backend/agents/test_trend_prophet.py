@@ -15,33 +15,49 @@ START = date(2024, 11, 4)
 def _write(folder: Path, category: str, columns: dict[str, list[float]]) -> None:
     days = [START + timedelta(weeks=i) for i in range(WEEKS)]
     lines = ["ds," + ",".join(columns)]
-    lines += [d.isoformat() + "," + ",".join(f"{v[i]:.2f}" for v in columns.values())
-              for i, d in enumerate(days)]
+    lines += [
+        d.isoformat() + "," + ",".join(f"{v[i]:.2f}" for v in columns.values())
+        for i, d in enumerate(days)
+    ]
     (folder / f"{category}.csv").write_text("\n".join(lines) + "\n")
 
 
-def _line(level: float, slope: float, season: float = 0.0, peak_offset: float = 0.0,
-          wiggle: float = 0.7) -> list[float]:
-    return [level + slope * t + season * math.sin(2 * math.pi * (t - peak_offset) / 52.18)
-            + wiggle * math.sin(t * 1.7) for t in range(WEEKS)]
+def _line(
+    level: float, slope: float, season: float = 0.0, peak_offset: float = 0.0, wiggle: float = 0.7
+) -> list[float]:
+    return [
+        level
+        + slope * t
+        + season * math.sin(2 * math.pi * (t - peak_offset) / 52.18)
+        + wiggle * math.sin(t * 1.7)
+        for t in range(WEEKS)
+    ]
 
 
 @pytest.fixture(scope="module")
 def series_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("trends")
-    _write(folder, "gadgets", {
-        "rising widget": _line(20, 0.4),
-        "flat widget": _line(50, 0.0),
-        "falling widget": _line(80, -0.4),
-    })
+    _write(
+        folder,
+        "gadgets",
+        {
+            "rising widget": _line(20, 0.4),
+            "flat widget": _line(50, 0.0),
+            "falling widget": _line(80, -0.4),
+        },
+    )
     # At the end of the series "seasonal riser" has fallen for two months into its yearly
     # low (a naive recent-slope rule would call it declining) while its trend rises; the
     # season turns up next. "seasonal peak" sits at its yearly high on a flat trend.
     last = WEEKS - 1
-    _write(folder, "seasons", {
-        "seasonal riser": _line(30, 0.15, season=10, peak_offset=last + 13),
-        "seasonal peak": _line(50, 0.0, season=10, peak_offset=last - 13),
-    })
+    _write(
+        folder,
+        "seasons",
+        {
+            "seasonal riser": _line(30, 0.15, season=10, peak_offset=last + 13),
+            "seasonal peak": _line(50, 0.0, season=10, peak_offset=last - 13),
+        },
+    )
     return folder
 
 
@@ -72,9 +88,16 @@ def test_exclude_skips_past_topics(series_dir: Path) -> None:
     prophet = TrendProphet(series_dir)
     assert prophet.pick_topic("gadgets", exclude=["Rising Widget"]).topic == "flat widget"
     with pytest.raises(NoTopicAvailable):
-        prophet.pick_topic("gadgets", exclude=[
-            "rising widget", "flat widget", "falling widget",
-            "seasonal riser", "seasonal peak"])
+        prophet.pick_topic(
+            "gadgets",
+            exclude=[
+                "rising widget",
+                "flat widget",
+                "falling widget",
+                "seasonal riser",
+                "seasonal peak",
+            ],
+        )
 
 
 def test_niche_matching_by_words_then_overall(series_dir: Path) -> None:

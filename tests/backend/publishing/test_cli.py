@@ -139,9 +139,7 @@ def test_connect_later_with_a_bare_code_answers_the_latest_consent(
     import backend.cli.youtube as cli
 
     printed: list[str] = []
-    monkeypatch.setattr(
-        cli.console, "print", lambda *a, **k: printed.append(" ".join(map(str, a)))
-    )
+    monkeypatch.setattr(cli.console, "print", lambda *a, **k: printed.append(" ".join(map(str, a))))
 
     def give_up(prompt: str, **_: object) -> str:
         raise KeyboardInterrupt  # the owner stops at the prompt and comes back later

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.publishing import repository
 from backend.settings import Settings
-from tests.fakes.youtube_server import FakeYouTube
 from tests.backend.publishing.conftest import CHUNK, World
+from tests.fakes.youtube_server import FakeYouTube
 
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.timeout(120)

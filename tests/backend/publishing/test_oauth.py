@@ -19,8 +19,8 @@ from backend.publishing.credentials import TokenSet
 from backend.publishing.errors import AuthorizationRefused, NeedsReconnect, NoOAuthClient
 from backend.publishing.publish import publish
 from backend.settings import Settings
-from tests.fakes.youtube_server import CLIENT_SECRET, FakeYouTube
 from tests.backend.publishing.conftest import CHUNK, World, connect, metadata
+from tests.fakes.youtube_server import CLIENT_SECRET, FakeYouTube
 
 pytestmark = pytest.mark.timeout(60)
 

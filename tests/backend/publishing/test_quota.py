@@ -14,8 +14,8 @@ from backend.publishing.errors import QuotaWait
 from backend.publishing.publish import publish
 from backend.publishing.quota import COSTS, QuotaLedger, next_reset, pacific_day
 from backend.settings import Settings
-from tests.fakes.youtube_server import PROJECT_ID, FakeYouTube
 from tests.backend.publishing.conftest import CHUNK, World, metadata
+from tests.fakes.youtube_server import PROJECT_ID, FakeYouTube
 
 pytestmark = pytest.mark.timeout(60)
 # 23:00 in Los Angeles on 1 December (UTC-8): the reset is an hour (and 5 s) away.

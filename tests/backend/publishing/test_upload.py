@@ -22,8 +22,8 @@ from backend.publishing.errors import (
 from backend.publishing.policy import CallPolicy
 from backend.publishing.publish import PublishOutcome, publish
 from backend.settings import Settings
-from tests.fakes.youtube_server import FakeYouTube
 from tests.backend.publishing.conftest import CHUNK, World, metadata, write_file
+from tests.fakes.youtube_server import FakeYouTube
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -258,7 +258,9 @@ async def test_a_thumbnail_refused_for_the_account_is_recorded_not_failed(
 
 
 async def _break_off(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    fake: FakeYouTube,
     world: World,
 ) -> None:
     """An upload that stops after its first chunk, its session kept."""
@@ -269,7 +271,9 @@ async def _break_off(
 
 
 async def test_an_expired_session_before_the_last_chunk_starts_a_new_one(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     await _break_off(sessions, pub_settings, fake, connected)
@@ -280,7 +284,9 @@ async def test_an_expired_session_before_the_last_chunk_starts_a_new_one(
 
 
 async def test_a_lost_session_after_the_last_chunk_is_not_guessed_at(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
     connected: World,
 ) -> None:
     await _break_off(sessions, pub_settings, fake, connected)
@@ -293,8 +299,11 @@ async def test_a_lost_session_after_the_last_chunk_is_not_guessed_at(
 
 
 async def test_captions_are_not_inserted_twice_when_the_record_was_lost(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, fake: FakeYouTube,
-    connected: World, tmp_path: Path,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    fake: FakeYouTube,
+    connected: World,
+    tmp_path: Path,
 ) -> None:
     srt = tmp_path / "video.srt"
     srt.write_text("1\n00:00:00,000 --> 00:00:02,000\nIron oxide.\n")
@@ -310,7 +319,9 @@ async def test_captions_are_not_inserted_twice_when_the_record_was_lost(
 
 
 async def test_a_missing_video_file_says_so(
-    sessions: async_sessionmaker[AsyncSession], pub_settings: Settings, connected: World,
+    sessions: async_sessionmaker[AsyncSession],
+    pub_settings: Settings,
+    connected: World,
 ) -> None:
     connected.video_file.unlink()
     with pytest.raises(PublishingError, match="does not exist"):

@@ -34,9 +34,14 @@ def long_render(
 ) -> tuple[RenderResult, list[float]]:
     scenes, music = render_inputs
     progress: list[float] = []
-    spec = RenderSpec(scenes=scenes, title="Secrets of the Deep Ocean",
-                      out_dir=tmp_path_factory.mktemp("long"), music_dir=music,
-                      intro_text="A short test film", basename="long")
+    spec = RenderSpec(
+        scenes=scenes,
+        title="Secrets of the Deep Ocean",
+        out_dir=tmp_path_factory.mktemp("long"),
+        music_dir=music,
+        intro_text="A short test film",
+        basename="long",
+    )
     return render_video(spec, progress=progress.append), progress
 
 
@@ -45,25 +50,46 @@ def short_render(
     render_inputs: tuple[list[RenderScene], Path], tmp_path_factory: pytest.TempPathFactory
 ) -> RenderResult:
     scenes, _ = render_inputs
-    spec = RenderSpec(scenes=scenes, title="Deep Ocean in 10 Seconds", fmt="short",
-                      out_dir=tmp_path_factory.mktemp("short"), music_dir=None,
-                      basename="short")
+    spec = RenderSpec(
+        scenes=scenes,
+        title="Deep Ocean in 10 Seconds",
+        fmt="short",
+        out_dir=tmp_path_factory.mktemp("short"),
+        music_dir=None,
+        basename="short",
+    )
     return render_video(spec)
 
 
 def decode_audio(path: Path, rate: int = 48_000) -> np.ndarray:
     """The file's audio as mono float32 samples."""
     raw = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-vn", "-ac", "1", "-ar", str(rate),
-         "-f", "f32le", "-"], capture_output=True, check=True,
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-vn",
+            "-ac",
+            "1",
+            "-ar",
+            str(rate),
+            "-f",
+            "f32le",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
     ).stdout
     return np.frombuffer(raw, dtype="<f4")
 
 
-def band_db(samples: np.ndarray, rate: int, start_s: float, end_s: float,
-            low_hz: float, high_hz: float) -> float:
+def band_db(
+    samples: np.ndarray, rate: int, start_s: float, end_s: float, low_hz: float, high_hz: float
+) -> float:
     """Energy (dB) of ``samples[start:end]`` between ``low_hz`` and ``high_hz``."""
-    part = samples[int(start_s * rate): int(end_s * rate)]
+    part = samples[int(start_s * rate) : int(end_s * rate)]
     spectrum = np.abs(np.fft.rfft(part * np.hanning(len(part)))) ** 2
     freqs = np.fft.rfftfreq(len(part), 1 / rate)
     band = spectrum[(freqs >= low_hz) & (freqs <= high_hz)].sum()
@@ -72,8 +98,23 @@ def band_db(samples: np.ndarray, rate: int, start_s: float, end_s: float,
 
 def integrated_loudness(path: Path) -> float:
     proc = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-map", "0:a",
-         "-af", "ebur128", "-f", "null", "-"], capture_output=True, text=True, check=True,
+        [
+            ffmpeg_exe(),
+            "-hide_banner",
+            "-nostats",
+            "-i",
+            str(path),
+            "-map",
+            "0:a",
+            "-af",
+            "ebur128",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     summary = proc.stderr.rsplit("Summary:", 1)[-1]
     match = re.search(r"I:\s+(-?\d+(?:\.\d+)?) LUFS", summary)
@@ -84,8 +125,24 @@ def integrated_loudness(path: Path) -> float:
 def frame_at(path: Path, seconds: float) -> np.ndarray:
     """One decoded RGB frame, shape (h, w, 3)."""
     proc = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-ss", f"{seconds}", "-i", str(path), "-frames:v", "1",
-         "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True, check=True,
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-ss",
+            f"{seconds}",
+            "-i",
+            str(path),
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
     )
     from backend.render.probe import probe
 

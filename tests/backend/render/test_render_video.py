@@ -66,7 +66,7 @@ def test_captions_are_burned_in(long_render: tuple[RenderResult, list[float]]) -
     result, _ = long_render
     cue = read_srt(result.srt_path)[1]
     layout = layout_for("long")
-    strip = frame_at(result.video_path, (cue.start_s + cue.end_s) / 2)[layout.caption_y:]
+    strip = frame_at(result.video_path, (cue.start_s + cue.end_s) / 2)[layout.caption_y :]
     white = np.all(strip > 225, axis=2).sum()
     black = np.all(strip < 30, axis=2).sum()
     assert white > 2000 and black > 2000  # white letters with a dark outline

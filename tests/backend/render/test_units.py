@@ -14,8 +14,10 @@ from backend.render.captions import chunk_narration, read_srt, time_chunks, writ
 from backend.render.motion import plan_motions
 from backend.render.timeline import build_timeline
 
-TEXT = ("The ocean covers most of our planet, yet we have explored very little of it. "
-        "Deep below the waves, strange creatures glow in the dark!")
+TEXT = (
+    "The ocean covers most of our planet, yet we have explored very little of it. "
+    "Deep below the waves, strange creatures glow in the dark!"
+)
 
 
 def test_chunks_are_short_and_keep_every_word() -> None:

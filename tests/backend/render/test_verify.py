@@ -43,8 +43,9 @@ def test_rejects_a_file_without_audio(
 
     result, _ = long_render
     silent = tmp_path / "silent.mp4"
-    run_ffmpeg(["-i", str(result.video_path), "-map", "0:v", "-c", "copy", str(silent)],
-               what="strip audio")
+    run_ffmpeg(
+        ["-i", str(result.video_path), "-map", "0:v", "-c", "copy", str(silent)], what="strip audio"
+    )
     with pytest.raises(RenderVerificationError, match="no audio stream"):
         verify_render(dataclasses.replace(result, video_path=silent), result.narration_s)
 
