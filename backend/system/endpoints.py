@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
-from sqlalchemy import text
 
-from backend.db.migrate import current_revision, head_revision
+from backend.system import service
+from backend.system.schemas import Readiness
 
 router = APIRouter(tags=["system"])
 
@@ -19,31 +17,12 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready")
+@router.get("/ready", response_model=Readiness)
 async def ready(request: Request) -> JSONResponse:
     state = request.app.state
-    checks: dict[str, str] = {}
-    try:
-        async with asyncio.timeout(3):
-            async with state.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-            current = await current_revision(state.engine)
-            head = head_revision()
-            checks["migrations"] = "ok" if current == head else f"at {current}, head is {head}"
-    except Exception as exc:  # any failure means not ready; say which
-        checks.setdefault("database", f"error: {type(exc).__name__}")
-        checks.setdefault("migrations", "unknown")
-    try:
-        async with asyncio.timeout(3):
-            await state.redis.aio.ping()
-        checks["redis"] = "ok"
-    except Exception as exc:
-        checks["redis"] = f"error: {type(exc).__name__}"
-    ok = all(v == "ok" for v in checks.values())
-    return JSONResponse(
-        {"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503
-    )
+    result = await service.readiness(state.engine, state.redis.aio)
+    status = 200 if result.status == "ready" else 503
+    return JSONResponse(result.model_dump(), status_code=status)
 
 
 @router.get("/metrics", include_in_schema=False)
