@@ -21,8 +21,8 @@ async def run(ctx: StageContext) -> StepResult:
         language=ctx.video.language,
         now=utcnow(),
         cadence_per_day=ctx.video.cadence_per_day,
-        clip_seconds=ctx.outputs[VideoStage.render].get("clip_seconds"),
-        lead_in_s=ctx.outputs[VideoStage.render].get("intro_s", 0.0),
+        clip_seconds=ctx.outputs.get(VideoStage.render, {}).get("clip_seconds"),
+        lead_in_s=ctx.outputs.get(VideoStage.render, {}).get("intro_s", 0.0),
     )
     name = "thumbnail.jpg"
     await asyncio.to_thread(
