@@ -12,18 +12,15 @@ the production code path.
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
-import pytest
 import redis
 import redis.asyncio as aioredis
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,33 +31,10 @@ from backend.models import Channel, CostEvent, Video, VideoStage, VideoStatus
 from backend.pipeline.stages import PRODUCTION_STAGES, overall_progress
 from backend.settings import Settings
 from backend.videos import state
-from tests.backend.web.conftest import PASSWORD, SCREENSHOTS, LiveServer
+from tests.backend.web.conftest import PASSWORD, SCREENSHOTS, LiveServer, needs_chromium
 from tests.backend.web.helpers import add_daily_metrics, add_niche, finish_video
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
-
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-    reason="Debian's Chromium is not installed (scripts/install_chromium.sh)",
-)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        await chromium.close()
+pytestmark = needs_chromium
 
 
 async def shot(page: Page, name: str) -> None:

@@ -30,11 +30,9 @@ from backend.pipeline.stages import overall_progress
 from backend.settings import Settings
 from backend.videos import state
 from backend.web.formats import fmt_money
-from tests.backend.web.conftest import PASSWORD, LiveServer
+from tests.backend.web.conftest import PASSWORD, LiveServer, needs_chromium
 from tests.backend.web.helpers import add_daily_metrics, add_niche, finish_video
-from tests.backend.web.test_browser import (  # noqa: F401 - the browser fixture is used by name
-    browser,
-    pytestmark,
+from tests.backend.web.test_browser import (
     sign_up_and_log_in,
 )
 
@@ -42,6 +40,8 @@ SHOTS = Path("/tmp/shots/dash")
 LONG_CHANNEL = "Supercalifragilistic" * 5  # 100 characters, no space to break at
 LONG_TITLE = "Whyblackholesglowbrighterthanwholegalaxies" * 2 + "Andwhatquasarsmeanforus"
 assert len(LONG_CHANNEL) == 100 and len(LONG_TITLE) == 107
+
+pytestmark = needs_chromium
 
 
 async def shot(page: Page, name: str) -> None:
@@ -106,7 +106,7 @@ async def progress_of(page: Page, video_id: uuid.UUID) -> float:
 async def test_queue_rows_update_title_stage_progress_detail_quality_and_status_live(
     live_server: LiveServer,
     live_db: async_sessionmaker[AsyncSession],
-    browser: Any,  # noqa: F811
+    browser: Any,
     redis_clients: tuple[aioredis.Redis, redis.Redis],
 ) -> None:
     client, sync = redis_clients
@@ -271,7 +271,7 @@ async def test_every_page_fits_a_390_px_phone_with_100_character_names(
     live_server: LiveServer,
     live_db: async_sessionmaker[AsyncSession],
     live_settings: Settings,
-    browser: Any,  # noqa: F811
+    browser: Any,
     redis_clients: tuple[aioredis.Redis, redis.Redis],
     scheme: str,
 ) -> None:

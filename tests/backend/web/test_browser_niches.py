@@ -10,15 +10,15 @@ from playwright.async_api import Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.session import unit_of_work
-from tests.backend.web.conftest import LiveServer
+from tests.backend.web.conftest import LiveServer, needs_chromium
 from tests.backend.web.helpers import add_niche
-from tests.backend.web.test_browser import (  # noqa: F401 - the browser fixture is used by name
-    browser,
-    pytestmark,
+from tests.backend.web.test_browser import (
     sign_up_and_log_in,
 )
 
 SHOTS = Path("/tmp/shots/niches")
+
+pytestmark = needs_chromium
 
 
 async def shot(page: Page, name: str) -> None:
@@ -29,7 +29,7 @@ async def shot(page: Page, name: str) -> None:
 async def test_adding_a_niche_to_the_watchlist_and_a_bad_threshold(
     live_server: LiveServer,
     live_db: async_sessionmaker[AsyncSession],
-    browser: Any,  # noqa: F811
+    browser: Any,
 ) -> None:
     context = await browser.new_context(viewport={"width": 1366, "height": 900})
     page = await context.new_page()

@@ -10,34 +10,21 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.db.session import unit_of_work
 from backend.models import StageStatus, Video, VideoStage, VideoStatus
 from tests.backend.videos.states import REASONS, finish_production, hold_for_review, runs_of
-from tests.backend.web.conftest import PASSWORD, LiveServer
-from tests.backend.web.test_browser import ARGS, CHROMIUM, sign_up_and_log_in
+from tests.backend.web.conftest import PASSWORD, LiveServer, needs_chromium
+from tests.backend.web.test_browser import sign_up_and_log_in
 
 SHOTS = Path(os.environ.get("YTE_SHOTS_DIR", "/tmp/shots/videos"))
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-    reason="Debian's Chromium is not installed (scripts/install_chromium.sh)",
-)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        await chromium.close()
+pytestmark = needs_chromium
 
 
 async def shot(page: Page, name: str) -> None:

@@ -10,36 +10,19 @@ with an HTTP request and reconnects, and is live again.
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
-import pytest
-from playwright.async_api import Browser, WebSocketRoute, async_playwright, expect
+from playwright.async_api import Browser, WebSocketRoute, expect
 
 from backend.db.base import utcnow
 from backend.security.tokens import create_access_token, decode_access_token
 from backend.settings import Settings
 from backend.web.middleware import codec_for
 from backend.web.session import SESSION_COOKIE, WebSession
-from tests.backend.web.conftest import PASSWORD, LiveServer
+from tests.backend.web.conftest import PASSWORD, LiveServer, needs_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-    reason="Debian's Chromium is not installed (scripts/install_chromium.sh)",
-)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        await chromium.close()
+pytestmark = needs_chromium
 
 
 async def test_a_socket_refused_with_4401_renews_the_session_and_reconnects(
