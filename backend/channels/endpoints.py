@@ -22,13 +22,13 @@ router = APIRouter(prefix="/channels", tags=["channels"])
 async def list_channels(user: CurrentUser, session: SessionDep) -> ChannelList:
     channels = await repository.list_for_owner(session, user.id)
     return ChannelList(
-        items=[service.to_out(c) for c in channels], limit=user.channel_limit, used=len(channels)
+        items=await service.to_outs(session, channels), limit=user.channel_limit, used=len(channels)
     )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_channel(data: ChannelCreate, user: CurrentUser, session: SessionDep) -> ChannelOut:
-    return service.to_out(await service.create(session, user, data))
+    return await service.to_out(session, await service.create(session, user, data))
 
 
 def preview_url(voice_id: str) -> str:
@@ -90,7 +90,7 @@ async def delete_preview(
 @router.get("/{channel_id}")
 async def get_channel(channel_id: str, user: CurrentUser, session: SessionDep) -> ChannelOut:
     channel = await service.get_owned(session, user, parse_uuid(channel_id, "channel"))
-    return service.to_out(channel)
+    return await service.to_out(session, channel)
 
 
 @router.patch("/{channel_id}")
@@ -98,7 +98,7 @@ async def update_channel(
     channel_id: str, data: ChannelUpdate, user: CurrentUser, session: SessionDep
 ) -> ChannelOut:
     channel = await service.get_owned(session, user, parse_uuid(channel_id, "channel"))
-    return service.to_out(await service.update_channel(session, channel, data))
+    return await service.to_out(session, await service.update_channel(session, channel, data))
 
 
 @router.delete("/{channel_id}", status_code=status.HTTP_204_NO_CONTENT)

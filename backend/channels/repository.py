@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.base import utcnow
-from backend.models import Channel, User, Video, VideoStatus
+from backend.models import Channel, User, Video, VideoStatus, YouTubeCredential
 
 
 def alive() -> list[ColumnElement[bool]]:
@@ -74,3 +74,15 @@ async def cancel_videos(
         .where(Video.channel_id == channel_id, Video.status.in_(statuses))
         .values(status=VideoStatus.cancelled, updated_at=when)
     )
+
+
+async def youtube_connections(
+    session: AsyncSession, channel_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, YouTubeCredential]:
+    """The YouTube grant of each channel that has one (its tokens stay encrypted)."""
+    if not channel_ids:
+        return {}
+    rows = await session.execute(
+        select(YouTubeCredential).where(YouTubeCredential.channel_id.in_(channel_ids))
+    )
+    return {row.channel_id: row for row in rows.scalars()}

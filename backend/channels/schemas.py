@@ -7,7 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from backend.models import ChannelStatus, VideoFormat
+from backend.models import ChannelStatus, Privacy, VideoFormat
 from backend.models.channel import CHANNEL_DEFAULTS
 
 D = CHANNEL_DEFAULTS  # the one place a channel's defaults are written
@@ -71,6 +71,11 @@ class ChannelCreate(ChannelBase):
     quality_threshold: float = Field(default=D.quality_threshold, ge=0, le=1)
     voice_settings: VoiceSettings = Field(default_factory=VoiceSettings)
     style_settings: StyleSettings = Field(default_factory=StyleSettings)
+    # YouTube asks whether the videos are made for kids; there is no default: an upload
+    # is held until the owner says (true or false).
+    made_for_kids: bool | None = None
+    privacy: Privacy = D.privacy
+    auto_publish: bool = D.auto_publish
 
 
 # In a partial update a field may be left out, but only youtube_channel_id may be null
@@ -91,6 +96,9 @@ class ChannelUpdate(ChannelBase):
     quality_threshold: float | NoNull = Field(default=None, ge=0, le=1)
     voice_settings: VoiceSettings | NoNull = None
     style_settings: StyleSettings | NoNull = None
+    made_for_kids: bool | NoNull = None
+    privacy: Privacy | NoNull = None
+    auto_publish: bool | NoNull = None
 
     @field_validator(
         "name",
@@ -104,6 +112,9 @@ class ChannelUpdate(ChannelBase):
         "quality_threshold",
         "voice_settings",
         "style_settings",
+        "made_for_kids",
+        "privacy",
+        "auto_publish",
         mode="before",
     )
     @classmethod
@@ -123,7 +134,13 @@ class ChannelOut(BaseModel):
     status: ChannelStatus
     pause_reason: str | None
     youtube_channel_id: str | None
-    youtube_connected: bool = False
+    youtube_connected: bool = False  # a grant that works (not one that needs reconnecting)
+    youtube_connection: str = "not_connected"  # not_connected | connected | needs_reconnect
+    youtube_channel_title: str | None = None
+    youtube_connection_reason: str | None = None
+    made_for_kids: bool | None
+    privacy: Privacy
+    auto_publish: bool
     format: VideoFormat
     cadence_per_day: float
     daily_budget_usd: float

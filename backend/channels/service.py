@@ -13,17 +13,31 @@ from backend.channels import repository
 from backend.channels.schemas import ChannelCreate, ChannelOut, ChannelUpdate
 from backend.db.base import utcnow
 from backend.errors import Conflict, NotFound
-from backend.models import Channel, ChannelStatus, User, VideoStatus
+from backend.models import Channel, ChannelStatus, ConnectionStatus, User, VideoStatus
 
 log = structlog.get_logger(__name__)
 
 OPEN_VIDEO_STATUSES = (VideoStatus.queued, VideoStatus.running, VideoStatus.needs_review)
 
 
-def to_out(channel: Channel) -> ChannelOut:
-    out = ChannelOut.model_validate(channel)
-    out.youtube_connected = channel.youtube_credentials_encrypted is not None
-    return out
+async def to_out(session: AsyncSession, channel: Channel) -> ChannelOut:
+    return (await to_outs(session, [channel]))[0]
+
+
+async def to_outs(session: AsyncSession, channels: list[Channel]) -> list[ChannelOut]:
+    """The channels as the API shows them, each with its YouTube connection state."""
+    grants = await repository.youtube_connections(session, [c.id for c in channels])
+    outs = []
+    for channel in channels:
+        out = ChannelOut.model_validate(channel)
+        grant = grants.get(channel.id)
+        if grant is not None:
+            out.youtube_connected = grant.status == ConnectionStatus.connected
+            out.youtube_connection = grant.status.value
+            out.youtube_channel_title = grant.youtube_channel_title
+            out.youtube_connection_reason = grant.status_reason
+        outs.append(out)
+    return outs
 
 
 async def get_owned(session: AsyncSession, owner: User, channel_id: uuid.UUID) -> Channel:

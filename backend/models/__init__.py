@@ -1,6 +1,6 @@
 """ORM models, one file per table. Importing this package registers every table."""
 
-from backend.models.channel import Channel, ChannelStatus, VideoFormat
+from backend.models.channel import Channel, ChannelStatus, Privacy, VideoFormat
 from backend.models.cost_event import CostEvent
 from backend.models.event import Event
 from backend.models.metrics import ChannelDailyMetric
@@ -25,6 +25,7 @@ __all__ = [
     "CostEvent",
     "Event",
     "Niche",
+    "Privacy",
     "QuotaUsage",
     "RefreshToken",
     "StageRun",

@@ -7,7 +7,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import USD, Base, IdMixin, TimestampMixin, UTCDateTime
@@ -16,6 +28,14 @@ from backend.db.base import USD, Base, IdMixin, TimestampMixin, UTCDateTime
 class ChannelStatus(enum.StrEnum):
     active = "active"
     paused = "paused"
+
+
+class Privacy(enum.StrEnum):
+    """What a channel's uploads become on YouTube (a scheduled one is private until then)."""
+
+    private = "private"
+    unlisted = "unlisted"
+    public = "public"
 
 
 class VideoFormat(enum.StrEnum):
@@ -40,6 +60,8 @@ class ChannelDefaults:
     voice_pitch: int = 50
     tone: str = "informative"
     target_minutes: float = 1.0
+    privacy: Privacy = Privacy.private
+    auto_publish: bool = False
 
 
 CHANNEL_DEFAULTS = ChannelDefaults()
@@ -74,3 +96,11 @@ class Channel(IdMixin, TimestampMixin, Base):
     style_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Publishing. made_for_kids has no default: the owner must say before the first upload.
+    made_for_kids: Mapped[bool | None] = mapped_column(Boolean)
+    privacy: Mapped[Privacy] = mapped_column(
+        Enum(Privacy, native_enum=False, length=16), default=_D.privacy, server_default="private"
+    )
+    auto_publish: Mapped[bool] = mapped_column(
+        Boolean, default=_D.auto_publish, server_default=false()
+    )

@@ -17,6 +17,7 @@ class VideoStatus(enum.StrEnum):
     needs_review = "needs_review"
     ready = "ready"
     publishing = "publishing"
+    scheduled = "scheduled"  # uploaded private, YouTube makes it public at `publish_at`
     published = "published"
     failed = "failed"
     cancelled = "cancelled"
@@ -88,3 +89,9 @@ class Video(IdMixin, TimestampMixin, Base):
     approved_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     approved_score: Mapped[float | None] = mapped_column(Float)
+    # Publishing: the slot asked for (None: now), the privacy YouTube reported, a warning
+    # when it differs from the one asked, and why the video is held before upload.
+    publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    youtube_privacy: Mapped[str | None] = mapped_column(String(16))
+    publish_warning: Mapped[str | None] = mapped_column(Text)
+    publish_holds: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.base import utcnow
 from backend.jobs.queues import enqueue_after_commit
-from backend.models import Channel, StageStatus, Video, VideoStage
+from backend.models import Channel, StageRun, StageStatus, Video, VideoStage
 from backend.pipeline import repository
 from backend.pipeline.lease import is_held
 from backend.pipeline.limits import job_timeout, stage_timeout, target_minutes
@@ -39,6 +39,7 @@ from backend.settings import Settings, get_settings
 log = structlog.get_logger(__name__)
 
 RUN_STAGE = "backend.pipeline.tasks.run_stage"
+RUN_UPLOAD = "backend.pipeline.tasks.run_upload"
 STALE_START = timedelta(seconds=60)
 
 
@@ -61,9 +62,11 @@ def dispatch_after_commit(
         session,
         connection,
         STAGE_QUEUE[stage],
-        RUN_STAGE,
-        str(video_id),
-        stage.value,
+        *(
+            (RUN_UPLOAD, str(video_id))
+            if stage == VideoStage.upload
+            else (RUN_STAGE, str(video_id), stage.value)
+        ),
         job_id=job_id(video_id, stage, attempt),
         job_timeout=job_timeout(timeout_s),
     )
@@ -86,9 +89,29 @@ async def new_round(session: AsyncSession, video: Video) -> None:
     await session.flush()
 
 
+async def upload_round(session: AsyncSession, video: Video) -> StageRun:
+    """The upload stage's run, pending with a fresh round of tries."""
+    run = (await repository.stage_runs(session, video.id)).get(VideoStage.upload)
+    if run is None:
+        run = StageRun(
+            id=uuid.uuid4(),
+            video_id=video.id,
+            stage=VideoStage.upload,
+            attempts=0,
+            artifacts={},
+            output={},
+        )
+        session.add(run)
+    run.status = StageStatus.pending
+    run.tries = 0
+    await session.flush()
+    return run
+
+
 class PipelineDispatcher:
     """What the videos service calls when a video becomes queued (new, retried, approved or
-    sent back): a fresh round of tries, and its next stage enqueued after commit."""
+    sent back): a fresh round of tries, and its next stage enqueued after commit; or when
+    it becomes publishing: its upload stage enqueued on the publishing queue."""
 
     def __init__(self, connection: redis.Redis) -> None:
         self.connection = connection
@@ -96,6 +119,15 @@ class PipelineDispatcher:
     async def video_queued(self, session: AsyncSession, video: Video) -> None:
         await new_round(session, video)
         await dispatch_next(session, self.connection, video)
+
+    async def video_publishing(self, session: AsyncSession, video: Video) -> None:
+        run = await upload_round(session, video)
+        channel = await session.get(Channel, video.channel_id)
+        assert channel is not None
+        timeout_s = timeout_for(get_settings(), channel, VideoStage.upload)
+        dispatch_after_commit(
+            session, self.connection, video.id, VideoStage.upload, run.attempts, timeout_s
+        )
 
 
 class ReconcilerDispatcher:
@@ -105,6 +137,9 @@ class ReconcilerDispatcher:
 
     async def video_queued(self, session: AsyncSession, video: Video) -> None:
         await new_round(session, video)
+
+    async def video_publishing(self, session: AsyncSession, video: Video) -> None:
+        await upload_round(session, video)
 
 
 def _job_alive(connection: redis.Redis, jid: str, video_id: uuid.UUID, stage: VideoStage) -> bool:

@@ -10,7 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from backend.errors import BadRequest
-from backend.models import Channel, CostEvent, StageRun, StageStatus, Video, VideoStage, VideoStatus
+from backend.models import (
+    Channel,
+    CostEvent,
+    StageRun,
+    StageStatus,
+    UploadSession,
+    Video,
+    VideoStage,
+    VideoStatus,
+)
 from backend.models.video import PRODUCTION_STAGES
 
 
@@ -168,3 +177,9 @@ async def cost_lines(
         .order_by(key)
     )
     return [(k, float(a), float(d), int(n)) for k, a, d, n in await session.execute(query)]
+
+
+async def upload_session(session: AsyncSession, video_id: uuid.UUID) -> UploadSession | None:
+    return (
+        await session.execute(select(UploadSession).where(UploadSession.video_id == video_id))
+    ).scalar_one_or_none()

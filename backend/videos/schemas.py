@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from backend.agents.script import MAX_SCENES, MIN_SCENES, Scene, Script
 from backend.models import StageStatus, VideoStage, VideoStatus
@@ -64,6 +64,20 @@ class VideoOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None
+    publish_at: datetime | None = None  # the slot asked for (YouTube's publishAt)
+    published_at: datetime | None = None
+    youtube_privacy: str | None = None  # as YouTube reported it after the upload
+    publish_warning: str | None = None  # e.g. forced private: what the owner should do
+    publish_holds: list[str] = []  # why the upload stage held the video (it stays ready)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def youtube_url(self) -> str | None:
+        return (
+            f"https://www.youtube.com/watch?v={self.youtube_video_id}"
+            if self.youtube_video_id
+            else None
+        )
 
 
 class CostLine(BaseModel):
@@ -80,6 +94,34 @@ class CostBreakdown(BaseModel):
     by_kind: list[CostLine]
 
 
+class UploadOut(BaseModel):
+    """The YouTube upload of a video, as recorded after every chunk and step."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    status: str  # pending | uploading | uploaded | failed
+    file_size: int
+    confirmed_bytes: int
+    sessions_started: int
+    retries: int
+    privacy_requested: str | None
+    privacy_reported: str | None
+    thumbnail_status: str  # pending | set | not_allowed | failed
+    thumbnail_detail: str | None
+    caption_status: str  # pending | inserted | failed
+    caption_detail: str | None
+    error: str | None
+    uploaded_at: datetime | None
+
+
+class PublishRequest(BaseModel):
+    """Publish now (``at`` left out) or at a time (with its zone; YouTube's publishAt)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: datetime | None = None
+
+
 class VideoDetail(VideoOut):
     description: str | None
     tags: list[str]
@@ -93,6 +135,9 @@ class VideoDetail(VideoOut):
     actions: list[str] = []
     stages: list[StageRunOut] = []
     cost: CostBreakdown | None = None
+    upload: UploadOut | None = None
+    # For a ready video: what keeps it from YouTube now (empty: it may be published).
+    publish_blockers: list[str] = []
 
 
 class VideoPage(BaseModel):

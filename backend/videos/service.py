@@ -9,11 +9,17 @@ Every status change goes through the status machine (``state.transition``):
   stage finished, so "make again" re-runs it from the script stage, keeping the topic: a
   new script, a new quality check, a new voice, images, render and thumbnail.
 - ``approve`` / ``regenerate`` / ``update_script``: the ways out of ``needs_review``.
+- ``publish``: a ready video goes to YouTube now or at a slot (``ready -> publishing``; the
+  upload stage takes it to ``scheduled`` or ``published``). ``cancel`` on a publishing
+  video stops its upload (back to ``ready``; the recorded upload session is kept, so a
+  later publish resumes it). A video that failed at the upload stage is retried into
+  ``publishing`` again. A scheduled or published video cannot be cancelled.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -27,6 +33,8 @@ from backend.errors import BadRequest, Conflict, NotFound
 from backend.models import Channel, ChannelStatus, StageRun, StageStatus, Video, VideoStage
 from backend.models import VideoStatus as S
 from backend.models.video import PRODUCTION_STAGES, STAGE_ORDER
+from backend.publishing.guardrails import holds
+from backend.settings import get_settings
 from backend.videos import repository, state
 from backend.videos.schemas import (
     CostBreakdown,
@@ -34,11 +42,15 @@ from backend.videos.schemas import (
     ScriptEdit,
     ScriptOut,
     StageRunOut,
+    UploadOut,
     VideoCreate,
     VideoDetail,
 )
 
 IN_FLIGHT = frozenset({S.queued, S.running, S.needs_review})
+# YouTube takes a publishAt in the future; further than this is almost surely a typo.
+MAX_SCHEDULE_AHEAD = timedelta(days=366)
+MIN_SCHEDULE_AHEAD = timedelta(minutes=2)
 REMAKEABLE = frozenset({S.failed, S.cancelled, S.discarded})
 # What "make again" re-runs for a video whose production had finished: all but the topic.
 REMAKE_STAGES = PRODUCTION_STAGES[PRODUCTION_STAGES.index(VideoStage.script) :]
@@ -56,6 +68,10 @@ class Dispatcher(Protocol):
 
     async def video_queued(self, session: AsyncSession, video: Video) -> None: ...
 
+    async def video_publishing(self, session: AsyncSession, video: Video) -> None:
+        """Told when a video becomes ``publishing``: its upload stage is enqueued."""
+        ...
+
 
 async def get_owned(session: AsyncSession, owner_id: uuid.UUID, video_id: uuid.UUID) -> Video:
     video = await repository.get_owned(session, owner_id, video_id)
@@ -72,21 +88,32 @@ async def get_any(session: AsyncSession, video_id: uuid.UUID) -> Video:
     return video
 
 
-def actions(video: Video, channel_active: bool = True) -> list[str]:
-    """What the owner can do now; each one is allowed by the status machine."""
+def actions(video: Video, channel_active: bool = True, publishable: bool = False) -> list[str]:
+    """What the owner can do now; each one is allowed by the status machine.
+
+    ``publishable``: nothing holds the video back from YouTube (``publish_blockers`` says
+    what does otherwise, so a page can show why there is no Publish button).
+    """
     out: list[str] = []
     status = video.status
     if status == S.needs_review:
         out.append("edit_script")
         if channel_active:
             out += ["approve", "regenerate"]
-    if status in REMAKEABLE and channel_active:
+    if status == S.ready and channel_active and publishable:
+        out += ["publish", "schedule"]
+    if status in REMAKEABLE and channel_active and (publishable or not failed_upload(video)):
         out.append("retry")
-    if status in IN_FLIGHT:
+    if status in IN_FLIGHT or status == S.publishing or failed_upload(video):
         out.append("cancel")
     if S.discarded in state.TRANSITIONS[status]:
         out.append("discard")
     return out
+
+
+def failed_upload(video: Video) -> bool:
+    """Failed at the upload stage: production is done, only publishing went wrong."""
+    return video.status == S.failed and video.stage == VideoStage.upload
 
 
 async def channel_active(session: AsyncSession, video: Video) -> bool:
@@ -148,6 +175,8 @@ async def retry(session: AsyncSession, video: Video, *, dispatcher: Dispatcher) 
     if video.status == S.needs_review:
         return await regenerate(session, video, dispatcher=dispatcher)
     await _require_active_channel(session, video, "retrying")
+    if failed_upload(video):
+        return await publish(session, video, at=video.publish_at, dispatcher=dispatcher)
     state.check(video.status, S.queued)
     if await repository.first_unfinished(session, video.id) is None:
         runs = await repository.stage_runs_by_stage(session, video.id)
@@ -188,8 +217,83 @@ def _reset_for_remake(video: Video, runs: dict[VideoStage, StageRun]) -> None:
 
 
 async def cancel(session: AsyncSession, video: Video) -> Video:
-    """Cancel; a stage in flight finishes, and the pipeline stops at the next boundary."""
+    """Cancel; a stage in flight finishes, and the pipeline stops at the next boundary.
+
+    A publishing video (or one whose upload failed) goes back to ready: the upload stops at
+    its next chunk, and its session is kept for a later publish.
+    """
+    if video.status == S.publishing or failed_upload(video):
+        await state.transition(session, video, S.ready, sources=(S.publishing, S.failed))
+        log.info("video.publish_cancelled", video_id=str(video.id))
+        return video
+    if video.status in (S.scheduled, S.published):
+        raise Conflict(
+            "This video is on YouTube already; change or delete it in YouTube Studio",
+            code="already_published",
+            details={"youtube_video_id": video.youtube_video_id},
+        )
     await state.transition(session, video, S.cancelled)
+    return video
+
+
+async def publish(
+    session: AsyncSession,
+    video: Video,
+    *,
+    at: datetime | None = None,
+    dispatcher: Dispatcher,
+    now: datetime | None = None,
+) -> Video:
+    """Send a ready video to YouTube: now (``at`` None) or scheduled at ``at``.
+
+    Refused at once with every reason it would be held (not connected, made-for-kids
+    unset, paused, over budget, render or quality check): the owner hears them here, not
+    later. The upload stage runs on the publishing queue after commit.
+    """
+    if video.status != S.ready and not failed_upload(video):
+        raise Conflict(
+            f"Only a ready video can be published; this one is {video.status.value}",
+            code="invalid_transition",
+            details={"from": video.status.value, "to": S.publishing.value},
+        )
+    now = now or utcnow()
+    if at is not None:
+        if at.tzinfo is None:
+            raise BadRequest(
+                "The publish time needs a time zone (e.g. 2026-12-24T18:00:00+01:00)",
+                code="naive_publish_time",
+            )
+        if at < now + MIN_SCHEDULE_AHEAD or at > now + MAX_SCHEDULE_AHEAD:
+            raise BadRequest(
+                "The publish time must be between 2 minutes and a year from now",
+                code="publish_time_out_of_range",
+                details={"at": at.isoformat(), "now": now.isoformat()},
+            )
+    channel = await session.get(Channel, video.channel_id)
+    assert channel is not None
+    reasons = await holds(session, video, channel, media_dir=get_settings().media_dir)
+    if reasons:
+        raise Conflict(
+            "This video cannot be published yet: " + "; ".join(reasons),
+            code="publish_held",
+            details={"reasons": reasons},
+        )
+    await state.transition(
+        session,
+        video,
+        S.publishing,
+        sources=(S.ready, S.failed),
+        error=None,
+        publish_at=at,
+        publish_holds=[],
+        publish_warning=None,
+    )
+    await dispatcher.video_publishing(session, video)
+    log.info(
+        "video.publish_requested",
+        video_id=str(video.id),
+        at=at.isoformat() if at else None,
+    )
     return video
 
 
@@ -333,7 +437,15 @@ async def detail(session: AsyncSession, video: Video) -> VideoDetail:
     by_stage = await repository.cost_lines(session, video.id, "stage")
     by_kind = await repository.cost_lines(session, video.id, "kind")
     out = VideoDetail.model_validate(video)
-    out.actions = actions(video, await channel_active(session, video))
+    if video.status == S.ready or failed_upload(video):
+        channel = await session.get(Channel, video.channel_id)
+        assert channel is not None
+        out.publish_blockers = await holds(
+            session, video, channel, media_dir=get_settings().media_dir
+        )
+    out.actions = actions(
+        video, await channel_active(session, video), publishable=not out.publish_blockers
+    )
     out.stages = [StageRunOut.model_validate(r) for r in runs]
     out.cost = CostBreakdown(
         total_usd=round(sum(line[1] for line in by_kind), 6),
@@ -341,6 +453,8 @@ async def detail(session: AsyncSession, video: Video) -> VideoDetail:
         by_stage=[_line(line) for line in by_stage],
         by_kind=[_line(line) for line in by_kind],
     )
+    upload = await repository.upload_session(session, video.id)
+    out.upload = UploadOut.model_validate(upload) if upload is not None else None
     return out
 
 

@@ -17,10 +17,15 @@ TRANSITIONS: dict[VideoStatus, frozenset[VideoStatus]] = {
     S.queued: frozenset({S.running, S.cancelled}),
     S.running: frozenset({S.queued, S.ready, S.needs_review, S.failed, S.cancelled}),
     S.needs_review: frozenset({S.queued, S.cancelled}),
-    S.failed: frozenset({S.queued, S.cancelled}),
+    # A video that failed at the upload stage goes back to publishing (retry) or to ready
+    # (its upload given up); the videos service allows those two only for that stage.
+    S.failed: frozenset({S.queued, S.cancelled, S.publishing, S.ready}),
     # Cancel is for work in flight; a finished video is discarded (and can be made again).
     S.ready: frozenset({S.publishing, S.discarded}),
-    S.publishing: frozenset({S.published, S.failed, S.ready}),
+    # publishing -> ready: the upload was cancelled, or is held (reasons in publish_holds).
+    S.publishing: frozenset({S.published, S.scheduled, S.failed, S.ready}),
+    # On YouTube, private until publish_at; then it is public (no way back from YouTube).
+    S.scheduled: frozenset({S.published}),
     S.published: frozenset(),
     S.cancelled: frozenset({S.queued}),
     S.discarded: frozenset({S.queued}),

@@ -246,7 +246,7 @@ async def test_ready_video_is_discarded_and_made_again_from_the_script(
     vid, _ = await _video(owner, "Why black holes glow")
     await _apply(db, vid, finish_production)
     url = f"/api/v1/videos/{vid}"
-    assert (await owner.get(url)).json()["actions"] == ["discard"]
+    assert (await owner.get(url)).json()["actions"] == ["discard"]  # not connected: no publish
 
     cancel = await owner.post(f"{url}/cancel")  # cancel is for work in flight
     assert cancel.status_code == 409 and cancel.json()["error"]["code"] == "invalid_transition"
@@ -316,8 +316,9 @@ async def test_every_offered_action_is_allowed(
         VideoStatus.queued: ["cancel"],
         VideoStatus.running: ["cancel"],
         VideoStatus.needs_review: ["edit_script", "approve", "regenerate", "cancel"],
-        VideoStatus.ready: ["discard"],
-        VideoStatus.publishing: [],
+        VideoStatus.ready: ["discard"],  # not connected to YouTube: no publish (see blockers)
+        VideoStatus.publishing: ["cancel"],
+        VideoStatus.scheduled: [],
         VideoStatus.published: [],
         VideoStatus.failed: ["retry"],
         VideoStatus.cancelled: ["retry"],
