@@ -9,6 +9,7 @@ day spent and waits the same way.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -124,3 +125,42 @@ class QuotaLedger:
         if row is None:
             left = self.daily_units
         QUOTA_LEFT.labels(project=self.project_id).set(left)
+
+
+@dataclass(frozen=True)
+class QuotaStatus:
+    """Today's Data API units for the configured Google Cloud project (Pacific day)."""
+
+    project_id: str | None  # None: no OAuth client is set yet
+    day: date
+    limit: int
+    used: int
+    exhausted: bool  # YouTube answered quotaExceeded today
+    resets_at: datetime
+
+    @property
+    def left(self) -> int:
+        return 0 if self.exhausted else max(self.limit - self.used, 0)
+
+
+async def quota_status(
+    session: AsyncSession, daily_units: int, now: datetime | None = None
+) -> QuotaStatus:
+    """Units used and left today; also sets the ``ytempire_youtube_quota_units_left`` gauge,
+    so that ``/metrics`` shows it from the process that answers."""
+    now = now or datetime.now(UTC)
+    day = pacific_day(now)
+    client = await repository.get_client(session)
+    project = client.project_id if client is not None else None
+    row = await repository.get_quota_day(session, project, day) if project else None
+    status = QuotaStatus(
+        project_id=project,
+        day=day,
+        limit=daily_units,
+        used=row.units if row else 0,
+        exhausted=bool(row and row.exhausted),
+        resets_at=next_reset(now),
+    )
+    if project:
+        QUOTA_LEFT.labels(project=project).set(status.left)
+    return status
