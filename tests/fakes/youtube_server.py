@@ -32,6 +32,7 @@ import struct
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -154,6 +155,9 @@ class FakeYouTube:
         self.log: list[tuple[str, str, dict[str, str]]] = []
         self.wire_bytes = 0  # upload body bytes read, counting what is sent more than once
         self.injected: list[str] = []
+        # More authorized GET endpoints (the Analytics API lives in tests/fakes/):
+        # path -> handler(fake, query) -> (status, JSON body).
+        self.get_routes: dict[str, Callable[[FakeYouTube, dict[str, str]], tuple[int, Any]]] = {}
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.ca_path, key_path)
         handler = type("Handler", (_Handler,), {"fake": self})
@@ -432,6 +436,10 @@ class _Handler(BaseHTTPRequestHandler):
             with self.fake.lock:
                 items = list(self.fake.captions.get(query.get("videoId", ""), []))
             return self._send(200, {"kind": "youtube#captionListResponse", "items": items})
+        route = self.fake.get_routes.get(path)
+        if route is not None:
+            status, body = route(self.fake, query)
+            return self._send(status, body)
         return self._send(404, _error(404, "notFound", path))
 
     def do_POST(self) -> None:
