@@ -16,7 +16,16 @@ from markupsafe import Markup, escape
 from backend.web.formats import fmt_money, fmt_number
 
 Format = Callable[[float], str]
-__all__ = ["Band", "Series", "bar_list", "column_chart", "fmt_money", "fmt_number", "line_chart"]
+__all__ = [
+    "Band",
+    "Series",
+    "bar_list",
+    "column_chart",
+    "fmt_money",
+    "fmt_number",
+    "gauge",
+    "line_chart",
+]
 
 WIDTH, HEIGHT = 640, 240
 PAD_L, PAD_R, PAD_T, PAD_B = 56, 16, 16, 28
@@ -208,4 +217,40 @@ def bar_list(
         f'<svg class="chart bar-list" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'xmlns="http://www.w3.org/2000/svg" aria-label="{escape(title)}">'
         f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>{''.join(body)}</svg>"
+    )
+
+
+GAUGE_W, GAUGE_H = 640, 44
+GAUGE_WARN = 0.8  # from this share of the limit the bar turns amber
+
+
+def gauge(
+    title: str, used: float, limit: float, *, unit: str = "", exhausted: bool = False
+) -> Markup:
+    """One horizontal bar filled to ``used`` of ``limit`` (the YouTube quota of today):
+    green, amber from 80 %, red when full or ``exhausted``; ticks at a quarter each."""
+    share = min(max(used / limit, 0.0), 1.0) if limit > 0 else 1.0
+    level = "danger" if exhausted or share >= 1 else "warn" if share >= GAUGE_WARN else "ok"
+    fill = max(GAUGE_W * share, 0.0)
+    suffix = f" {unit}" if unit else ""
+    text = f"{used:,.0f} of {limit:,.0f}{suffix} used ({share * 100:.0f} %)"
+    if exhausted:
+        text += "; YouTube reported the quota spent"
+    ticks = "".join(
+        f'<line class="gauge-tick" x1="{GAUGE_W * q:.1f}" x2="{GAUGE_W * q:.1f}" y1="4" y2="28"/>'
+        for q in (0.25, 0.5, 0.75)
+    )
+    body = (
+        f'<rect class="track" x="0" y="4" rx="8" width="{GAUGE_W}" height="24"/>'
+        f'<rect class="gauge-fill gauge-{level}" x="0" y="4" rx="8" width="{fill:.1f}" '
+        f'height="24"><title>{escape(text)}</title></rect>{ticks}'
+        f'<text class="tick" x="0" y="{GAUGE_H - 1}">0</text>'
+        f'<text class="tick" x="{GAUGE_W}" y="{GAUGE_H - 1}" text-anchor="end">'
+        f"{limit:,.0f}</text>"
+    )
+    return Markup(  # noqa: S704 - every text in the SVG went through escape()
+        f'<svg class="chart gauge" viewBox="0 0 {GAUGE_W} {GAUGE_H}" role="img" '
+        f'xmlns="http://www.w3.org/2000/svg" aria-label="{escape(title)}" '
+        f'data-level="{level}"><title>{escape(title)}</title><desc>{escape(text)}</desc>'
+        f"{body}</svg>"
     )

@@ -262,3 +262,67 @@ class ChannelForm:
 def _sentence(message: str) -> str:
     message = message.strip().rstrip(".")
     return message[:1].upper() + message[1:] if message else "Not valid"
+
+
+PRIVACY_CHOICES = (
+    ("private", "Private: only you see it on YouTube"),
+    ("unlisted", "Unlisted: anyone with the link"),
+    ("public", "Public: everyone"),
+)
+YES_NO = {"yes": True, "no": False}
+
+
+@dataclass
+class PublishingForm:
+    """A channel's publishing settings: made for kids (yes/no, no default), the privacy of
+    its uploads and the auto-publish switch."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, channel: Channel) -> PublishingForm:
+        kids = channel.made_for_kids
+        return cls(
+            values={
+                "made_for_kids": "" if kids is None else ("yes" if kids else "no"),
+                "privacy": channel.privacy.value,
+                "auto_publish": "on" if channel.auto_publish else "",
+            }
+        )
+
+    @classmethod
+    def read(cls, form: FormData) -> PublishingForm:
+        def text(name: str) -> str:
+            raw = form.get(name)
+            return raw.strip() if isinstance(raw, str) else ""
+
+        return cls(
+            values={
+                "made_for_kids": text("made_for_kids"),
+                "privacy": text("privacy"),
+                "auto_publish": "on" if text("auto_publish") in ("on", "1", "true") else "",
+            }
+        )
+
+    def to_update(self) -> ChannelUpdate | None:
+        payload: dict[str, Any] = {"auto_publish": bool(self.values.get("auto_publish"))}
+        kids = self.values.get("made_for_kids", "")
+        if kids:  # left unchosen: stays unset (uploads stay held), the rest is saved
+            if kids not in YES_NO:
+                self.errors["made_for_kids"] = "Made for kids must be yes or no"
+            else:
+                payload["made_for_kids"] = YES_NO[kids]
+        privacy = self.values.get("privacy", "")
+        if privacy not in {value for value, _ in PRIVACY_CHOICES}:
+            self.errors["privacy"] = "Privacy must be private, unlisted or public"
+        else:
+            payload["privacy"] = privacy
+        if self.errors:
+            return None
+        try:
+            return ChannelUpdate.model_validate(payload)
+        except ValidationError as exc:  # the checks above catch what the schema refuses
+            for name, message in validation_messages(exc.errors()).items():
+                self.errors.setdefault(name or "privacy", message)
+            return None

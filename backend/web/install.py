@@ -6,7 +6,17 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from backend.web.middleware import WebSessionMiddleware
-from backend.web.pages import admin, analytics, auth, channels, niches, overview, system, videos
+from backend.web.pages import (
+    admin,
+    analytics,
+    auth,
+    channels,
+    niches,
+    overview,
+    system,
+    videos,
+    youtube,
+)
 from backend.web.templating import STATIC_DIR
 from backend.web.ws import router as ws_router
 
@@ -19,6 +29,7 @@ PAGE_ROUTERS = (
     analytics.router,
     system.router,
     admin.router,
+    youtube.router,
 )
 
 

@@ -10,6 +10,7 @@ need a bearer token, so a cookie can never be ridden into an API mutation.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -36,6 +37,27 @@ CSP = (
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 RENEW_BEFORE_S = 60
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of an absolute URL ("" for anything else)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def csp_allowing_forms_to(*urls: str) -> str:
+    """The strict policy, with form submissions also allowed to redirect to these origins.
+
+    A page whose form answers with a redirect off this site (Connect YouTube: 303 to
+    Google's consent page) needs it: browsers check ``form-action`` on every redirect of
+    a form submission, against the policy of the page that holds the form.
+    """
+    origins = sorted({o for o in map(origin_of, urls) if o})
+    if not origins:
+        return CSP
+    return CSP.replace("form-action 'self'", "form-action 'self' " + " ".join(origins))
 
 
 def codec_for(app: Any) -> SessionCodec:

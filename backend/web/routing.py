@@ -50,13 +50,21 @@ async def optional_user(request: Request) -> User | None:
         return None
 
 
-async def error_page(request: Request, status: int, title: str, message: str) -> Response:
-    """An error as a page, with the navigation when someone is signed in."""
+async def error_page(
+    request: Request,
+    status: int,
+    title: str,
+    message: str,
+    *,
+    back: tuple[str, str] | None = None,
+) -> Response:
+    """An error as a page, with the navigation when someone is signed in; ``back`` is a
+    (path, label) link to the page to try again from."""
     user = await optional_user(request)
     return render(
         request,
         "error.html",
-        {"title": title, "message": message, "code": status},
+        {"title": title, "message": message, "code": status, "back": back},
         user=user,
         status_code=status,
     )

@@ -20,6 +20,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from backend.models import User
 from backend.web.formats import fmt_money, fmt_number
@@ -35,6 +36,7 @@ NAV = (
     ("niches", "/niches", "Niches"),
     ("analytics", "/analytics", "Analytics"),
     ("system", "/system", "System"),
+    ("settings", "/settings/youtube", "Settings"),
 )
 
 
@@ -60,6 +62,25 @@ def fmt_datetime(value: datetime | None) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def fmt_when(value: datetime | None) -> Markup:
+    """A moment as ``<time>`` in UTC; app.js rewrites the text in the browser's zone."""
+    if value is None:
+        return Markup("—")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    iso = value.astimezone(UTC).isoformat()
+    return Markup('<time datetime="{}" data-local>{}</time>').format(iso, fmt_datetime(value))
+
+
+def fmt_clock(value: datetime | None) -> str:
+    """``HH:MM UTC`` (the quota reset, the time of day of a slot)."""
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%H:%M UTC")
 
 
 def fmt_ago(value: datetime | None) -> str:
@@ -97,6 +118,8 @@ def _environment(templates: Jinja2Templates) -> None:
         pct=fmt_pct,
         datetime=fmt_datetime,
         ago=fmt_ago,
+        when=fmt_when,
+        clock=fmt_clock,
         duration=fmt_duration,
         humanize=humanize,
     )

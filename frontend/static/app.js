@@ -82,10 +82,11 @@
     });
     $all(".js-percent", root).forEach(function (el) { el.textContent = Math.round(pct) + "%"; });
   }
-  var DONE_STATUSES = ["ready", "publishing", "published"];
+  var DONE_STATUSES = ["ready", "publishing", "scheduled", "published"];
 
   function setStage(root, stage, finished) {
     $all(".js-stage", root).forEach(function (el) { el.textContent = stage; });
+    if (stage === "upload") finished = true; // production is done: every dot stays green
     var index = STAGES.indexOf(stage);
     $all(".stage-dots li", root).forEach(function (dot, i) {
       dot.classList.toggle("done", finished || i < index);
@@ -122,6 +123,12 @@
     var value = Number(score);
     if (!isFinite(value)) return;
     $all(".js-quality", root).forEach(function (el) { el.textContent = value.toFixed(2); });
+  }
+  function youtubeUrl(data) {
+    if (data.youtube_url) return data.youtube_url;
+    if (data.url) return data.url;
+    if (data.youtube_video_id) return "https://www.youtube.com/watch?v=" + encodeURIComponent(data.youtube_video_id);
+    return null;
   }
   function eventTitle(event) {
     return event.title || (event.data && event.data.title) || null;
@@ -185,6 +192,33 @@
     if (event.type === "video.failed") {
       videoRoots(id).forEach(function (root) { setStatus(root, "failed"); flash(root); });
       toast("error", "Video failed", event.message || "A video failed.", href);
+      return;
+    }
+    if (event.type === "video.published") {
+      var info = event.data || {};
+      var url = youtubeUrl(info);
+      var scheduled = info.status === "scheduled";
+      videoRoots(id).forEach(function (root) {
+        finish(root, id, event, scheduled ? "scheduled" : "published");
+        setProgress(root, 1);
+        $all(".js-youtube-link", root).forEach(function (a) {
+          if (url) { a.href = url; a.hidden = false; }
+        });
+      });
+      toast("success", scheduled ? "Scheduled on YouTube" : "Published on YouTube",
+        event.message || ((eventTitle(event) || "A video") + (url ? ": " + url : "")), url || href);
+      return;
+    }
+    if (event.type === "video.publish_failed") {
+      videoRoots(id).forEach(function (root) { setStatus(root, "failed"); flash(root); });
+      toast("error", "Upload failed", event.message || "An upload to YouTube failed.", href);
+      return;
+    }
+    if (event.type === "video.publish_held") {
+      var held = event.data || {};
+      var reasons = Array.isArray(held.reasons) ? held.reasons : [];
+      videoRoots(id).forEach(function (root) { setStatus(root, "ready"); flash(root); });
+      toast("warning", "Upload held", event.message || reasons.join("; ") || "An upload was held.", href);
       return;
     }
     if (event.type === "cost.alert") {
@@ -327,8 +361,33 @@
     });
   }
 
+  // ---- times in the browser's zone; the Schedule form's zone ------------------
+  function zoneName() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; }
+  }
+  function localTimes() {
+    $all("time[data-local]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when.getTime())) return;
+      el.title = el.textContent; // the UTC text stays as the tooltip
+      el.textContent = when.toLocaleString(undefined, {
+        year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+      });
+    });
+  }
+  function browserZone() {
+    var zone = zoneName();
+    if (!zone) return; // no Intl zone: the form keeps UTC and says so
+    $all("input[data-browser-tz]").forEach(function (input) {
+      if (input.value === "UTC" || !input.value) input.value = zone;
+    });
+    $all(".js-tz-label").forEach(function (el) { el.textContent = "your time, " + zone; });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     confirmations();
+    localTimes();
+    browserZone();
     if (document.body.dataset.live === "1" && "WebSocket" in window) connect();
     var host = document.querySelector("[data-poll-url]");
     if (host) startPolling(host);

@@ -1,5 +1,6 @@
 """Channels: list with the channel limit, create, edit, pause/resume, delete (after a
-confirmation page that says what happens to the videos), detail, queue a video."""
+confirmation page that says what happens to the videos), detail (with its YouTube
+connection and publishing settings; their forms are in ``pages/youtube.py``), queue a video."""
 
 from __future__ import annotations
 
@@ -11,18 +12,21 @@ from pydantic import ValidationError
 
 from backend.analytics import service as analytics_service
 from backend.channels import repository, service, voices
-from backend.channels.schemas import ChannelUpdate
+from backend.channels.schemas import ChannelOut, ChannelUpdate
 from backend.dashboard import service as dashboard_service
 from backend.db.base import utcnow
 from backend.deps import RedisDep, SessionDep, parse_uuid
 from backend.errors import Conflict
 from backend.models import Channel, ChannelStatus
+from backend.publishing import repository as publishing_repository
+from backend.publishing.errors import NoOAuthClient
 from backend.videos import repository as video_repository
 from backend.videos import service as video_service
 from backend.videos.dependencies import DispatcherDep
 from backend.videos.schemas import VideoCreate
 from backend.web.deps import Csrf, PageUser
-from backend.web.forms import ChannelForm, validation_messages
+from backend.web.forms import PRIVACY_CHOICES, ChannelForm, PublishingForm, validation_messages
+from backend.web.middleware import csp_allowing_forms_to
 from backend.web.pages.common import analytics_charts, notice_for
 from backend.web.routing import page_router, redirect
 from backend.web.templating import render
@@ -102,7 +106,27 @@ async def create_channel(
     return redirect(f"/channels/{channel.id}?notice=channel_created")
 
 
-async def _detail_page(
+def no_client_message() -> str:
+    """What to do when no Google OAuth client is set (every Connect button says it)."""
+    return NoOAuthClient().message
+
+
+def youtube_notice(request: Request, youtube: ChannelOut) -> str | None:
+    """The one-line notices about YouTube, some of which name the connected account."""
+    key = request.query_params.get("notice", "")
+    if key == "youtube_connected" and youtube.youtube_connected:
+        return (
+            f"Connected to YouTube as {youtube.youtube_channel_title or 'your channel'}"
+            f" ({youtube.youtube_channel_id}). Uploads use this account from now on."
+        )
+    if key == "youtube_disconnected":
+        return "Disconnected from YouTube: the access was revoked at Google and deleted here."
+    if key == "publishing_saved":
+        return "Publishing settings saved."
+    return None
+
+
+async def detail_page(
     request: Request,
     channel: Channel,
     user: PageUser,
@@ -110,6 +134,9 @@ async def _detail_page(
     redis: RedisDep,
     queue_error: str | None = None,
     status_code: int = 200,
+    *,
+    youtube_error: str | None = None,
+    publishing_form: PublishingForm | None = None,
 ) -> Response:
     videos, next_cursor = await video_repository.page(
         session, user.id, channel_id=channel.id, status=None, stage=None, cursor=None, limit=20
@@ -120,7 +147,10 @@ async def _detail_page(
     analytics = await analytics_service.channel_analytics(
         session, channel, end - timedelta(days=29), end
     )
-    return render(
+    youtube = await service.to_out(session, channel)
+    client = await publishing_repository.get_client(session)
+    settings = request.app.state.settings
+    response = render(
         request,
         "channel_detail.html",
         {
@@ -130,13 +160,24 @@ async def _detail_page(
             "metrics": row,
             "analytics": analytics,
             "charts": analytics_charts(analytics.days),
-            "notice": notice_for(request),
+            "notice": youtube_notice(request, youtube) or notice_for(request),
             "queue_error": queue_error,
+            "youtube": youtube,
+            "has_client": client is not None,
+            "no_client_message": no_client_message(),
+            "youtube_error": youtube_error,
+            "publishing": publishing_form or PublishingForm.of(channel),
+            "privacy_choices": PRIVACY_CHOICES,
         },
         user=user,
         section="channels",
         status_code=status_code,
     )
+    # Connect answers with a redirect to Google's consent page: let this page's form go there.
+    response.headers["content-security-policy"] = csp_allowing_forms_to(
+        settings.google_oauth_auth_url
+    )
+    return response
 
 
 @router.get("/channels/{channel_id}")
@@ -144,7 +185,7 @@ async def channel_page(
     request: Request, channel_id: str, user: PageUser, session: SessionDep, redis: RedisDep
 ) -> Response:
     channel = await service.get_owned(session, user, parse_uuid(channel_id, "channel"))
-    return await _detail_page(request, channel, user, session, redis)
+    return await detail_page(request, channel, user, session, redis)
 
 
 @router.get("/channels/{channel_id}/edit")
@@ -229,11 +270,11 @@ async def queue_video(
         data = VideoCreate(topic=topic.strip() or None)
     except ValidationError as exc:
         message = " ".join(validation_messages(exc.errors()).values())
-        return await _detail_page(request, channel, user, session, redis, message, 400)
+        return await detail_page(request, channel, user, session, redis, message, 400)
     try:
         await video_service.create(session, channel, data, dispatcher=dispatcher)
     except Conflict as exc:
-        return await _detail_page(request, channel, user, session, redis, exc.message, 409)
+        return await detail_page(request, channel, user, session, redis, exc.message, 409)
     return redirect("/queue?notice=video_queued")
 
 

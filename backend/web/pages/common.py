@@ -1,4 +1,5 @@
-"""Pieces several pages share: one-line notices after a redirect, analytics charts."""
+"""Pieces several pages share: one-line notices after a redirect, analytics charts, the
+YouTube quota card."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from fastapi import Request
 from markupsafe import Markup
 
 from backend.analytics.schemas import DailyPoint
-from backend.web.charts import Series, column_chart, fmt_money, line_chart
+from backend.publishing.quota import COSTS, QuotaStatus
+from backend.web.charts import Series, column_chart, fmt_money, gauge, line_chart
 
 NOTICES = {
     "channel_created": "Channel created. Queue its first video below.",
@@ -39,14 +41,25 @@ def analytics_charts(days: Sequence[DailyPoint]) -> dict[str, Markup]:
             "Revenue, cost and profit per day",
             labels,
             [
-                Series("Revenue", [d.revenue_usd for d in days]),
+                # A day whose revenue is unknown is drawn at 0 (the totals say it is unknown).
+                Series("Revenue", [d.revenue_usd or 0.0 for d in days]),
                 Series("Cost", [d.cost_usd for d in days]),
-                Series("Profit", [d.profit_usd for d in days]),
+                Series("Profit", [_known(d.profit_usd, -d.cost_usd) for d in days]),
             ],
             fmt=fmt_money,
         ),
         "views": column_chart("Views per day", labels, [float(d.views) for d in days]),
     }
+
+
+def _known(value: float | None, otherwise: float) -> float:
+    return otherwise if value is None else value
+
+
+def _sum_known(values: Sequence[float | None]) -> float | None:
+    """The sum of the known values; None when none is known (unknown revenue is not 0)."""
+    known = [v for v in values if v is not None]
+    return round(sum(known), 6) if known else None
 
 
 def sum_days(series: Sequence[Sequence[DailyPoint]]) -> list[DailyPoint]:
@@ -60,9 +73,30 @@ def sum_days(series: Sequence[Sequence[DailyPoint]]) -> list[DailyPoint]:
                 day=points[0].day,
                 views=sum(p.views for p in points),
                 watch_time_minutes=round(sum(p.watch_time_minutes for p in points), 3),
-                revenue_usd=round(sum(p.revenue_usd for p in points), 6),
+                revenue_usd=_sum_known([p.revenue_usd for p in points]),
                 cost_usd=round(sum(p.cost_usd for p in points), 6),
-                profit_usd=round(sum(p.profit_usd for p in points), 6),
+                profit_usd=_sum_known([p.profit_usd for p in points]),
             )
         )
     return out
+
+
+# What one finished upload spends: the insert, the thumbnail and the captions.
+UPLOAD_UNITS = sum(
+    COSTS[m] for m in ("videos.insert", "thumbnails.set", "captions.list", "captions.insert")
+)
+
+
+def quota_context(quota: QuotaStatus) -> dict[str, object]:
+    """The quota card's context (``_quota.html``): the status, its gauge, uploads left."""
+    return {
+        "quota": quota,
+        "quota_gauge": gauge(
+            "YouTube Data API units used today",
+            quota.used,
+            quota.limit,
+            unit="units",
+            exhausted=quota.exhausted,
+        ),
+        "quota_uploads": quota.left // UPLOAD_UNITS if UPLOAD_UNITS else None,
+    }

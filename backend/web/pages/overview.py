@@ -10,11 +10,12 @@ from backend.analytics import service as analytics_service
 from backend.channels import repository as channel_repository
 from backend.dashboard import service as dashboard_service
 from backend.db.base import utcnow
-from backend.deps import RedisDep, SessionDep
+from backend.deps import RedisDep, SessionDep, SettingsDep
+from backend.publishing.quota import quota_status
 from backend.web import repository
 from backend.web.charts import bar_list, fmt_money
 from backend.web.deps import PageUser
-from backend.web.pages.common import analytics_charts, sum_days
+from backend.web.pages.common import analytics_charts, quota_context, sum_days
 from backend.web.routing import page_router
 from backend.web.templating import render
 
@@ -22,6 +23,8 @@ router = page_router()
 
 ALERT_TYPES = (
     "video.failed",
+    "video.publish_failed",
+    "video.publish_held",
     "video.needs_review",
     "cost.alert",
     "channel.paused",
@@ -31,7 +34,7 @@ ALERT_TYPES = (
 
 @router.get("/")
 async def overview(
-    request: Request, user: PageUser, session: SessionDep, redis: RedisDep
+    request: Request, user: PageUser, session: SessionDep, redis: RedisDep, settings: SettingsDep
 ) -> Response:
     metrics = await dashboard_service.metrics(session, redis, user.id)
     channels = await channel_repository.list_for_owner(session, user.id)
@@ -52,7 +55,13 @@ async def overview(
     return render(
         request,
         "overview.html",
-        {"metrics": metrics, "charts": charts, "alerts": alerts, "has_channels": bool(channels)},
+        {
+            "metrics": metrics,
+            "charts": charts,
+            "alerts": alerts,
+            "has_channels": bool(channels),
+            **quota_context(await quota_status(session, settings.youtube_upload_quota)),
+        },
         user=user,
         section="overview",
     )

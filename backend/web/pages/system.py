@@ -15,9 +15,11 @@ from rq import Queue, Worker
 
 from backend.deps import SessionDep, SettingsDep
 from backend.jobs.queues import ALL_QUEUES
+from backend.publishing.quota import quota_status
 from backend.settings import Settings
 from backend.web import repository
 from backend.web.pages.admin import AdminPageUser
+from backend.web.pages.common import quota_context
 from backend.web.routing import page_router
 from backend.web.templating import render
 
@@ -117,6 +119,7 @@ async def system_page(
             "events": events,
             "mode": "embedded" if settings.embedded else "compose",
             "database": "SQLite" if settings.is_sqlite else "PostgreSQL",
+            **quota_context(await quota_status(session, settings.youtube_upload_quota)),
         },
         user=user,
         section="system",

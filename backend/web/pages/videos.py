@@ -5,22 +5,26 @@ the review of a held script (edit, approve, regenerate)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Form, Query, Request, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from backend.channels import repository as channel_repository
+from backend.channels import service as channel_service
 from backend.deps import SessionDep, parse_uuid
-from backend.errors import AppError
+from backend.errors import AppError, BadRequest, Conflict
 from backend.media import service as media_service
 from backend.models import ChannelStatus, User, Video, VideoStatus
 from backend.models.video import STAGE_ORDER
 from backend.pipeline.stages import PRODUCTION_STAGES
+from backend.publishing.guardrails import MADE_FOR_KIDS_UNSET, NOT_CONNECTED
 from backend.videos import repository, service
 from backend.videos.dependencies import DispatcherDep
-from backend.videos.schemas import ScriptEdit
+from backend.videos.schemas import ScriptEdit, VideoDetail
 from backend.web.charts import bar_list, fmt_money
 from backend.web.deps import Csrf, PageUser, safe_next
 from backend.web.pages.common import notice_for
@@ -36,6 +40,8 @@ FILTERS = (
     ("needs_review", "Needs review"),
     ("failed", "Failed"),
     ("ready", "Ready"),
+    ("publishing", "Publishing"),
+    ("scheduled", "Scheduled"),
     ("published", "Published"),
     ("cancelled", "Cancelled"),
     ("discarded", "Discarded"),
@@ -46,6 +52,11 @@ VIDEO_NOTICES = {
     "video_approved": "Script approved: production continues with the voice.",
     "video_regenerating": "A new script is being written; the quality check runs again on it.",
     "script_saved": "Script saved. Approve it to produce the video from it.",
+    "video_publishing": "Publishing: the upload to YouTube has started. Its progress shows here.",
+    "video_scheduled": "Scheduled: the video is uploaded now, private, and YouTube makes it "
+    "public at the time you chose.",
+    "upload_cancelled": "Upload stopped; the video is ready again. Publishing it later resumes "
+    "the upload where it stopped.",
 }
 LABELS = {
     "title": "Title",
@@ -181,6 +192,10 @@ async def _video_page(
     video: Video,
     form: ScriptForm | None = None,
     status_code: int = 200,
+    *,
+    publish_error: str | None = None,
+    publish_reasons: list[str] | None = None,
+    slot: dict[str, str] | None = None,
 ) -> Response:
     detail = await service.detail(session, video)
     channel = await channel_repository.get_for_owner(session, user.id, video.channel_id)
@@ -206,6 +221,14 @@ async def _video_page(
             "actions": detail.actions,
             "form": form or ScriptForm.of(detail.script),
             "notice": _notice(request),
+            "youtube": await channel_service.to_out(session, channel) if channel else None,
+            "blockers": [
+                (reason, blocker_fix(reason, detail)) for reason in detail.publish_blockers
+            ],
+            "failed_upload": service.failed_upload(video),
+            "publish_error": publish_error,
+            "publish_reasons": publish_reasons or [],
+            "slot": slot or {"at": "", "tz": "UTC"},
         },
         user=user,
         section="queue",
@@ -249,8 +272,10 @@ async def cancel_video(
     back: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    upload = video.status == VideoStatus.publishing or service.failed_upload(video)
     await service.cancel(session, video)
-    return redirect(_back(back, f"/videos/{video.id}") + "?notice=video_cancelled")
+    notice = "upload_cancelled" if upload else "video_cancelled"
+    return redirect(_back(back, f"/videos/{video.id}") + f"?notice={notice}")
 
 
 @router.get("/videos/{video_id}/discard")
@@ -336,3 +361,118 @@ async def save_script(
         form.error = f"{exc.message.rstrip('.')}. Nothing was saved."
         return await _video_page(request, user, session, video, form, exc.status_code)
     return redirect(f"/videos/{video.id}?notice=script_saved#review")
+
+
+# -- publishing ----------------------------------------------------------------------------
+def blocker_fix(reason: str, video: VideoDetail) -> tuple[str, str] | None:
+    """The button next to a reason that holds a video back from YouTube: where to fix it."""
+    channel = f"/channels/{video.channel_id}"
+    if reason == NOT_CONNECTED or "must be reconnected" in reason:
+        return ("Connect YouTube" if reason == NOT_CONNECTED else "Reconnect", f"{channel}#youtube")
+    if reason == MADE_FOR_KIDS_UNSET:
+        return ("Set made for kids", f"{channel}#publishing")
+    if "channel is paused" in reason:
+        return ("Open the channel to resume it", channel)
+    if "budget" in reason:
+        return ("Change the budget", f"{channel}/edit")
+    if "render check" in reason:
+        return ("Discard, then make it again", f"/videos/{video.id}/discard")
+    return None
+
+
+def parse_slot(at: str, tz: str) -> datetime:
+    """The datetime-local value of the Schedule form in the browser's time zone (``tz``,
+    an IANA name the page fills in; UTC without JavaScript), or with its own offset."""
+    at = at.strip()
+    if not at:
+        raise BadRequest("Pick the date and time to publish at", code="publish_time_missing")
+    try:
+        value = datetime.fromisoformat(at)
+    except ValueError as exc:
+        raise BadRequest(
+            "The publish time must be a date and time such as 2026-12-24 18:00",
+            code="publish_time_invalid",
+        ) from exc
+    if value.tzinfo is not None:
+        return value
+    try:
+        zone = ZoneInfo(tz.strip() or "UTC")
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise BadRequest(
+            f"Unknown time zone {tz!r}; reload the page and schedule again",
+            code="publish_time_zone_invalid",
+        ) from exc
+    return value.replace(tzinfo=zone)
+
+
+async def _publish(
+    request: Request,
+    user: User,
+    session: SessionDep,
+    dispatcher: DispatcherDep,
+    video: Video,
+    at: datetime | None,
+    slot: dict[str, str] | None = None,
+) -> Response:
+    try:
+        await service.publish(session, video, at=at, dispatcher=dispatcher)
+    except (Conflict, BadRequest) as exc:  # refused before anything is written
+        reasons = [str(r) for r in exc.details.get("reasons", [])]
+        message = (
+            "This video cannot be published yet. Fix these first:"
+            if reasons
+            else exc.message.rstrip(".") + "."
+        )
+        return await _video_page(
+            request,
+            user,
+            session,
+            video,
+            status_code=exc.status_code,
+            publish_error=message,
+            publish_reasons=reasons,
+            slot=slot,
+        )
+    notice = "video_scheduled" if at is not None else "video_publishing"
+    return redirect(f"/videos/{video.id}?notice={notice}#youtube")
+
+
+@router.post("/videos/{video_id}/publish", dependencies=[Csrf])
+async def publish_video(
+    request: Request,
+    video_id: str,
+    user: PageUser,
+    session: SessionDep,
+    dispatcher: DispatcherDep,
+) -> Response:
+    """Publish now: the upload stage starts on the publishing queue."""
+    video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    return await _publish(request, user, session, dispatcher, video, None)
+
+
+@router.post("/videos/{video_id}/schedule", dependencies=[Csrf])
+async def schedule_video(
+    request: Request,
+    video_id: str,
+    user: PageUser,
+    session: SessionDep,
+    dispatcher: DispatcherDep,
+    at: Annotated[str, Form(max_length=64)] = "",
+    tz: Annotated[str, Form(max_length=64)] = "UTC",
+) -> Response:
+    """Schedule: uploaded now as private, made public by YouTube at ``at`` (publishAt)."""
+    video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    slot = {"at": at, "tz": tz}
+    try:
+        when = parse_slot(at, tz)
+    except BadRequest as exc:
+        return await _video_page(
+            request,
+            user,
+            session,
+            video,
+            status_code=400,
+            publish_error=exc.message + ".",
+            slot=slot,
+        )
+    return await _publish(request, user, session, dispatcher, video, when, slot)
