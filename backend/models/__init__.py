@@ -12,6 +12,7 @@ from backend.models.trend import Trend
 from backend.models.upload_session import UploadSession, UploadStatus
 from backend.models.user import User, UserRole
 from backend.models.video import Video, VideoStage, VideoStatus
+from backend.models.video_metrics import VideoDailyMetric, VideoStatSnapshot
 from backend.models.watchlist import WatchlistEntry
 from backend.models.youtube_authorization import YouTubeAuthorization
 from backend.models.youtube_credential import ConnectionStatus, YouTubeCredential
@@ -36,8 +37,10 @@ __all__ = [
     "User",
     "UserRole",
     "Video",
+    "VideoDailyMetric",
     "VideoFormat",
     "VideoStage",
+    "VideoStatSnapshot",
     "VideoStatus",
     "WatchlistEntry",
     "YouTubeAuthorization",

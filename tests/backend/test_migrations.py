@@ -32,6 +32,9 @@ TABLES = {
     "youtube_authorizations",
     "upload_sessions",
     "quota_usage",
+    # analytics sync (migration 0007)
+    "video_daily_metrics",
+    "video_stat_snapshots",
 }
 
 
