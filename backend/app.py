@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.analytics.endpoints import router as analytics_router
 from backend.auth.endpoints import router as auth_router
+from backend.autopilot.endpoints import router as autopilot_router
 from backend.channels.endpoints import router as channels_router
 from backend.dashboard.endpoints import router as dashboard_router
 from backend.db import migrate
@@ -53,6 +54,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     niche_favorites_router,  # /users/favorites (its old address), before /users/{...}
     users_router,
     channels_router,
+    autopilot_router,
     videos_router,
     dashboard_router,
     analytics_router,

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from ai.settings import AISettings
@@ -112,6 +112,34 @@ class Settings(AISettings):
     discovery_daily_niche_limit: int = Field(default=1000, ge=1)
     discovery_interval_seconds: int = Field(default=86_400, ge=60)
 
+    # autopilot (backend/autopilot): each channel with autopilot on keeps a buffer of videos
+    autopilot_interval_seconds: int = Field(default=300, ge=30)
+    # Appliance-wide: the autopilot makes no video that would take today's spend (every
+    # channel's ledger plus the forecast of videos in flight) over this many USD.
+    autopilot_daily_spend_cap_usd: float = Field(default=25.0, ge=0)
+    # The forecast of one video before any channel has finished one (autopilot/forecast.py).
+    autopilot_default_video_cost_usd: float = Field(default=0.5, ge=0)
+    # A slot sooner than this is not given a new video (it could not be produced in time).
+    autopilot_min_lead_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    # Publish slots are spread over these local hours of the channel's day [start, end).
+    autopilot_day_start_hour: int = Field(default=8, ge=0, le=23)
+    autopilot_day_end_hour: int = Field(default=22, ge=1, le=24)
+
+    # topics (backend/agents/trend_prophet.py): where the topic step finds a topic
+    # true (the demo sets it): the bundled synthetic interest series may supply topics.
+    # Never in production: there the niche store, then the text model, or the video fails.
+    offline_topics: bool = False
+    # Cosine similarity (embeddings, generic words removed) of a topic to the channel's niche:
+    # a topic the store or the series filed under the niche needs the floor, one proposed by
+    # the text model the minimum; a topic this close to a past one is a repeat.
+    topic_relevance_floor: float = Field(default=0.15, ge=-1, le=1)
+    topic_min_relevance: float = Field(default=0.30, ge=-1, le=1)
+    topic_dedup_threshold: float = Field(default=0.85, gt=0, le=1)
+    # A stored trend older than this (days since it was fetched) is not fresh.
+    topic_fresh_days: int = Field(default=30, ge=1)
+    # Topics the text model is asked for when the store has none for the niche.
+    topic_llm_proposals: int = Field(default=8, ge=1, le=30)
+
     # dashboard
     dashboard_cache_seconds: float = Field(default=5.0, ge=0)
 
@@ -156,6 +184,14 @@ class Settings(AISettings):
                     f"(stages: {', '.join(stages)})"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _autopilot_day(self) -> Settings:
+        if self.autopilot_day_start_hour >= self.autopilot_day_end_hour:
+            raise ValueError(
+                "YTE_AUTOPILOT_DAY_START_HOUR must be before YTE_AUTOPILOT_DAY_END_HOUR"
+            )
+        return self
 
     @field_validator("data_dir", "models_dir")
     @classmethod

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -40,8 +41,22 @@ def _clean(value: str) -> str:
     return value
 
 
+def _timezone(value: str) -> str:
+    value = value.strip()
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{value!r} is not an IANA timezone name (e.g. Europe/Berlin)") from exc
+    return value
+
+
 class ChannelBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("timezone", check_fields=False)
+    @classmethod
+    def _valid_timezone(cls, value: str | None) -> str | None:
+        return None if value is None else _timezone(value)
 
     @field_validator("name", "niche", check_fields=False)
     @classmethod
@@ -76,6 +91,11 @@ class ChannelCreate(ChannelBase):
     made_for_kids: bool | None = None
     privacy: Privacy = D.privacy
     auto_publish: bool = D.auto_publish
+    # Autopilot: keep videos made for the publish slots of the next N days (cadence_per_day
+    # spread over the day in ``timezone``, an IANA name such as "Europe/Berlin").
+    autopilot: bool = D.autopilot
+    autopilot_buffer_days: int = Field(default=D.autopilot_buffer_days, ge=1, le=14)
+    timezone: str = Field(default=D.timezone, min_length=1, max_length=64)
 
 
 # In a partial update a field may be left out, but only youtube_channel_id may be null
@@ -99,6 +119,9 @@ class ChannelUpdate(ChannelBase):
     made_for_kids: bool | NoNull = None
     privacy: Privacy | NoNull = None
     auto_publish: bool | NoNull = None
+    autopilot: bool | NoNull = None
+    autopilot_buffer_days: int | NoNull = Field(default=None, ge=1, le=14)
+    timezone: str | NoNull = Field(default=None, min_length=1, max_length=64)
 
     @field_validator(
         "name",
@@ -115,6 +138,9 @@ class ChannelUpdate(ChannelBase):
         "made_for_kids",
         "privacy",
         "auto_publish",
+        "autopilot",
+        "autopilot_buffer_days",
+        "timezone",
         mode="before",
     )
     @classmethod
@@ -141,6 +167,9 @@ class ChannelOut(BaseModel):
     made_for_kids: bool | None
     privacy: Privacy
     auto_publish: bool
+    autopilot: bool
+    autopilot_buffer_days: int
+    timezone: str
     format: VideoFormat
     cadence_per_day: float
     daily_budget_usd: float

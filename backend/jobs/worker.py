@@ -56,6 +56,12 @@ def recurring_jobs(settings: Settings) -> list[Recurring]:
             "backend.niches.discovery.tasks.run_daily_discovery",
             settings.discovery_interval_seconds,
         ),
+        Recurring(
+            "autopilot",
+            QueueName.maintenance,
+            "backend.autopilot.tasks.run_tick",
+            settings.autopilot_interval_seconds,
+        ),
     ]
 
 

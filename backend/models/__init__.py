@@ -1,5 +1,6 @@
 """ORM models, one file per table. Importing this package registers every table."""
 
+from backend.models.autopilot import AutopilotSlot, AutopilotTick
 from backend.models.channel import Channel, ChannelStatus, Privacy, VideoFormat
 from backend.models.cost_event import CostEvent
 from backend.models.event import Event
@@ -19,6 +20,8 @@ from backend.models.youtube_credential import ConnectionStatus, YouTubeCredentia
 from backend.models.youtube_oauth_client import YouTubeOAuthClient
 
 __all__ = [
+    "AutopilotSlot",
+    "AutopilotTick",
     "Channel",
     "ChannelDailyMetric",
     "ChannelStatus",

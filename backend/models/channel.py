@@ -62,6 +62,9 @@ class ChannelDefaults:
     target_minutes: float = 1.0
     privacy: Privacy = Privacy.private
     auto_publish: bool = False
+    autopilot: bool = False
+    autopilot_buffer_days: int = 2
+    timezone: str = "UTC"
 
 
 CHANNEL_DEFAULTS = ChannelDefaults()
@@ -104,3 +107,10 @@ class Channel(IdMixin, TimestampMixin, Base):
     auto_publish: Mapped[bool] = mapped_column(
         Boolean, default=_D.auto_publish, server_default=false()
     )
+    # Autopilot (backend/autopilot): keep videos made for the publish slots of the next
+    # ``autopilot_buffer_days`` days, spread over the day in ``timezone`` (an IANA name).
+    autopilot: Mapped[bool] = mapped_column(Boolean, default=_D.autopilot, server_default=false())
+    autopilot_buffer_days: Mapped[int] = mapped_column(
+        Integer, default=_D.autopilot_buffer_days, server_default="2"
+    )
+    timezone: Mapped[str] = mapped_column(String(64), default=_D.timezone, server_default="UTC")

@@ -32,6 +32,9 @@ TABLES = {
     "youtube_authorizations",
     "upload_sessions",
     "quota_usage",
+    # autopilot (migration 0009)
+    "autopilot_slots",
+    "autopilot_ticks",
     # analytics sync (migration 0007)
     "video_daily_metrics",
     "video_stat_snapshots",
