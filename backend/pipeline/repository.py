@@ -8,9 +8,10 @@ it over in the :class:`~backend.pipeline.context.StageContext`.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.models import Channel, ChannelStatus, Video
@@ -47,6 +48,41 @@ async def open_videos(session: AsyncSession) -> list[tuple[Video, Channel]]:
         .order_by(Video.created_at)
     )
     return list((await session.execute(query)).tuples().all())
+
+
+async def publishing_videos(session: AsyncSession) -> list[tuple[Video, Channel]]:
+    """Videos waiting for (or in) their upload, oldest first, whatever their channel's state:
+    the upload stage itself holds those a paused or deleted channel may not upload."""
+    query = (
+        select(Video, Channel)
+        .join(Channel, Channel.id == Video.channel_id)
+        .where(Video.status == S.publishing)
+        .order_by(Video.updated_at)
+    )
+    return list((await session.execute(query)).tuples().all())
+
+
+async def due_scheduled(session: AsyncSession, now: datetime) -> list[tuple[Video, Channel]]:
+    """Scheduled videos whose publish time has come (YouTube has made them public)."""
+    query = (
+        select(Video, Channel)
+        .join(Channel, Channel.id == Video.channel_id)
+        .where(Video.status == S.scheduled, Video.publish_at <= now)
+        .order_by(Video.publish_at)
+    )
+    return list((await session.execute(query)).tuples().all())
+
+
+async def note_upload_progress(session: AsyncSession, video_id: uuid.UUID, fraction: float) -> bool:
+    """Record how far the upload is; False when the video is no longer publishing (its
+    owner cancelled it), which stops the upload at this chunk."""
+    result = await session.execute(
+        update(Video)
+        .where(Video.id == video_id, Video.status == S.publishing)
+        .values(stage_progress=round(max(0.0, min(1.0, fraction)), 4))
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def past_topics(
