@@ -9,6 +9,7 @@ two quote marks. ``<`` and ``>`` are refused in titles and descriptions.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -18,6 +19,12 @@ from backend.publishing.errors import MetadataInvalid
 TITLE_MAX_CHARS = 100
 DESCRIPTION_MAX_BYTES = 5000
 TAGS_MAX_CHARS = 500
+# Chapters (YouTube Help, "Video chapters"): the first at 0:00, at least three, each at
+# least ten seconds long, timestamps in ascending order, one per line in the description.
+CHAPTER_MIN_SECONDS = 10
+CHAPTERS_MIN = 3
+CHAPTER_LABEL_MAX = 80
+_TIMESTAMP_LINE = re.compile(r"^\s*(?:\d{1,2}:)?\d{1,2}:\d{2}(?:\s|$)")
 Privacy = Literal["private", "unlisted", "public"]
 PRIVACIES: tuple[str, ...] = ("private", "unlisted", "public")
 
@@ -120,6 +127,64 @@ def fit_tags(tags: list[str]) -> list[str]:
         kept.append(tag)
         seen.add(tag.lower())
     return kept
+
+
+def timestamp(seconds: float) -> str:
+    """``m:ss``, or ``h:mm:ss`` from an hour on (YouTube's chapter timestamps)."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def chapter_lines(
+    entries: Sequence[tuple[float, str]], duration_s: float | None = None
+) -> list[str]:
+    """Description lines for ``entries`` (start in seconds, label), within YouTube's rules.
+
+    The first chapter starts at 0:00 (when the second entry starts under ten seconds in,
+    it opens the video instead of the first); an entry less than ten seconds after the last
+    one kept is merged into it; the last chapter must last ten seconds before
+    ``duration_s``. Fewer than three chapters left: none (YouTube would show none either).
+    """
+    kept: list[tuple[int, str]] = []
+    for start, raw in entries:
+        label = re.sub(r"\s+", " ", _clean(raw)).strip()[:CHAPTER_LABEL_MAX].rstrip()
+        if not label:
+            continue
+        second = max(0, int(start))
+        if not kept:
+            kept.append((0, label))
+        elif second - kept[-1][0] >= CHAPTER_MIN_SECONDS:
+            kept.append((second, label))
+        elif len(kept) == 1:
+            kept[0] = (0, label)  # a short opening: this chapter starts the video
+    if duration_s is not None:
+        while kept and int(duration_s) - kept[-1][0] < CHAPTER_MIN_SECONDS:
+            kept.pop()
+    if len(kept) < CHAPTERS_MIN:
+        return []
+    return [f"{timestamp(second)} {label}" for second, label in kept]
+
+
+def with_chapters(description: str, lines: Sequence[str]) -> str:
+    """``description`` with its timestamp lines replaced by ``lines``: where the first one
+    was, else after the first paragraph. Empty ``lines`` just removes the old ones."""
+    body: list[str] = []
+    at: int | None = None
+    for line in description.splitlines():
+        if _TIMESTAMP_LINE.match(line):
+            if at is None:
+                at = len(body)
+            continue
+        body.append(line)
+    block = list(lines)
+    if at is None:  # no chapters yet: after the first paragraph
+        at = body.index("") if "" in body else len(body)
+        block = ["", *lines] if lines else []
+    merged = body[:at] + block + body[at:]
+    text = "\n".join(merged)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 QUOTA_LEFT = Gauge(
     "ytempire_youtube_quota_units_left",
@@ -18,3 +18,28 @@ UPLOAD_BYTES = Counter("ytempire_youtube_upload_bytes_total", "Bytes YouTube con
 UPLOAD_RETRIES = Counter(
     "ytempire_youtube_upload_retries_total", "Retried YouTube calls by cause", ["cause"]
 )
+# The upload stage (backend/pipeline/upload.py): one per try, by how it ended.
+UPLOAD_OUTCOMES = (
+    "published",
+    "scheduled",
+    "held",
+    "needs_reconnect",
+    "quota_wait",
+    "retry",
+    "failed",
+    "cancelled",
+)
+UPLOADS = Counter(
+    "ytempire_youtube_uploads_total",
+    "Upload stage tries by outcome (published, scheduled, held, needs_reconnect, quota_wait, "
+    "retry, failed, cancelled)",
+    ["outcome"],
+)
+UPLOAD_SECONDS = Histogram(
+    "ytempire_youtube_upload_seconds",
+    "Seconds one upload stage try took (upload, thumbnail and captions), by outcome",
+    ["outcome"],
+    buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600),
+)
+for _outcome in UPLOAD_OUTCOMES:  # every outcome shows in /metrics from the start, at 0
+    UPLOADS.labels(outcome=_outcome)

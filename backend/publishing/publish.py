@@ -5,7 +5,7 @@ the recorded upload session, returns the recorded video, and skips the steps alr
 Errors the stage acts on: :class:`NeedsReconnect` (hold the channel's uploads, alert),
 :class:`QuotaWait` (with ``quota_mode="raise"``: run again at ``resume_at``),
 :class:`YouTubeRejected` (fail with YouTube's reason), :class:`RetriesExhausted` (retry
-later; the session is kept), :class:`MetadataInvalid` (hold for the owner).
+later; the session is kept), :class:`MetadataInvalid` (fail with the reason).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from google.oauth2.credentials import Credentials
@@ -44,7 +44,7 @@ class PublishOutcome:
     url: str
     privacy_requested: str | None
     privacy_reported: str | None
-    publish_at: datetime | None
+    publish_at: datetime | None  # when YouTube makes it public (status.publishAt), if scheduled
     warning: str | None
     thumbnail: StepOutcome | None
     captions: StepOutcome | None
@@ -99,6 +99,16 @@ async def tools(
     )
     api = clients.youtube(settings, grant.credentials)
     return PublishTools(api=api, policy=policy, quota=quota, grant=grant)
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 async def publish(
@@ -165,7 +175,7 @@ async def publish(
         url=result.url,
         privacy_requested=requested,
         privacy_reported=reported,
-        publish_at=metadata.publish_at,
+        publish_at=_parse_time(result.publish_at),
         warning=warning,
         thumbnail=thumb,
         captions=cap,

@@ -94,6 +94,9 @@ class UploadResult:
     sessions_started: int
     bytes_sent: int  # bytes this process put on the wire (chunks, counted once per send)
     retries: int
+    # status.publishAt as YouTube answered it, else as we asked for it (the resource of an
+    # upload finished in an earlier process is not kept, only its request)
+    publish_at: str | None = None
 
     @property
     def url(self) -> str:
@@ -331,4 +334,7 @@ class Uploader:
             sessions_started=state.sessions_started,
             bytes_sent=self.bytes_sent,
             retries=state.retries,
+            publish_at=((state.resource or state.request_body).get("status") or {}).get(
+                "publishAt"
+            ),
         )
