@@ -10,6 +10,11 @@ runner start (so a killed worker's try counts) and per transient retry. A round 
 the stage succeeds, when the quality gate sends the script back, or when the owner queues
 the video again.
 
+Videos in ``publishing`` are reconciled the same way (their upload job is enqueued again
+when it was lost or its worker died, never before the run's ``resume_at``: the Pacific
+quota reset, or the backoff after a try that failed), and ``scheduled`` videos whose
+publish time has come become ``published`` (YouTube made them public by itself).
+
 The videos service reaches the pipeline through a dispatcher passed to it (the app builds
 one :class:`PipelineDispatcher` with its Redis connection): no module-level hook list, and
 no connection riding along on the session.
@@ -18,7 +23,8 @@ no connection riding along on the session.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import redis
 import structlog
@@ -28,13 +34,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.base import utcnow
 from backend.jobs.queues import enqueue_after_commit
-from backend.models import Channel, StageRun, StageStatus, Video, VideoStage
+from backend.models import Channel, StageRun, StageStatus, Video, VideoStage, VideoStatus
 from backend.pipeline import repository
 from backend.pipeline.lease import is_held
 from backend.pipeline.limits import job_timeout, stage_timeout, target_minutes
-from backend.pipeline.outcome import fail_video
+from backend.pipeline.outcome import fail_upload, fail_video
 from backend.pipeline.stages import STAGE_QUEUE, job_id
 from backend.settings import Settings, get_settings
+from backend.videos import state
 
 log = structlog.get_logger(__name__)
 
@@ -104,8 +111,27 @@ async def upload_round(session: AsyncSession, video: Video) -> StageRun:
         session.add(run)
     run.status = StageStatus.pending
     run.tries = 0
+    run.output = without_resume_at(run.output)
     await session.flush()
     return run
+
+
+RESUME_AT = "resume_at"  # in the upload run's output: not enqueued again before this time
+
+
+def resume_at(run: StageRun) -> datetime | None:
+    raw = (run.output or {}).get(RESUME_AT)
+    if not raw:
+        return None
+    try:
+        at = datetime.fromisoformat(str(raw))
+    except ValueError:
+        return None
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def without_resume_at(output: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (output or {}).items() if k not in (RESUME_AT, "waiting_for")}
 
 
 class PipelineDispatcher:
@@ -163,10 +189,14 @@ def _job_alive(connection: redis.Redis, jid: str, video_id: uuid.UUID, stage: Vi
 
 
 async def reconcile(
-    session: AsyncSession, connection: redis.Redis, settings: Settings | None = None
+    session: AsyncSession,
+    connection: redis.Redis,
+    settings: Settings | None = None,
+    now: datetime | None = None,
 ) -> list[str]:
     """Enqueue the first unfinished stage of every open video that has no live job; fail
-    the video instead when that stage has used all its tries."""
+    the video instead when that stage has used all its tries. Then the same for uploads
+    (:func:`reconcile_uploads`)."""
     settings = settings or get_settings()
     enqueued = []
     for video, channel in await repository.open_videos(session):
@@ -199,6 +229,55 @@ async def reconcile(
         timeout_s = timeout_for(settings, channel, stage)
         dispatch_after_commit(session, connection, video.id, stage, attempts, timeout_s)
         enqueued.append(jid)
+    enqueued += await reconcile_uploads(session, connection, settings, now or utcnow())
     if enqueued:
         log.info("pipeline.reconciled", jobs=enqueued)
     return enqueued
+
+
+async def reconcile_uploads(
+    session: AsyncSession, connection: redis.Redis, settings: Settings, now: datetime
+) -> list[str]:
+    """Enqueue the upload of every publishing video with no live job and no held lease,
+    once its ``resume_at`` has passed; fail it when its tries are used up. Scheduled videos
+    whose publish time has passed become published at that time."""
+    stage = VideoStage.upload
+    enqueued = []
+    for video, channel in await repository.publishing_videos(session):
+        if is_held(connection, video.id, stage):
+            continue
+        run = (await repository.stage_runs(session, video.id)).get(stage)
+        if run is None:  # a publishing video whose dispatcher kept no run: a fresh round
+            run = await upload_round(session, video)
+        jid = job_id(video.id, stage, run.attempts)
+        if _job_alive(connection, jid, video.id, stage):
+            continue
+        waiting = resume_at(run)
+        if waiting is not None and waiting > now:
+            continue  # the quota reset, or the backoff after a failed try
+        used = run.tries
+        if used >= settings.stage_max_attempts:
+            last = run.error if run.status == StageStatus.failed and run.error else None
+            reason = last or "its worker stopped (killed, or past its RQ time limit)"
+            await fail_upload(
+                session, connection, video, channel, f"failed after {used} attempts: {reason}"
+            )
+            continue
+        if run.status == StageStatus.running:
+            run.status = StageStatus.failed
+            run.error = f"attempt {used} stopped: its worker died or was killed"
+        timeout_s = timeout_for(settings, channel, stage)
+        dispatch_after_commit(session, connection, video.id, stage, run.attempts, timeout_s)
+        enqueued.append(jid)
+    for video, _channel in await repository.due_scheduled(session, now):
+        await went_public(session, video)
+    return enqueued
+
+
+async def went_public(session: AsyncSession, video: Video) -> None:
+    """A scheduled video past its publish time: YouTube made it public at that time."""
+    await state.transition(session, video, VideoStatus.published, sources=(VideoStatus.scheduled,))
+    video.published_at = video.publish_at or video.published_at
+    video.youtube_privacy = "public"
+    await session.flush()
+    log.info("video.went_public", video_id=str(video.id), at=str(video.published_at))
