@@ -71,7 +71,7 @@ async def transition(
     allowed = frozenset(sources) if sources is not None else allowed_sources(target)
     now = utcnow()
     stamps: dict[str, Any] = {"updated_at": now}
-    if target == S.ready:
+    if target == S.ready and video.status == S.running:  # made; not an upload given up
         stamps["completed_at"] = now
     elif target == S.failed:
         stamps["failed_at"] = now
