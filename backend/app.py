@@ -31,9 +31,11 @@ from backend.middleware import ObservabilityMiddleware
 from backend.niches.endpoints import favorites_router as niche_favorites_router
 from backend.niches.endpoints import router as niches_router
 from backend.niches.endpoints import watchlist_router as niche_watchlist_router
-from backend.observability.metrics import QueueCollector
+from backend.observability.metrics import QueueCollector, ScrapeRefresher
 from backend.outages import RETRY_AFTER_S, outage
 from backend.pipeline.dispatch import PipelineDispatcher
+from backend.publishing import scrape as publishing_scrape
+from backend.publishing.endpoints import router as publishing_router
 from backend.redis_client import RedisClients, connect
 from backend.settings import Settings, get_settings, use_settings
 from backend.system.endpoints import router as system_router
@@ -56,6 +58,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     channels_router,
     autopilot_router,
     videos_router,
+    publishing_router,
     dashboard_router,
     analytics_router,
     media_router,
@@ -125,6 +128,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         registry = CollectorRegistry(auto_describe=True)
         registry.register(QueueCollector(parts.redis.sync))
         app.state.metrics_registry = registry
+        app.state.metrics_refreshers = metrics_refreshers(parts)
         app.state.worker = parts.worker
         log.info(
             "api.started",
@@ -133,6 +137,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             in_process_worker=parts.worker is not None,
         )
         yield
+
+
+def metrics_refreshers(parts: Assembly) -> list[ScrapeRefresher]:
+    """Gauges read from the database when /metrics is scraped (throttled, time-boxed)."""
+
+    async def publishing() -> None:
+        await publishing_scrape.refresh_gauges(parts.sessions, parts.settings.youtube_upload_quota)
+
+    return [ScrapeRefresher("publishing", publishing, min_interval_s=5.0, timeout_s=2.0)]
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:

@@ -2,19 +2,28 @@
 
 HTTP metrics are labelled by route template (``/api/v1/videos/{video_id}``), never by
 raw path, so cardinality stays bounded. Queue metrics are read from RQ at scrape time.
+Gauges whose truth is in the database (YouTube quota left) are refreshed when ``/metrics``
+is scraped, by the :class:`ScrapeRefresher` s the app registers: at most once per interval,
+each cut off after a timeout, a failure keeping the last values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
 
 import redis
+import structlog
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from rq import Queue
 
 from backend.jobs.queues import ALL_QUEUES
+
+log = structlog.get_logger(__name__)
 
 HTTP_REQUESTS = Counter(
     "ytempire_http_requests_total", "HTTP requests", ["method", "route", "status"]
@@ -57,3 +66,50 @@ class QueueCollector(Collector):
             return
         yield depth
         yield jobs
+
+
+class ScrapeRefresher:
+    """An async refresh of gauges, run when ``/metrics`` is scraped.
+
+    Cheap and bounded: it runs at most once per ``min_interval_s`` (scrapes in between
+    see the values it set last), never longer than ``timeout_s``, and a failure (database
+    down, timeout) is logged and leaves the last values in place instead of failing the
+    scrape. Concurrent scrapes wait for the one refresh in flight.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        refresh: Callable[[], Awaitable[None]],
+        *,
+        min_interval_s: float = 10.0,
+        timeout_s: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.name = name
+        self._refresh = refresh
+        self.min_interval_s = min_interval_s
+        self.timeout_s = timeout_s
+        self._clock = clock
+        self._last: float | None = None
+        self._lock = asyncio.Lock()
+        self.failures = 0
+
+    async def __call__(self) -> None:
+        async with self._lock:
+            now = self._clock()
+            if self._last is not None and now - self._last < self.min_interval_s:
+                return
+            self._last = now
+            try:
+                await asyncio.wait_for(self._refresh(), self.timeout_s)
+            except Exception as exc:  # a scrape must answer even when the database does not
+                self.failures += 1
+                log.warning("metrics.refresh_failed", refresher=self.name, error=type(exc).__name__)
+
+
+async def refresh_before_scrape(state: Any) -> None:
+    """Run the app's refreshers (``app.state.metrics_refreshers``) before rendering."""
+    refreshers: Sequence[ScrapeRefresher] = getattr(state, "metrics_refreshers", ())
+    for refresher in refreshers:
+        await refresher()

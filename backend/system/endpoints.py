@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from backend.observability.metrics import refresh_before_scrape
 from backend.system import service
 from backend.system.schemas import Readiness
 
@@ -27,5 +28,6 @@ async def ready(request: Request) -> JSONResponse:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
+    await refresh_before_scrape(request.app.state)  # gauges read from the database
     body = generate_latest(REGISTRY) + generate_latest(request.app.state.metrics_registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -10,6 +10,7 @@ from backend.models import VideoStage, VideoStatus
 from backend.videos import repository, service
 from backend.videos.dependencies import DispatcherDep
 from backend.videos.schemas import (
+    PublishRequest,
     ScriptEdit,
     ScriptOut,
     VideoCreate,
@@ -69,6 +70,28 @@ async def retry_video(
 ) -> VideoOut:
     video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
     return VideoOut.model_validate(await service.retry(session, video, dispatcher=dispatcher))
+
+
+@router.post("/videos/{video_id}/publish", status_code=status.HTTP_202_ACCEPTED)
+async def publish_video(
+    video_id: str,
+    user: CurrentUser,
+    session: SessionDep,
+    dispatcher: DispatcherDep,
+    data: PublishRequest | None = None,
+) -> VideoOut:
+    """Send a ready video to YouTube now, or at `at` (with its time zone; 2 minutes to a
+    year ahead: YouTube's publishAt). 202: the upload runs on the publishing queue.
+
+    409 `publish_held` with `details.reasons` when something holds it (not connected,
+    made-for-kids unset, paused, over budget, render or quality check); 409
+    `invalid_transition` for a video that is not ready; 400 for a time without a zone
+    (`naive_publish_time`) or out of range (`publish_time_out_of_range`).
+    """
+    video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    at = data.at if data is not None else None
+    published = await service.publish(session, video, at=at, dispatcher=dispatcher)
+    return VideoOut.model_validate(published)
 
 
 @router.post("/videos/{video_id}/cancel")
