@@ -168,6 +168,22 @@ class Settings(AISettings):
     oauth_redirect_base_url: str = "http://127.0.0.1:8000"
     # --- end publishing -----------------------------------------------------
 
+    # analytics sync (backend/analytics) ------------------------------------
+    # The YouTube Analytics sync of every connected channel, and how far back a new one goes.
+    analytics_sync_interval_seconds: int = Field(default=86_400, ge=300)
+    analytics_backfill_days: int = Field(default=90, ge=1, le=3650)
+    # Days fetched again on every run: YouTube Analytics keeps revising the last days.
+    analytics_refetch_days: int = Field(default=3, ge=1, le=30)
+    analytics_sync_concurrency: int = Field(default=4, ge=1, le=32)  # channels at once
+    analytics_max_retries: int = Field(default=5, ge=0, le=30)  # per call, then the channel fails
+    analytics_job_timeout_seconds: int = Field(default=1800, ge=60)  # one channel's sync job
+    # Fresh uploads: videos.list(part=statistics) every interval for their first hours (1 unit
+    # per 50 videos of a channel); the poll leaves the reserve of Data API units to uploads.
+    analytics_stats_poll_interval_seconds: int = Field(default=3600, ge=60)
+    analytics_stats_poll_hours: int = Field(default=48, ge=1, le=720)
+    analytics_stats_quota_reserve: int = Field(default=500, ge=0)
+    # --- end analytics ------------------------------------------------------
+
     @field_validator("stage_delay_seconds")
     @classmethod
     def _stage_delays(cls, value: str) -> str:

@@ -1,12 +1,27 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.models import ChannelDailyMetric, CostEvent
+from backend.analytics.reports import DayMetrics
+from backend.db.base import Base, utcnow
+from backend.models import (
+    Channel,
+    ChannelDailyMetric,
+    CostEvent,
+    Video,
+    VideoDailyMetric,
+    VideoStatSnapshot,
+    YouTubeCredential,
+)
 
 
 async def daily_metrics(
@@ -44,3 +59,173 @@ async def daily_cost(
     for key, total in await session.execute(query):
         out[key if isinstance(key, date) else date.fromisoformat(str(key))] = float(total or 0)
     return out
+
+
+# -- the sync's writes -----------------------------------------------------------------------
+# Rows per INSERT: 16 columns x 500 rows stays far under both dialects' bound-parameter limit.
+UPSERT_BATCH = 500
+METRIC_COLUMNS = (
+    "views",
+    "watch_time_minutes",
+    "average_view_duration_seconds",
+    "subscribers_gained",
+    "subscribers_lost",
+    "revenue_usd",
+    "ad_revenue_usd",
+    "cpm_usd",
+    "playback_cpm_usd",
+)
+# An unknown value (NULL) in a new answer keeps a value learnt before (a grant that lost the
+# monetary scope does not erase the revenue it reported).
+KEEP_KNOWN = frozenset({"revenue_usd", "ad_revenue_usd", "cpm_usd", "playback_cpm_usd"})
+
+
+def _metric_values(metrics: DayMetrics) -> dict[str, Any]:
+    return {name: getattr(metrics, name) for name in METRIC_COLUMNS}
+
+
+async def _upsert(
+    session: AsyncSession, model: type[Base], rows: Sequence[dict[str, Any]], keys: Sequence[str]
+) -> int:
+    """Insert or update on ``keys``; a row is only rewritten when a value differs.
+
+    Returns the rows inserted or changed: a re-run with the same answers returns 0 and
+    touches nothing (not even ``updated_at``). One statement per batch, on PostgreSQL
+    (``ON CONFLICT ... DO UPDATE ... WHERE``) and on SQLite (its upsert clause).
+    """
+    table = cast(Table, model.__table__)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    columns = [c for c in rows[0] if c not in {"id", "created_at", *keys}] if rows else []
+    updated = [c for c in columns if c != "updated_at"]
+    written = 0
+    for start in range(0, len(rows), UPSERT_BATCH):
+        statement = insert(table).values(list(rows[start : start + UPSERT_BATCH]))
+        excluded = statement.excluded
+        values: dict[str, Any] = {
+            c: func.coalesce(excluded[c], table.c[c]) if c in KEEP_KNOWN else excluded[c]
+            for c in updated
+        }
+        changed = or_(*(table.c[c].is_distinct_from(values[c]) for c in updated))
+        statement = statement.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={**values, "updated_at": excluded["updated_at"]},
+            where=changed,
+        )
+        result = await session.execute(statement)
+        written += int(result.rowcount)  # type: ignore[attr-defined]
+    return written
+
+
+async def upsert_channel_days(
+    session: AsyncSession, channel_id: uuid.UUID, days: Sequence[DayMetrics]
+) -> int:
+    now = utcnow()
+    rows = {
+        d.day: {
+            "id": uuid.uuid4(),
+            "channel_id": channel_id,
+            "day": d.day,
+            **_metric_values(d),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for d in days
+    }
+    return await _upsert(session, ChannelDailyMetric, list(rows.values()), ("channel_id", "day"))
+
+
+async def upsert_video_days(
+    session: AsyncSession, channel_id: uuid.UUID, days: Sequence[tuple[uuid.UUID, DayMetrics]]
+) -> int:
+    now = utcnow()
+    rows = {
+        (video_id, d.day): {
+            "id": uuid.uuid4(),
+            "video_id": video_id,
+            "channel_id": channel_id,
+            "day": d.day,
+            **_metric_values(d),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for video_id, d in days
+    }
+    return await _upsert(session, VideoDailyMetric, list(rows.values()), ("video_id", "day"))
+
+
+async def upsert_snapshots(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+    """Statistics snapshots, one per video and UTC hour (a second poll in the hour updates)."""
+    now = utcnow()
+    full = {
+        (r["video_id"], r["hour"]): {"id": uuid.uuid4(), **r, "created_at": now, "updated_at": now}
+        for r in rows
+    }
+    if not full:
+        return 0
+    return await _upsert(session, VideoStatSnapshot, list(full.values()), ("video_id", "hour"))
+
+
+# -- the sync's reads ------------------------------------------------------------------------
+async def synced_channel_ids(session: AsyncSession) -> list[uuid.UUID]:
+    """Channels with a YouTube grant (connected or needing a reconnect), not deleted."""
+    query = (
+        select(YouTubeCredential.channel_id)
+        .join(Channel, Channel.id == YouTubeCredential.channel_id)
+        .where(Channel.deleted_at.is_(None))
+        .order_by(Channel.created_at, Channel.id)
+    )
+    return list(await session.scalars(query))
+
+
+async def latest_channel_day(session: AsyncSession, channel_id: uuid.UUID) -> date | None:
+    query = select(func.max(ChannelDailyMetric.day)).where(
+        ChannelDailyMetric.channel_id == channel_id
+    )
+    value = await session.scalar(query)
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedVideo:
+    id: uuid.UUID
+    channel_id: uuid.UUID
+    youtube_video_id: str
+    public_at: datetime  # when it went (or goes) public
+
+
+async def published_videos(session: AsyncSession, channel_id: uuid.UUID) -> list[PublishedVideo]:
+    """Our videos on YouTube: an id there, and published or scheduled."""
+    query = select(Video.id, Video.youtube_video_id, Video.published_at, Video.publish_at).where(
+        Video.channel_id == channel_id,
+        Video.youtube_video_id.is_not(None),
+        or_(Video.published_at.is_not(None), Video.publish_at.is_not(None)),
+    )
+    return [
+        PublishedVideo(vid, channel_id, str(yt), at)
+        for vid, yt, published, scheduled in await session.execute(query)
+        if (at := published or scheduled) is not None
+    ]
+
+
+async def fresh_videos(
+    session: AsyncSession, since: datetime, until: datetime
+) -> list[PublishedVideo]:
+    """Videos that went public in [since, until], on channels not deleted."""
+    query = (
+        select(Video.id, Video.channel_id, Video.youtube_video_id, Video.published_at)
+        .join(Channel, Channel.id == Video.channel_id)
+        .where(
+            Channel.deleted_at.is_(None),
+            Video.youtube_video_id.is_not(None),
+            Video.published_at >= since,
+            Video.published_at <= until,
+        )
+        .order_by(Video.channel_id, Video.published_at)
+    )
+    return [
+        PublishedVideo(vid, cid, str(yt), published)
+        for vid, cid, yt, published in await session.execute(query)
+        if published is not None
+    ]

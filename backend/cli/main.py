@@ -11,7 +11,7 @@ import uvicorn
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from ai.cli import ai_app, doctor, models_app
-from backend.cli import autopilot, channels, demo, users, videos, youtube
+from backend.cli import analytics, autopilot, channels, demo, users, videos, youtube
 from backend.cli.common import console, err_console, run, settings
 from backend.cli.process import exit_now
 from backend.db import migrate as migrations
@@ -34,6 +34,7 @@ app.add_typer(models_app, name="models")
 app.command("doctor")(doctor)
 app.add_typer(youtube.app, name="youtube")
 app.add_typer(autopilot.app, name="autopilot")
+app.add_typer(analytics.app, name="analytics")
 
 
 # Long-running services log their work; other commands print their own output, and their

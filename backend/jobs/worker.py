@@ -57,6 +57,18 @@ def recurring_jobs(settings: Settings) -> list[Recurring]:
             settings.discovery_interval_seconds,
         ),
         Recurring(
+            "analytics-sync",
+            QueueName.publishing,
+            "backend.analytics.tasks.sync_daily",
+            settings.analytics_sync_interval_seconds,
+        ),
+        Recurring(
+            "analytics-stats-poll",
+            QueueName.publishing,
+            "backend.analytics.tasks.poll_fresh_statistics",
+            settings.analytics_stats_poll_interval_seconds,
+        ),
+        Recurring(
             "autopilot",
             QueueName.maintenance,
             "backend.autopilot.tasks.run_tick",

@@ -158,6 +158,9 @@ class FakeYouTube:
         # More authorized GET endpoints (the Analytics API lives in tests/fakes/):
         # path -> handler(fake, query) -> (status, JSON body).
         self.get_routes: dict[str, Callable[[FakeYouTube, dict[str, str]], tuple[int, Any]]] = {}
+        # Scopes the owner unticks on the consent screen (Google's granular consent).
+        self.withheld_scopes: set[str] = set()
+        self.caller = threading.local()  # the bearer token of the request being answered
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.ca_path, key_path)
         handler = type("Handler", (_Handler,), {"fake": self})
@@ -241,9 +244,17 @@ class FakeYouTube:
         """A refresh and access token as if the owner had consented (for tests past OAuth)."""
         refresh = "1//fake-refresh-" + secrets.token_urlsafe(16)
         with self.lock:
-            self.refresh_tokens[refresh] = {"revoked": False}
+            self.refresh_tokens[refresh] = {"revoked": False, "channel": self.channel["id"]}
             access = self._new_access(refresh)
         return refresh, access
+
+    def caller_grant(self) -> dict[str, Any]:
+        """The grant behind the current request's token: its channel and granted scope
+        (``scope`` absent: every scope). For ``get_routes`` handlers."""
+        token = getattr(self.caller, "token", "")
+        with self.lock:
+            info = self.access_tokens.get(token)
+            return dict(self.refresh_tokens.get(info["refresh"], {})) if info else {}
 
     def expire_access_tokens(self) -> None:
         with self.lock:
@@ -372,6 +383,7 @@ class _Handler(BaseHTTPRequestHandler):
         with self.fake.lock:
             info = self.fake.access_tokens.get(token)
             ok = info is not None and info["expires"] > time.time()
+        self.fake.caller.token = token if ok else ""
         if not ok:
             self._body()
             self._send(
@@ -477,18 +489,20 @@ class _Handler(BaseHTTPRequestHandler):
         if query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
             return self._send(400, {"error": "invalid_request", "error_description": "PKCE"})
         code = "4/fake-code-" + secrets.token_urlsafe(12)
+        withheld = self.fake.withheld_scopes
+        scope = " ".join(s for s in query.get("scope", "").split() if s not in withheld)
         with self.fake.lock:
             self.fake.codes[code] = {
                 "challenge": query["code_challenge"],
                 "redirect_uri": query.get("redirect_uri", ""),
-                "scope": query.get("scope", ""),
+                "scope": scope,
                 "offline": query.get("access_type") == "offline",
             }
         target = (
             query.get("redirect_uri", "")
             + "?"
             + urllib.parse.urlencode(
-                {"state": query.get("state", ""), "code": code, "scope": query.get("scope", "")}
+                {"state": query.get("state", ""), "code": code, "scope": scope}
             )
         )
         self.send_response(302)
@@ -522,7 +536,11 @@ class _Handler(BaseHTTPRequestHandler):
                 if form.get("redirect_uri") != info["redirect_uri"]:
                     return self._send(400, {"error": "redirect_uri_mismatch"})
                 refresh = "1//fake-refresh-" + secrets.token_urlsafe(16)
-                self.fake.refresh_tokens[refresh] = {"revoked": False}
+                self.fake.refresh_tokens[refresh] = {
+                    "revoked": False,
+                    "channel": self.fake.channel["id"],
+                    "scope": info["scope"],
+                }
                 access = self.fake._new_access(refresh)
                 return self._send(
                     200,
