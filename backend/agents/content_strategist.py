@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from ai.calls import chat
 from backend.agents.script import WORDS_PER_MINUTE, Scene, Script
 from backend.agents.text_cleanup import clean_narration, clean_title, key_phrases, strip_markup
-from backend.costs.service import Charge, charge_of, total_device_seconds
+from backend.costs.service import Charge, OnCharge, charge_of, total_device_seconds
 
 log = structlog.get_logger(__name__)
 Strategy = Literal["auto", "json", "guided"]
@@ -59,11 +59,15 @@ class ContentStrategist:
         strategy: Strategy = "auto",
         max_attempts: int = MAX_ATTEMPTS,
         style: str = "clean documentary style",
+        on_charge: OnCharge | None = None,
     ) -> None:
+        """``on_charge`` gets each call's charge as soon as the call is served (the ledger),
+        so calls of a script that is never finished are paid for all the same."""
         self.model = model or "text"
         self.strategy = strategy
         self.max_attempts = max_attempts
         self.style = style
+        self.on_charge = on_charge
 
     async def write(
         self,
@@ -143,7 +147,10 @@ class ContentStrategist:
             top_p=0.9,
             stop=stop,
         )
-        usages.append(charge_of("text", reply.usage, reply.served))
+        charge = charge_of("text", reply.usage, reply.served)
+        usages.append(charge)
+        if self.on_charge is not None:
+            await self.on_charge(charge)
         return reply.text
 
     # --- json ---------------------------------------------------------------

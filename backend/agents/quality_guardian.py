@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from ai.calls import embed
 from backend.agents.script import WORDS_PER_MINUTE, Script
 from backend.agents.text_cleanup import sentences
-from backend.costs.service import Charge, charge_of
+from backend.costs.service import Charge, OnCharge, charge_of
 
 log = structlog.get_logger(__name__)
 
@@ -48,8 +48,12 @@ class QualityReport(BaseModel):
 
 
 class QualityGuardian:
-    def __init__(self, embedding_model: str = "embeddings") -> None:
+    def __init__(
+        self, embedding_model: str = "embeddings", on_charge: OnCharge | None = None
+    ) -> None:
+        """``on_charge`` gets the embeddings call's charge as soon as it is served."""
         self.embedding_model = embedding_model
+        self.on_charge = on_charge
 
     async def review(
         self,
@@ -96,6 +100,8 @@ class QualityGuardian:
         texts = [_for_embedding(script.narration_text()), *(_for_embedding(p) for p in past)]
         result = await embed(client, texts, model=self.embedding_model)
         usage = charge_of("embeddings", result.usage, result.served)
+        if self.on_charge is not None:
+            await self.on_charge(usage)
         vectors = np.array(result.vectors)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         unit = vectors / np.where(norms == 0, 1, norms)

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import openai
 import redis
+import structlog
 
+from backend.costs.ledger import Ledger
 from backend.costs.service import Charge, total_cost, total_device_seconds
 from backend.events.bus import publish_sync
 from backend.models import VideoStage
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from backend.models import Video
     from backend.niches.trends.ranking import TopicPick
 
+log = structlog.get_logger(__name__)
 Decision = Literal["continue", "regenerate", "hold"]
 
 
@@ -70,6 +73,7 @@ class VideoChanges:
 class StepResult:
     output: dict[str, Any] = field(default_factory=dict)
     artifacts: dict[str, str] = field(default_factory=dict)  # name -> path under the video dir
+    # This attempt's charges; each was written to the ledger when served (StageContext.charged).
     charges: list[Charge] = field(default_factory=list)
     video: VideoChanges = field(default_factory=VideoChanges)
     decision: Decision = "continue"
@@ -117,6 +121,7 @@ class StageContext:
     past_topics: list[str] = field(default_factory=list)  # the topic step: not one of these
     past_scripts: list[dict[str, Any]] = field(default_factory=list)  # quality: originality
     explorer: TopicExplorer | None = None  # the topic step: where rising topics come from
+    ledger: Ledger | None = None  # where each charge goes the moment its call is served
     _ai: openai.AsyncOpenAI | None = None
     _last_progress: float = 0.0
 
@@ -133,21 +138,32 @@ class StageContext:
             self._ai = make_openai_client(self.settings)
         return self._ai
 
+    async def charged(self, charge: Charge) -> Charge:
+        """Write the charge of a call just served to the ledger (its own short transaction,
+        at most once by its key) and return it for the step's result. Steps and agents call
+        this right after each call, so a try that never finishes still pays for it."""
+        if self.ledger is not None:
+            await self.ledger.record(charge)
+        return charge
+
     def artifact(self, stage: VideoStage, name: str) -> Path:
         return self.video_dir / self.artifacts[stage][name]
 
     def progress(self, fraction: float, detail: str | None = None) -> None:
         """Publish stage progress (throttled to 2 per second); safe from any thread.
 
-        ``detail`` is short human text for the live queue ("312 words written").
+        ``detail`` is short human text for the live queue ("312 words written"). Progress
+        is a live hint: with Redis away it is dropped, and the stage goes on.
         """
         now = time.monotonic()
         if 0.0 < fraction < 1.0 and now - self._last_progress < 0.5:
             return
         self._last_progress = now
-        publish_sync(
-            self.redis, self.video.owner_id, stage_event(self.video, self.stage, fraction, detail)
-        )
+        event = stage_event(self.video, self.stage, fraction, detail)
+        try:
+            publish_sync(self.redis, self.video.owner_id, event)
+        except redis.RedisError as exc:
+            log.warning("stage.progress_dropped", stage=self.stage.value, error=repr(exc)[:200])
 
     async def close(self) -> None:
         if self._ai is not None:

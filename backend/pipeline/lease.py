@@ -1,8 +1,21 @@
-"""A Redis lease per (video, stage): one runner at a time, and a way to see a dead one.
+"""A Redis lease per (video, stage): one runner at a time, a way to see a dead one, and the
+fence in the database that keeps a runner which lost its lease from recording anything.
 
 The runner holds the lease while it works and a heartbeat thread renews it. A worker
 killed with SIGKILL stops renewing, the lease expires within ``ttl_s``, and the
-reconciler re-enqueues the stage.
+reconciler re-enqueues the stage. A lease that vanished while its holder was still
+renewing (Redis restarted empty) is taken back by the heartbeat if no one else took it.
+
+The lease alone cannot stop a runner that stalled past it (a long pause, a partition):
+by the time it wakes up another runner may hold the stage. So each start claims the
+stage's next attempt in the database (``repository.claim_attempt``: ``stage_runs.attempts``
+goes from the value read to one more, compare-and-set), and that attempt number is the
+runner's fencing token: every outcome it writes is an UPDATE whose WHERE names it
+(``repository.fence``).
+A runner whose attempt is no longer the stage's current one writes nothing; two runs of
+one stage can never both commit. The runner also locks the video's row first in each of
+its transactions (a start, an outcome), so a start and an outcome of the same video never
+interleave, and it reads what it checks only after that lock.
 """
 
 from __future__ import annotations
@@ -16,12 +29,20 @@ import redis
 
 from backend.models import VideoStage
 
+# Renew our own lease; take it back if it is gone (expired, or Redis restarted empty) and
+# nobody else holds it; 0 when another runner has it.
 _RENEW = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
+local holder = redis.call('get', KEYS[1])
+if holder == ARGV[1] then
   return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+if not holder then
+  redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 2
 end
 return 0
 """
+RETRY_RENEW_S = 0.5  # after a failed renewal (Redis away), try again this soon
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('del', KEYS[1])
@@ -48,6 +69,7 @@ class StageLease:
         self._ttl_ms = int(ttl_s * 1000)
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
+        self.lost = False  # another runner holds the lease now (seen by the heartbeat)
 
     def acquire(self) -> bool:
         if not self._redis.set(self._key, self._token, nx=True, px=self._ttl_ms):
@@ -58,11 +80,15 @@ class StageLease:
 
     def _heartbeat(self) -> None:
         interval = self._ttl_ms / 3000
-        while not self._halt.wait(interval):
+        wait_s = interval
+        while not self._halt.wait(wait_s):
             try:
-                self._redis.eval(_RENEW, 1, self._key, self._token, self._ttl_ms)
+                renewed = self._redis.eval(_RENEW, 1, self._key, self._token, self._ttl_ms)
             except redis.RedisError:
+                wait_s = min(interval, RETRY_RENEW_S)  # back soon, before the reconciler
                 continue
+            wait_s = interval
+            self.lost = not renewed
 
     def release(self) -> None:
         self._halt.set()

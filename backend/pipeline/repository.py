@@ -11,10 +11,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.models import Channel, ChannelStatus, Video
+from backend.db.base import utcnow
+from backend.models import Channel, ChannelStatus, StageRun, StageStatus, Video, VideoStage
 from backend.models import VideoStatus as S
 from backend.videos import repository as videos_repository
 
@@ -115,3 +116,48 @@ async def past_scripts(
         .limit(PAST_SCRIPTS)
     )
     return [s for s in rows if s]
+
+
+# --- the runner's fence (see backend/pipeline/lease.py) -------------------------------
+def _attempt_is(video_id: uuid.UUID, stage: VideoStage, attempt: int) -> ColumnElement[bool]:
+    return (
+        (StageRun.video_id == video_id) & (StageRun.stage == stage) & (StageRun.attempts == attempt)
+    )
+
+
+async def claim_attempt(session: AsyncSession, run: StageRun, *, tries: int) -> int | None:
+    """Take the stage's next attempt: ``attempts`` from the value read in ``run`` to one
+    more, only if no one changed it since (compare-and-set), and mark the run started.
+    Returns the attempt (the runner's fencing token); None when another runner took it."""
+    seen = run.attempts
+    result = await session.execute(
+        update(StageRun)
+        .where(_attempt_is(run.video_id, run.stage, seen))
+        .values(
+            attempts=seen + 1,
+            tries=tries,
+            status=StageStatus.running,
+            started_at=utcnow(),
+            finished_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    await session.refresh(run)
+    return seen + 1
+
+
+async def fence(
+    session: AsyncSession, video_id: uuid.UUID, stage: VideoStage, attempt: int, **values: Any
+) -> bool:
+    """Write ``values`` to the stage's run only while ``attempt`` is its current attempt
+    (the attempt in the UPDATE's WHERE). False, with nothing written, once another runner
+    has claimed the stage. The row stays locked to the end of the transaction."""
+    result = await session.execute(
+        update(StageRun)
+        .where(_attempt_is(video_id, stage, attempt))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]

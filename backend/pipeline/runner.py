@@ -5,9 +5,17 @@
    run started: one more try.
 2. Run the step within the stage's time limit (``YTE_<STAGE>_TIMEOUT_SECONDS``);
    transient errors retry with backoff inside that limit, each retry one more try.
-3. In one transaction record the outputs, artifacts, cost events, timings and the
-   step's typed changes to the video, then (after commit) enqueue the next stage or
-   finish the video.
+3. In one transaction record the outputs, artifacts, timings and the step's typed
+   changes to the video, then (after commit) enqueue the next stage or finish the video.
+Each model call's charge is written to the cost ledger as soon as the call is served, in
+its own short transaction (``backend.costs.ledger``), not with the outcome: an attempt that
+times out, is superseded or dies still pays for what it was served.
+
+Fencing: starting claims the stage's next attempt in the database, and every outcome
+(success, a failed try, a retry, a failure) is written only while that attempt is still
+the stage's current one (``repository.fence``; see ``backend/pipeline/lease.py``). A
+runner that stalled past its lease while another took the stage over records nothing:
+two runs of one stage never both commit.
 A try that times out or runs out of transient retries is recorded as failed with its
 reason and the stage is enqueued again, until ``YTE_STAGE_MAX_ATTEMPTS`` tries: then the
 video fails with that reason. Any other error fails the video at once. A crash anywhere
@@ -27,10 +35,11 @@ from typing import Any, TypeVar
 
 import httpx
 import openai
+import redis
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.costs.service import record_charge
+from backend.costs.ledger import Ledger
 from backend.db.base import utcnow
 from backend.db.session import after_commit, unit_of_work
 from backend.events.bus import publish_sync
@@ -56,6 +65,8 @@ TRANSIENT = (
     openai.APITimeoutError,
     openai.RateLimitError,
     openai.InternalServerError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
 )
 BACKOFF_S = (2.0, 5.0, 15.0)
 T = TypeVar("T")
@@ -63,6 +74,10 @@ T = TypeVar("T")
 
 class StageTimedOut(Exception):
     """One try of a stage ran past its time limit."""
+
+
+class Superseded(Exception):
+    """Another runner claimed this stage after this one: this one records nothing more."""
 
 
 class StageRunner:
@@ -73,6 +88,8 @@ class StageRunner:
         self.timeout_s = 0.0  # set at start, from the channel's target length
         self.tries = 0  # tries of this stage in the current round, this one included
         self.max_tries = ctx.settings.stage_max_attempts
+        self.attempt = 0  # the fencing token: the stage_runs.attempts this runner claimed
+        self.ledger: Ledger | None = None  # set at start: where charges go as served
 
     async def run(self) -> dict[str, Any]:
         stage_ctx = await self._start()
@@ -80,19 +97,50 @@ class StageRunner:
             return stage_ctx
         started = time.perf_counter()
         try:
-            result = await self._execute(stage_ctx)
+            try:
+                result = await self._execute(stage_ctx)
+            finally:
+                await self._settle()  # every charge served by now is in the ledger
+                await stage_ctx.close()
+        except Superseded:
+            return self._superseded("retry")
         except (StageTimedOut, *TRANSIENT) as exc:
             return await self._try_failed(_reason(exc), time.perf_counter() - started)
         except Exception as exc:
             await self._fail(exc, time.perf_counter() - started)
             raise
-        finally:
-            await stage_ctx.close()
         return await self._finish(result, time.perf_counter() - started)
+
+    async def _lock_video(self, session: AsyncSession) -> Video | None:
+        """The video's row, locked to the end of the transaction and read fresh: every
+        transaction of a runner takes it first, so a start and an outcome never interleave."""
+        return await session.get(Video, self.video_id, with_for_update=True, populate_existing=True)
+
+    async def _settle(self) -> None:
+        if self.ledger is None:
+            return
+        unrecorded = await self.ledger.settle()
+        if unrecorded:
+            log.warning("stage.charges_unrecorded", stage=self.stage.value, charges=len(unrecorded))
+
+    async def _write_unrecorded(self, session: AsyncSession) -> None:
+        """Charges no try of their own could write go in with the outcome (at most once)."""
+        if self.ledger is not None and self.ledger.unrecorded:
+            await self.ledger.write_unrecorded(session)
+
+    def _superseded(self, where: str) -> dict[str, Any]:
+        log.warning(
+            "stage.superseded",
+            video_id=str(self.video_id),
+            stage=self.stage.value,
+            attempt=self.attempt,
+            at=where,
+        )
+        return {"stage": self.stage.value, "outcome": "superseded", "attempt": self.attempt}
 
     async def _start(self) -> StageContext | dict[str, Any]:
         async with unit_of_work(self.ctx.sessions) as session:
-            video = await session.get(Video, self.video_id)
+            video = await self._lock_video(session)
             if video is None:
                 return {"skipped": "video gone"}
             if video.status not in (VideoStatus.queued, VideoStatus.running):
@@ -116,24 +164,32 @@ class StageRunner:
                 reason = f"failed after {used} attempts: {previous}"
                 await fail_video(session, self.ctx.redis, video, channel, self.stage, reason)
                 return {"failed": reason}
+            run = runs.get(self.stage)
+            if run is None:
+                run = StageRun(
+                    id=uuid.uuid4(),
+                    video_id=video.id,
+                    stage=self.stage,
+                    status=StageStatus.running,
+                    attempts=1,
+                    tries=used + 1,
+                    started_at=utcnow(),
+                    artifacts={},
+                    output={},
+                )
+                session.add(run)
+                await session.flush()  # (video, stage) is unique: one first start only
+                self.attempt = 1
+            else:  # run.error keeps the last try's reason until a success
+                attempt = await repository.claim_attempt(session, run, tries=used + 1)
+                if attempt is None:
+                    log.info("stage.claimed_elsewhere", video_id=str(video.id), stage=self.stage)
+                    return {"skipped": "another runner claimed this stage"}
+                self.attempt = attempt
+            self.tries = run.tries
             if video.status == VideoStatus.queued:
                 await state.transition(session, video, VideoStatus.running)
             self.timeout_s = timeout_for(self.ctx.settings, channel, self.stage)
-            run = runs.get(self.stage) or StageRun(
-                id=uuid.uuid4(),
-                video_id=video.id,
-                stage=self.stage,
-                attempts=0,
-                artifacts={},
-                output={},
-            )
-            session.add(run)
-            run.status = StageStatus.running
-            run.attempts += 1
-            run.tries = used + 1
-            self.tries = run.tries
-            run.started_at = utcnow()
-            run.finished_at = None  # run.error keeps the last try's reason until a success
             video.stage = self.stage
             video.stage_progress = overall_progress(self.stage, 0.0)
             await session.flush()
@@ -153,6 +209,13 @@ class StageRunner:
                 past_topics = await repository.past_topics(session, channel.id, video.id)
             if self.stage == VideoStage.quality:
                 past_scripts = await repository.past_scripts(session, channel.id, video.id)
+            self.ledger = Ledger(
+                self.ctx.sessions,
+                self.ctx.redis,
+                channel_id=channel.id,
+                video_id=video.id,
+                stage=self.stage.value,
+            )
         stage_ctx = StageContext(
             settings=self.ctx.settings,
             redis=self.ctx.redis,
@@ -163,6 +226,7 @@ class StageRunner:
             past_topics=past_topics or [],
             past_scripts=past_scripts or [],
             explorer=store_explorer(self.ctx.sessions) if past_topics is not None else None,
+            ledger=self.ledger,
         )
         stage_ctx.progress(0.0, f"attempt {used + 1}/{self.max_tries}")
         log.info(
@@ -170,6 +234,7 @@ class StageRunner:
             video_id=str(self.video_id),
             stage=self.stage.value,
             attempt=used + 1,
+            fence=self.attempt,
             timeout_s=self.timeout_s,
         )
         return stage_ctx
@@ -212,28 +277,48 @@ class StageRunner:
         raise StageTimedOut(f"timed out after {self.timeout_s:g} s ({setting_name(self.stage)})")
 
     async def _note_retry(self, error: str) -> int:
-        """Record a transient failure as one more try; returns the tries used."""
+        """Record a transient failure as one more try (and attempt: the fence moves on with
+        it); returns the tries used. Superseded when another runner holds the stage."""
         async with unit_of_work(self.ctx.sessions) as session:
-            run = (await repository.stage_runs(session, self.video_id))[self.stage]
-            run.attempts += 1
-            run.tries += 1
-            run.error = f"retrying after: {error}"[:2000]
-            return run.tries
+            await self._lock_video(session)
+            held = await repository.fence(
+                session,
+                self.video_id,
+                self.stage,
+                self.attempt,
+                attempts=self.attempt + 1,
+                tries=StageRun.tries + 1,
+                error=f"retrying after: {error}"[:2000],
+            )
+            if not held:
+                raise Superseded
+            tries = (await repository.stage_runs(session, self.video_id))[self.stage].tries
+        self.attempt += 1
+        return tries
 
     async def _try_failed(self, reason: str, seconds: float) -> dict[str, Any]:
         """This try failed in a way another may not (a timeout, a service that stayed down):
         record it, and enqueue the next try or, with none left, fail the video."""
         async with unit_of_work(self.ctx.sessions) as session:
-            video, channel = await repository.video_and_channel(session, self.video_id)
+            video = await self._lock_video(session)
             if video is None:
                 return {"skipped": "video gone"}
+            await self._write_unrecorded(session)
+            if not await repository.fence(
+                session,
+                self.video_id,
+                self.stage,
+                self.attempt,
+                status=StageStatus.failed,
+                finished_at=utcnow(),
+                duration_s=round(seconds, 3),
+            ):
+                return self._superseded("try_failed")
+            channel = await session.get(Channel, video.channel_id)
             runs = await repository.stage_runs(session, video.id)
             run = runs[self.stage]
             used = run.tries
-            run.status = StageStatus.failed
             run.error = f"attempt {used}/{self.max_tries}: {reason}"[:2000]
-            run.finished_at = utcnow()
-            run.duration_s = round(seconds, 3)
             log.warning(
                 "stage.try_failed",
                 video_id=str(self.video_id),
@@ -260,27 +345,30 @@ class StageRunner:
 
     async def _finish(self, result: StepResult, seconds: float) -> dict[str, Any]:
         async with unit_of_work(self.ctx.sessions) as session:
-            video, channel = await repository.video_and_channel(session, self.video_id)
-            assert video is not None and channel is not None
+            video = await self._lock_video(session)
+            if video is None:
+                return {"skipped": "video gone"}
+            await self._write_unrecorded(session)
+            if not await repository.fence(
+                session,
+                self.video_id,
+                self.stage,
+                self.attempt,
+                finished_at=utcnow(),
+                duration_s=round(seconds, 3),
+            ):
+                return self._superseded("finish")
+            channel = await session.get(Channel, video.channel_id)
+            assert channel is not None
             runs = await repository.stage_runs(session, video.id)
             run = runs[self.stage]
-            run.finished_at = utcnow()
-            run.duration_s = round(seconds, 3)
             run.device_seconds = result.device_seconds
             run.cost_usd = Decimal(str(result.cost_usd))
             run.output = result.output
             run.artifacts = result.artifacts
             run.error = None
             run.tries = 0  # a new round of tries starts after a success
-            for charge in result.charges:
-                await record_charge(
-                    session,
-                    self.ctx.redis,
-                    charge,
-                    channel_id=channel.id,
-                    video_id=video.id,
-                    stage=self.stage.value,
-                )
+            # result.charges are in the ledger already: written as each call was served
             result.video.apply(video)
             outcome = await self._advance(session, video, channel, run, runs, result)
             snapshot = _snapshot(video, channel)
@@ -380,14 +468,23 @@ class StageRunner:
         error = _reason(exc)
         log.error("stage.failed", video_id=str(self.video_id), stage=self.stage.value, error=error)
         async with unit_of_work(self.ctx.sessions) as session:
-            video, channel = await repository.video_and_channel(session, self.video_id)
+            video = await self._lock_video(session)
             if video is None:
                 return
-            run = (await repository.stage_runs(session, video.id))[self.stage]
-            run.status = StageStatus.failed
-            run.error = error
-            run.finished_at = utcnow()
-            run.duration_s = round(seconds, 3)
+            await self._write_unrecorded(session)
+            if not await repository.fence(
+                session,
+                self.video_id,
+                self.stage,
+                self.attempt,
+                status=StageStatus.failed,
+                error=error,
+                finished_at=utcnow(),
+                duration_s=round(seconds, 3),
+            ):
+                self._superseded("fail")
+                return
+            channel = await session.get(Channel, video.channel_id)
             if video.status != VideoStatus.running or channel is None:
                 return
             await fail_video(

@@ -26,7 +26,7 @@ async def run(ctx: StageContext) -> StepResult:
         name = f"images/scene_{index:02d}.png"
         write_atomic(ctx.video_dir / name, image.images[0])
         result.artifacts[f"image_{index:02d}"] = name
-        result.charges.append(charge_of("image", image.usage, image.served))
+        result.charges.append(await ctx.charged(charge_of("image", image.usage, image.served)))
         ctx.progress(index / len(script.scenes), f"image {index}/{len(script.scenes)}")
     result.output = {"scenes": len(script.scenes), "size": size}
     return result

@@ -18,7 +18,7 @@ async def run(ctx: StageContext) -> StepResult:
     previous: dict[str, Any] = ctx.outputs.get(VideoStage.quality, {})
     history: list[dict[str, Any]] = list(previous.get("history", []))
     regenerations = int(previous.get("regenerations", 0))
-    report, usage = await QualityGuardian().review(
+    report, usage = await QualityGuardian(on_charge=ctx.charged).review(
         ctx.ai(),
         script,
         past_scripts=[Script.model_validate(s).narration_text() for s in ctx.past_scripts],

@@ -48,7 +48,7 @@ async def run(ctx: StageContext) -> StepResult:
         raise
     await asyncio.to_thread(verify_render, result, result.narration_s)
     seconds = result.seconds
-    charge = Charge(
+    charge = Charge(  # written to the ledger below, before the step returns
         kind="render",
         provider=provider_name("cpu", result.encoder),
         units=round(result.duration_s, 3),
@@ -58,6 +58,7 @@ async def run(ctx: StageContext) -> StepResult:
             seconds, ctx.settings.render_watts, ctx.settings.electricity_usd_per_kwh
         ),
     )
+    await ctx.charged(charge)
     return StepResult(
         output={
             "duration_s": result.duration_s,

@@ -27,7 +27,7 @@ async def run(ctx: StageContext) -> StepResult:
     topic = ctx.outputs[VideoStage.topic]["topic"]
     history = ctx.outputs.get(VideoStage.quality, {}).get("history", [])
     feedback = history[-1]["reasons"] if history else []
-    script, usage = await ContentStrategist().write(
+    script, usage = await ContentStrategist(on_charge=ctx.charged).write(
         ctx.ai(),
         topic=topic,
         niche=ctx.video.niche,

@@ -30,7 +30,7 @@ async def run(ctx: StageContext) -> StepResult:
         name = f"voice/scene_{index:02d}.wav"
         write_atomic(ctx.video_dir / name, speech.audio_bytes)
         result.artifacts[f"voice_{index:02d}"] = name
-        result.charges.append(charge_of("speech", speech.usage, speech.served))
+        result.charges.append(await ctx.charged(charge_of("speech", speech.usage, speech.served)))
         ctx.progress(index / len(scenes), f"{index}/{len(scenes)} scenes narrated")
     result.output = {"scenes": len(scenes), "voice": voice, "speed": speed}
     return result
