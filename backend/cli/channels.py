@@ -1,4 +1,5 @@
-"""``ytempire channel``: list, create, show, pause, resume and delete channels."""
+"""``ytempire channel``: list, create, update, show, pause, resume and delete channels;
+connect and disconnect their YouTube accounts."""
 
 from __future__ import annotations
 
@@ -7,15 +8,18 @@ from decimal import Decimal
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.channels import repository, service, voices
-from backend.channels.schemas import ChannelCreate, StyleSettings, VoiceSettings
+from backend.channels.schemas import ChannelCreate, ChannelUpdate, StyleSettings, VoiceSettings
 from backend.cli.common import console, err_console, run, session_scope, settings
 from backend.errors import BadRequest, NotFound
-from backend.models import Channel, ChannelStatus, User
+from backend.models import Channel, ChannelStatus, Privacy, User, VideoFormat
 from backend.models.channel import CHANNEL_DEFAULTS as DEFAULTS
+from backend.publishing import connections
+from backend.publishing.connections import ConnectionState
 from backend.users import service as user_service
 
 app = typer.Typer(help="Manage channels.", no_args_is_help=True)
@@ -57,7 +61,16 @@ OPTION_NAMES = {
     "monthly_budget_usd": "--monthly-budget",
     "target_minutes": "--minutes",
     "voice": "--voice",
+    "name": "--name",
+    "niche": "--niche",
+    "privacy": "--privacy",
 }
+MADE_FOR_KIDS_HELP = (
+    "Whether the channel's videos are made for kids (YouTube asks; uploads are held "
+    "until it is set)."
+)
+PRIVACY_HELP = "What uploads become on YouTube: private, unlisted or public."
+AUTO_PUBLISH_HELP = "Publish every video that becomes ready, without waiting for the owner."
 
 
 def _plain(error: dict[str, object]) -> str:
@@ -98,7 +111,20 @@ def plain_errors(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def describe(channel: Channel, owner: User | None) -> Table:
+def _made_for_kids(value: bool | None) -> str:
+    return "not set (uploads are held)" if value is None else ("yes" if value else "no")
+
+
+def _youtube(state: ConnectionState | None) -> str:
+    if state is None or state.state == connections.NOT_CONNECTED:
+        return "not connected (`ytempire channel connect CHANNEL`)"
+    who = f"{state.youtube_channel_title or '?'} ({state.youtube_channel_id or '?'})"
+    if state.state == "needs_reconnect":
+        return f"needs reconnecting: {state.reason or 'the grant was revoked'} — {who}"
+    return f"connected to {who}"
+
+
+def describe(channel: Channel, owner: User | None, youtube: ConnectionState | None = None) -> Table:
     table = Table(show_header=False, box=None)
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
@@ -115,6 +141,10 @@ def describe(channel: Channel, owner: User | None) -> Table:
         ("budget", f"${channel.daily_budget_usd:.2f}/day, ${channel.monthly_budget_usd:.2f}/month"),
         ("quality threshold", f"{channel.quality_threshold:g}"),
         ("voice", str((channel.voice_settings or {}).get("voice", "en-us"))),
+        ("youtube", _youtube(youtube)),
+        ("made for kids", _made_for_kids(channel.made_for_kids)),
+        ("privacy", channel.privacy.value),
+        ("auto publish", "on" if channel.auto_publish else "off"),
         ("created", channel.created_at.strftime("%Y-%m-%d %H:%M UTC")),
     ]
     for key, value in rows:
@@ -179,6 +209,13 @@ def create(
         DEFAULTS.target_minutes, "--minutes", help="Target length of a video."
     ),
     voice: str = typer.Option(DEFAULTS.voice, "--voice", help="See `ytempire channel voices`."),
+    made_for_kids: bool | None = typer.Option(
+        None, "--made-for-kids/--not-made-for-kids", help=MADE_FOR_KIDS_HELP
+    ),
+    privacy: Privacy = typer.Option(DEFAULTS.privacy, "--privacy", help=PRIVACY_HELP),
+    auto_publish: bool = typer.Option(
+        DEFAULTS.auto_publish, "--auto-publish/--no-auto-publish", help=AUTO_PUBLISH_HELP
+    ),
 ) -> None:
     """Create a channel for a user (within their channel limit)."""
     try:
@@ -192,6 +229,9 @@ def create(
             monthly_budget_usd=monthly_budget,
             voice_settings=VoiceSettings(voice=voice),
             style_settings=StyleSettings(target_minutes=minutes),
+            made_for_kids=made_for_kids,
+            privacy=privacy,
+            auto_publish=auto_publish,
         )
     except ValidationError as exc:
         err_console.print(f"[red]error:[/red] {plain_errors(exc)}")
@@ -220,12 +260,69 @@ def show(
             found = await find_channel(session, channel, owner)
             user = await session.get(User, found.owner_id)
             preview = await service.delete_preview(session, found)
-        console.print(describe(found, user))
+            youtube = await connections.state(session, found.id)
+        console.print(describe(found, user, youtube))
         console.print(
             f"videos: {preview.total} in all, {preview.cancelled} queued/running/in review"
         )
 
     run(_show)
+
+
+@app.command("update")
+def update(
+    channel: str = typer.Argument(..., help=CHANNEL_HELP),
+    owner: str | None = typer.Option(None, "--owner", help="The owner's email."),
+    name: str | None = typer.Option(None, "--name", help="A new name."),
+    niche: str | None = typer.Option(None, "--niche", help="What the channel is about."),
+    fmt: VideoFormat | None = typer.Option(None, "--format", help="long (16:9) or short (9:16)."),
+    language: str | None = typer.Option(None, "--language", help="ISO code: en, de, es-MX."),
+    per_day: float | None = typer.Option(None, "--per-day", help="Videos per day."),
+    daily_budget: Decimal | None = typer.Option(None, "--daily-budget", help="USD per day."),
+    monthly_budget: Decimal | None = typer.Option(None, "--monthly-budget", help="USD per month."),
+    made_for_kids: bool | None = typer.Option(
+        None, "--made-for-kids/--not-made-for-kids", help=MADE_FOR_KIDS_HELP
+    ),
+    privacy: Privacy | None = typer.Option(None, "--privacy", help=PRIVACY_HELP),
+    auto_publish: bool | None = typer.Option(
+        None, "--auto-publish/--no-auto-publish", help=AUTO_PUBLISH_HELP
+    ),
+) -> None:
+    """Change a channel's settings; what is left out stays as it is."""
+    given = {
+        "name": name,
+        "niche": niche,
+        "format": fmt,
+        "language": language,
+        "cadence_per_day": per_day,
+        "daily_budget_usd": daily_budget,
+        "monthly_budget_usd": monthly_budget,
+        "made_for_kids": made_for_kids,
+        "privacy": privacy,
+        "auto_publish": auto_publish,
+    }
+    changes = {key: value for key, value in given.items() if value is not None}
+    if not changes:
+        err_console.print(
+            "[red]error:[/red] nothing to change; see `ytempire channel update --help`"
+        )
+        raise typer.Exit(1)
+    try:
+        data = ChannelUpdate(**changes)
+    except ValidationError as exc:
+        err_console.print(f"[red]error:[/red] {plain_errors(exc)}")
+        raise typer.Exit(1) from exc
+
+    async def _update() -> None:
+        async with session_scope() as session:
+            found = await find_channel(session, channel, owner)
+            await service.update_channel(session, found, data)
+            user = await session.get(User, found.owner_id)
+            youtube = await connections.state(session, found.id)
+            console.print(f"channel [bold]{escape(found.name)}[/bold] ({short_id(found)}) updated")
+            console.print(describe(found, user, youtube))
+
+    run(_update)
 
 
 def _set_status(channel: str, owner: str | None, status: ChannelStatus) -> None:
@@ -292,3 +389,76 @@ def list_voices(
             continue
         table.add_row(voice.id, voice.label)
     console.print(table)
+
+
+def connect_channel(channel: str, code: str | None) -> None:
+    """Connect a channel on a headless box (also ``ytempire youtube connect``): print the
+    consent address, then take the address Google sent the browser to, or its code."""
+
+    async def _connect() -> None:
+        answer = code
+        consent: connections.Consent | None = None
+        async with session_scope() as session:
+            found = await find_channel(session, channel, None)
+            channel_id, name = found.id, found.name
+            if answer is None:  # the consent is committed before we wait for its answer
+                consent = await connections.start(session, settings(), channel_id)
+        if consent is not None:
+            console.print(
+                f"Open this address in a browser signed in to the Google account of the "
+                f"YouTube channel for [bold]{escape(name)}[/bold] (valid until "
+                f"{consent.expires_at:%H:%M} UTC):"
+            )
+            console.print(consent.url, soft_wrap=True, markup=False, highlight=False)
+            console.print(
+                f"Google then sends the browser to {escape(consent.redirect_uri)}?...; when "
+                "that page does not open (a headless box), copy its address from the address bar"
+            )
+            console.print("(or stop here and run this again later with --code)")
+            answer = str(typer.prompt("Paste the address you were sent to (or its code)"))
+        assert answer is not None
+        async with session_scope() as session:
+            row = await connections.finish(session, settings(), channel_id, answer)
+            title, youtube_id = row.youtube_channel_title, row.youtube_channel_id
+        console.print(
+            f"connected to YouTube channel [bold]{escape(title or '?')}[/bold] ({youtube_id})"
+        )
+
+    run(_connect)
+
+
+def disconnect_channel(channel: str) -> None:
+    """Revoke the channel's grant at Google and wipe it here (also ``youtube disconnect``)."""
+
+    async def _disconnect() -> None:
+        async with session_scope() as session:
+            found = await find_channel(session, channel, None)
+            done = await connections.stop(session, settings(), found.id)
+        console.print(
+            "disconnected: the grant was revoked at Google and wiped here"
+            if done
+            else "the channel was not connected"
+        )
+
+    run(_disconnect)
+
+
+@app.command("connect")
+def connect(
+    channel: str = typer.Argument(..., help=CHANNEL_HELP),
+    code: str | None = typer.Option(
+        None, "--code", help="The address Google redirected to, or its code: no prompt."
+    ),
+) -> None:
+    """Connect a channel to its YouTube account (works on a headless box).
+
+    Open the printed address in any browser, sign in, and paste the address the browser
+    lands on (or its code); or stop, and run it again later with --code.
+    """
+    connect_channel(channel, code)
+
+
+@app.command("disconnect")
+def disconnect(channel: str = typer.Argument(..., help=CHANNEL_HELP)) -> None:
+    """Revoke the channel's YouTube grant at Google and wipe it here."""
+    disconnect_channel(channel)

@@ -1,4 +1,4 @@
-"""``ytempire video``: list, show, retry, cancel, discard and approve videos.
+"""``ytempire video``: list, show, retry, cancel, discard, approve and publish videos.
 
 The commands act on any owner's video (this is the admin CLI) through the same services,
 and so the same rules, as the API: an action the status machine refuses prints why and
@@ -7,18 +7,32 @@ exits 1. A video is named by its id or the first 8+ characters of it (``video li
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 import typer
 from rich import box
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.cli.common import console, run, session_scope, settings
+from backend.cli.common import console, err_console, run, session_scope, settings
+from backend.db.engine import create_engine, create_sessionmaker
 from backend.errors import BadRequest, NotFound
-from backend.models import Channel, User, Video, VideoStatus
+from backend.models import Channel, UploadSession, User, Video, VideoStatus
 from backend.models.video import STAGE_ORDER
 from backend.pipeline.dispatch import PipelineDispatcher, ReconcilerDispatcher
 from backend.pipeline.repository import first_unfinished
@@ -188,10 +202,10 @@ def show(video: str = typer.Argument(..., help=VIDEO_HELP)) -> None:
 Action = Callable[[AsyncSession, Video, service.Dispatcher], Awaitable[str]]
 
 
-def _act(ref: str, action: Action) -> None:
+def _act(ref: str, action: Action) -> uuid.UUID:
     """Run one action in a transaction; the next stage is enqueued once it commits."""
 
-    async def _run() -> None:
+    async def _run() -> uuid.UUID:
         cfg = settings()
         # The embedded Redis lives inside `ytempire serve`: its reconciler enqueues instead.
         connection = None if cfg.embedded else sync_redis(cfg)
@@ -208,8 +222,9 @@ def _act(ref: str, action: Action) -> None:
         console.print(message)
         if connection is None and "queued" in message:
             console.print("the running `ytempire serve` picks it up within 15 s")
+        return found.id
 
-    run(_run)
+    return run(_run)
 
 
 async def _next_stage(session: AsyncSession, video: Video) -> str:
@@ -277,3 +292,127 @@ def approve(
         )
 
     _act(video, _approve)
+
+
+def _publish_time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{value!r} is not an ISO time; give one with its zone, e.g. 2026-12-24T18:00:00+01:00",
+            param_hint="--at",
+        ) from exc
+
+
+@app.command("publish")
+def publish(
+    video: str = typer.Argument(..., help=VIDEO_HELP),
+    at: str | None = typer.Option(
+        None,
+        "--at",
+        help="Publish at this time (ISO, with its zone: 2026-12-24T18:00:00+01:00), 2 minutes "
+        "to a year ahead; YouTube keeps it private until then. Default: now.",
+    ),
+    wait: bool = typer.Option(
+        False, "--wait", help="Follow the upload until it is published, scheduled or failed."
+    ),
+    timeout: float = typer.Option(
+        3600.0, "--timeout", min=1, max=7 * 86400, help="With --wait: give up after S seconds."
+    ),
+) -> None:
+    """Send a ready video to YouTube, now or at --at. Refused with every reason it is held
+    (not connected, made-for-kids unset, paused, over budget, render or quality check).
+
+    With --wait it exits 0 once the video is published or scheduled, and 1 when the upload
+    failed, was held or cancelled, or is still going after --timeout (it goes on anyway).
+    """
+    when = _publish_time(at)
+
+    async def _publish(session: AsyncSession, found: Video, dispatcher: service.Dispatcher) -> str:
+        await service.publish(session, found, at=when, dispatcher=dispatcher)
+        channel = await session.get(Channel, found.channel_id)
+        privacy = channel.privacy.value if channel else "private"
+        then = (
+            f"scheduled for {when.isoformat()} (private until then)"
+            if when
+            else f"{privacy} once it is uploaded"
+        )
+        return f"video {short_id(found.id)} publishing: its upload is queued; {then}"
+
+    video_id = _act(video, _publish)
+    if wait:
+        run(lambda: follow_upload(video_id, timeout_s=timeout))
+
+
+FINAL = frozenset({VideoStatus.published, VideoStatus.scheduled})
+
+
+async def follow_upload(video_id: uuid.UUID, *, timeout_s: float, poll_s: float = 1.0) -> None:
+    """A progress bar over the bytes YouTube confirmed, read from the database (the worker
+    records them after every chunk) until the video leaves ``publishing`` or time is up."""
+    deadline = time.monotonic() + timeout_s
+    engine = create_engine(settings(), pooled=False)
+    sessions = create_sessionmaker(engine)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    try:
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("waiting for the upload", total=None)
+            while True:
+                async with sessions() as session:
+                    found = await service.get_any(session, video_id)
+                    upload = await repository.upload_session(session, video_id)
+                    _show_progress(progress, task, upload)
+                if found.status != VideoStatus.publishing or time.monotonic() >= deadline:
+                    break
+                await asyncio.sleep(min(poll_s, max(0.0, deadline - time.monotonic())))
+    finally:
+        await engine.dispose()
+    _outcome(found, timeout_s)
+
+
+def _show_progress(progress: Progress, task: TaskID, upload: UploadSession | None) -> None:
+    if upload is None:
+        return
+    steps = {"pending": "starting the upload", "uploaded": "thumbnail and captions"}
+    progress.update(
+        task,
+        description=steps.get(upload.status.value, "uploading"),
+        total=max(upload.file_size, 1),
+        completed=upload.confirmed_bytes,
+    )
+
+
+def _outcome(video: Video, timeout_s: float) -> None:
+    ref = short_id(video.id)
+    if video.status == VideoStatus.published:
+        console.print(f"video {ref} published: {video_url(video)}")
+    elif video.status == VideoStatus.scheduled:
+        when = video.publish_at.isoformat() if video.publish_at else "its slot"
+        console.print(f"video {ref} scheduled for {when}: {video_url(video)}")
+    if video.publish_warning:
+        console.print(f"[yellow]warning:[/yellow] {escape(video.publish_warning)}")
+    if video.status in FINAL:
+        return
+    if video.status == VideoStatus.publishing:
+        err_console.print(
+            f"video {ref} is still publishing after {timeout_s:g} s; the upload goes on in the "
+            f"worker (`ytempire video show {ref}`)"
+        )
+    elif video.status == VideoStatus.failed:
+        err_console.print(f"[red]video {ref} failed to publish:[/red] {escape(video.error or '?')}")
+    else:
+        reasons = "; ".join(video.publish_holds or []) or "it was cancelled"
+        err_console.print(f"video {ref} is {video.status.value}, not published: {escape(reasons)}")
+    raise typer.Exit(1)
+
+
+def video_url(video: Video) -> str:
+    return f"https://www.youtube.com/watch?v={video.youtube_video_id}"

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
+from backend.cli import channels
 from backend.cli.common import console, run, session_scope, settings
-from backend.publishing import oauth, repository, service
-from backend.publishing.errors import InvalidClientFile
-from backend.publishing.quota import QuotaLedger
+from backend.publishing import oauth, service
+from backend.publishing.errors import NoOAuthClient
+from backend.publishing.quota import PACIFIC, quota_status
 
 app = typer.Typer(
     help="YouTube publishing: OAuth client, connections, quota.", no_args_is_help=True
@@ -64,57 +64,19 @@ def client_show() -> None:
     run(_show)
 
 
-def _channel(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not a channel id (a UUID)") from exc
-
-
 @app.command("connect")
 def connect(
-    channel_id: str = typer.Argument(..., help="The channel's id (`ytempire channel list`)."),
+    channel_id: str = typer.Argument(..., help="The channel (`ytempire channel list`)."),
     code: str | None = typer.Option(None, "--code", help="The redirect URL or code, no prompt."),
 ) -> None:
-    """Connect a channel on a headless box: open the URL anywhere, paste where it lands."""
-    channel = _channel(channel_id)
-
-    async def _connect() -> None:
-        answer = code
-        if answer is None:  # start a consent and wait for its answer here
-            async with session_scope() as session:
-                start = await service.begin_connect(session, settings(), channel)
-            console.print("Open this address in a browser signed in to the channel's account:")
-            console.print(start.url, soft_wrap=True)
-            console.print("(or stop here and run this again later with --code)")
-            answer = typer.prompt("Paste the address you were sent to (or its code)")
-        got_code, state = oauth.parse_pasted(answer)
-        async with session_scope() as session:
-            row = await service.complete_connect(
-                session,
-                settings(),
-                code=got_code,
-                state=state,
-                channel_id=channel,
-                console_code=True,
-            )
-            title, youtube_id = row.youtube_channel_title, row.youtube_channel_id
-        console.print(f"connected to YouTube channel [bold]{title}[/bold] ({youtube_id})")
-
-    run(_connect)
+    """Connect a channel on a headless box (the same as `ytempire channel connect`)."""
+    channels.connect_channel(channel_id, code)
 
 
 @app.command("disconnect")
-def disconnect(channel_id: str = typer.Argument(...)) -> None:
-    """Revoke the channel's grant at Google and wipe it here."""
-    channel = _channel(channel_id)
-
-    async def _disconnect() -> None:
-        async with session_scope() as session:
-            done = await service.disconnect(session, settings(), channel)
-        console.print("disconnected" if done else "the channel was not connected")
-
-    run(_disconnect)
+def disconnect(channel_id: str = typer.Argument(..., help="The channel.")) -> None:
+    """Revoke the channel's grant at Google and wipe it (`ytempire channel disconnect`)."""
+    channels.disconnect_channel(channel_id)
 
 
 @app.command("quota")
@@ -122,24 +84,19 @@ def quota() -> None:
     """Data API units used and left today (Pacific time) for the client's project."""
 
     async def _quota() -> None:
-        from backend.db.engine import create_engine, create_sessionmaker
-
         cfg = settings()
-        engine = create_engine(cfg, pooled=False)
-        try:
-            sessions = create_sessionmaker(engine)
-            async with sessions() as session:
-                row = await repository.get_client(session)
-            if row is None:
-                raise InvalidClientFile("No OAuth client is set (`ytempire youtube client set`)")
-            ledger = QuotaLedger(
-                sessions, project_id=row.project_id, daily_units=cfg.youtube_upload_quota
-            )
-            used, exhausted = await ledger.used_today()
-            left = await ledger.remaining()
-        finally:
-            await engine.dispose()
-        note = " (YouTube said quotaExceeded)" if exhausted else ""
-        console.print(f"project {row.project_id}: {used} used, {left} left today{note}")
+        async with session_scope() as session:
+            status = await quota_status(session, cfg.youtube_upload_quota)
+        if status.project_id is None:
+            raise NoOAuthClient()
+        note = " (YouTube answered quotaExceeded: nothing left until the reset)"
+        reset = status.resets_at.astimezone(PACIFIC)
+        console.print(
+            f"project {status.project_id}, {status.day} (Pacific): {status.used} of "
+            f"{status.limit} units used, {status.left} left{note if status.exhausted else ''}"
+        )
+        console.print(
+            f"resets at {status.resets_at:%Y-%m-%d %H:%M} UTC (midnight Pacific, {reset:%Z})"
+        )
 
     run(_quota)
