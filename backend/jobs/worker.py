@@ -4,18 +4,33 @@ Both run the periodic scheduler, which enqueues recurring jobs (the budget watch
 pipeline reconciler) under a Redis lock so that several workers do not enqueue the same
 run twice. Stage jobs carry their own RQ time limit (see backend/pipeline/limits.py).
 The embedded worker is a daemon thread: a stage it is running never holds up exit.
+
+The forking worker (:class:`ResilientWorker`) rides out a Redis outage: RQ's own worker
+quits on the first ``ConnectionError`` outside its dequeue (a heartbeat while it watches
+its work horse, the bookkeeping after the horse ends), leaving the horse behind. Here a
+failed heartbeat or bookkeeping step is logged and the worker carries on; the dequeue
+reconnects with bounded exponential backoff (``RECONNECT_MAX_S``), and a job whose
+bookkeeping was lost is picked up by the pipeline's reconciler. And no work horse
+outlives its worker: the horse asks the kernel for SIGKILL when its parent dies
+(``PR_SET_PDEATHSIG``, Linux), and a worker on its way out kills a horse still running.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 import structlog
 from rq import Queue, SimpleWorker, Worker
+from rq.job import Job
 from rq.timeouts import TimerDeathPenalty
 
 from backend.jobs.queues import ALL_QUEUES, QueueName, enqueue
@@ -32,9 +47,20 @@ class Recurring:
     interval_s: float
 
 
+RECONCILE = "pipeline-reconcile"
+
+
+def _lock(job: Recurring) -> str:
+    return f"ytempire:schedule:{job.name}"
+
+
+def _ttl(job: Recurring) -> int:
+    return max(int(job.interval_s), 1)
+
+
 def reconcile_job(settings: Settings) -> Recurring:
     return Recurring(
-        "pipeline-reconcile",
+        RECONCILE,
         QueueName.maintenance,
         "backend.pipeline.tasks.reconcile",
         settings.reconcile_interval_seconds,
@@ -57,6 +83,12 @@ def recurring_jobs(settings: Settings) -> list[Recurring]:
             settings.discovery_interval_seconds,
         ),
         Recurring(
+            "autopilot",
+            QueueName.maintenance,
+            "backend.autopilot.tasks.run_tick",
+            settings.autopilot_interval_seconds,
+        ),
+        Recurring(
             "analytics-sync",
             QueueName.publishing,
             "backend.analytics.tasks.sync_daily",
@@ -68,35 +100,47 @@ def recurring_jobs(settings: Settings) -> list[Recurring]:
             "backend.analytics.tasks.poll_fresh_statistics",
             settings.analytics_stats_poll_interval_seconds,
         ),
-        Recurring(
-            "autopilot",
-            QueueName.maintenance,
-            "backend.autopilot.tasks.run_tick",
-            settings.autopilot_interval_seconds,
-        ),
     ]
 
 
 class PeriodicScheduler(threading.Thread):
-    """Enqueues each recurring job once per interval across all workers (Redis SET NX)."""
+    """Enqueues each recurring job once per interval across all workers (Redis SET NX).
 
-    def __init__(self, connection: redis.Redis, jobs: Sequence[Recurring]) -> None:
+    Each scheduler also keeps its own next due time per job, so a lock that vanished with
+    a Redis restart does not fire every recurring job at once (discovery reaches the
+    network); the reconciler is due at once: after a restart it is the one that matters.
+    """
+
+    def __init__(
+        self,
+        connection: redis.Redis,
+        jobs: Sequence[Recurring],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(name="ytempire-scheduler", daemon=True)
         self._redis = connection
         self._jobs = jobs
         self._halt = threading.Event()
-        for job in jobs:  # first runs one interval after start (no network call at start)
-            if job.name != "pipeline-reconcile":  # the reconciler runs at once, locally
-                lock, ttl = f"ytempire:schedule:{job.name}", max(int(job.interval_s), 1)
-                connection.set(lock, b"1", nx=True, ex=ttl)
+        self._clock = clock
+        now = clock()
+        # first runs one interval after start (no network call at start), except the
+        # reconciler, which runs at once, locally
+        self._due = {j.name: now if j.name == RECONCILE else now + j.interval_s for j in jobs}
+        for job in jobs:
+            if job.name != RECONCILE:
+                with contextlib.suppress(redis.RedisError):  # tick() takes it later
+                    connection.set(_lock(job), b"1", nx=True, ex=_ttl(job))
 
     def tick(self) -> list[str]:
         fired = []
+        now = self._clock()
         for job in self._jobs:
-            lock = f"ytempire:schedule:{job.name}"
-            if self._redis.set(lock, b"1", nx=True, ex=max(int(job.interval_s), 1)):
+            if now < self._due[job.name]:
+                continue
+            if self._redis.set(_lock(job), b"1", nx=True, ex=_ttl(job)):
                 enqueue(self._redis, job.queue, job.func)
                 fired.append(job.name)
+            self._due[job.name] = now + (job.interval_s if job.name != RECONCILE else 0.0)
         return fired
 
     def run(self) -> None:
@@ -127,17 +171,142 @@ def queues_for(connection: redis.Redis, names: Sequence[str] | None) -> list[Que
     return [Queue(name.value, connection=connection) for name in PRIORITY if name in chosen]
 
 
+RECONNECT_MAX_S = 5.0  # the longest wait between two tries to reach Redis again
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_parent(parent_pid: int) -> bool:
+    """Have the kernel SIGKILL this process when its parent dies (Linux ``prctl``); exit at
+    once if the parent is already gone. False where the call is not available."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        armed = False
+    if os.getppid() != parent_pid:  # it died before the call: no signal will come
+        os._exit(1)
+    return armed
+
+
+class ResilientWorker(Worker):
+    """RQ's forking worker, made to survive Redis outages and never to orphan a horse."""
+
+    max_connection_wait_time = RECONNECT_MAX_S
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._parent_pid = os.getpid()
+        self._redis_down_since: float | None = None
+
+    def _redis_failed(self, doing: str, exc: redis.RedisError) -> None:
+        now = time.monotonic()
+        if self._redis_down_since is None:
+            self._redis_down_since = now
+        log.warning(
+            "worker.redis_unavailable",
+            doing=doing,
+            error=repr(exc)[:200],
+            down_s=round(now - self._redis_down_since, 1),
+        )
+
+    def _redis_ok(self) -> None:
+        if self._redis_down_since is not None:
+            down_s = round(time.monotonic() - self._redis_down_since, 1)
+            self._redis_down_since = None
+            log.info("worker.redis_back", down_s=down_s)
+
+    # --- the work horse ------------------------------------------------------
+    def fork_work_horse(self, job: Job, queue: Queue) -> None:
+        self._parent_pid = os.getpid()  # read by the child, before it runs any job code
+        super().fork_work_horse(job, queue)
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        die_with_parent(self._parent_pid)
+        super().main_work_horse(job, queue)
+
+    def end_horse(self) -> None:
+        """Kill a horse that is still running (its process group) and reap it."""
+        pid = self.horse_pid
+        if not pid:
+            return
+        with contextlib.suppress(OSError):
+            os.killpg(os.getpgid(pid), signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, 0)
+        log.warning("worker.horse_killed", pid=pid)
+        self._horse_pid = 0
+
+    # --- Redis calls that must not end the worker ------------------------------
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        try:
+            super().execute_job(job, queue)
+        except redis.RedisError as exc:
+            # Preparing the job, or the bookkeeping once its horse ended, needed Redis. The
+            # job stays "started" in RQ; the pipeline's reconciler enqueues its stage again.
+            self.end_horse()
+            self._redis_failed(f"bookkeeping of job {job.id}", exc)
+        else:
+            self._redis_ok()
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        try:
+            super().heartbeat(timeout, pipeline)
+        except redis.RedisError as exc:
+            self._redis_failed("heartbeat", exc)
+
+    def maintain_heartbeats(self, job: Job, execution: Any) -> None:
+        try:
+            super().maintain_heartbeats(job, execution)
+        except redis.RedisError as exc:  # the horse works on; the next beat tries again
+            self._redis_failed("job heartbeat", exc)
+        else:
+            self._redis_ok()
+
+    def set_state(self, state: str, pipeline: Any = None) -> None:
+        try:  # the state is kept locally first; Redis is told when it is there
+            super().set_state(state, pipeline)
+        except redis.RedisError as exc:
+            self._redis_failed(f"state {state}", exc)
+
+    def set_shutdown_requested_date(self) -> None:
+        try:
+            super().set_shutdown_requested_date()
+        except redis.RedisError as exc:  # the stop itself does not need Redis
+            self._redis_failed("shutdown request", exc)
+
+    def check_for_suspension(self, burst: bool) -> None:
+        try:
+            super().check_for_suspension(burst)
+        except redis.RedisError as exc:  # the dequeue that follows waits for Redis
+            self._redis_failed("suspension check", exc)
+
+    def run_maintenance_tasks(self) -> None:
+        try:
+            super().run_maintenance_tasks()
+        except redis.RedisError as exc:  # not marked done: tried again next round
+            self._redis_failed("maintenance", exc)
+
+    def teardown(self) -> None:
+        self.end_horse()
+        try:
+            super().teardown()
+        except redis.RedisError as exc:
+            self._redis_failed("teardown", exc)
+
+
 def run_worker(
     connection: redis.Redis, settings: Settings, names: Sequence[str] | None, burst: bool
 ) -> bool:
-    """A forking RQ worker: a job killed mid-way takes only its work horse with it."""
+    """A forking RQ worker: a job killed mid-way takes only its work horse with it, a Redis
+    outage is waited out, and its horse never outlives it."""
     scheduler = PeriodicScheduler(connection, recurring_jobs(settings))
     if not burst:
         scheduler.start()
-    worker = Worker(queues_for(connection, names), connection=connection)
+    worker = ResilientWorker(queues_for(connection, names), connection=connection)
     try:
         return worker.work(burst=burst, logging_level="INFO")
     finally:
+        worker.end_horse()
         scheduler.stop()
 
 
