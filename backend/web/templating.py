@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from backend.models import User
 from backend.web.formats import fmt_money, fmt_number
@@ -106,6 +106,16 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{minutes} min {rest:02d} s"
 
 
+def code_ticks(value: str | None) -> Markup:
+    """Plain text with `commands` in backticks shown as ``<code>`` (the rest escaped)."""
+    parts = str(escape(value or "")).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: leave the text as it is
+        return Markup("`".join(parts))  # noqa: S704 - escaped above
+    return Markup(  # noqa: S704 - every part was escaped above
+        "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+    )
+
+
 def humanize(value: str | None) -> str:
     return (value or "").replace("_", " ")
 
@@ -122,6 +132,7 @@ def _environment(templates: Jinja2Templates) -> None:
         clock=fmt_clock,
         duration=fmt_duration,
         humanize=humanize,
+        ticks=code_ticks,
     )
     env.globals.update(static_url=static_url, nav=NAV)
     env.trim_blocks = True

@@ -156,10 +156,39 @@
     flash(root);
   }
 
+  // The video page's YouTube card after an upload ended: the server renders it again
+  // (link, privacy, thumbnail and caption status), swapped in without a reload.
+  function refreshYouTubeCard(id) {
+    var card = document.querySelector('section#youtube[data-video-id="' + id + '"]');
+    if (!card || !window.fetch || !window.DOMParser) return;
+    fetch(location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.querySelector('section#youtube[data-video-id="' + id + '"]');
+        var current = document.querySelector('section#youtube[data-video-id="' + id + '"]');
+        if (fresh && current) current.replaceWith(document.importNode(fresh, true));
+        var actions = doc.querySelector(".page-head .head-actions");
+        var head = document.querySelector(".page-head .head-actions");
+        if (actions && head) head.replaceWith(document.importNode(actions, true));
+        localTimes();
+        browserZone();
+        document.body.dataset.cardRefreshed = String(Number(document.body.dataset.cardRefreshed || 0) + 1);
+      })
+      .catch(function () { /* the page still shows the toast; a reload shows the rest */ });
+  }
+
+  // An upload that ended (published, scheduled, held back to ready) has nothing to cancel.
+  function dropCancel(root) {
+    $all('form[action$="/cancel"]', root).forEach(function (form) { form.remove(); });
+  }
+
   function onEvent(event) {
     var id = event.video_id;
     var href = id ? "/videos/" + id : null;
     if (event.type === "video.stage") {
+      var settled = event.status === "published" || event.status === "scheduled";
       videoRoots(id).forEach(function (root) {
         var badge = root.querySelector(".js-status");
         if (event.status) {
@@ -168,9 +197,9 @@
           setStatus(root, "running");
         }
         setTitle(root, id, event.title);
-        setStage(root, event.stage, false);
+        setStage(root, settled ? event.status : event.stage, settled);
         setProgress(root, Number(event.progress) || 0);
-        setDetail(root, event.detail);
+        setDetail(root, settled ? "" : event.detail);
         setQuality(root, event.quality_score);
       });
       return;
@@ -197,28 +226,37 @@
     if (event.type === "video.published") {
       var info = event.data || {};
       var url = youtubeUrl(info);
-      var scheduled = info.status === "scheduled";
+      var scheduled = info.status === "scheduled" || info.scheduled === true;
       videoRoots(id).forEach(function (root) {
         finish(root, id, event, scheduled ? "scheduled" : "published");
         setProgress(root, 1);
+        dropCancel(root);
         $all(".js-youtube-link", root).forEach(function (a) {
           if (url) { a.href = url; a.hidden = false; }
         });
       });
       toast("success", scheduled ? "Scheduled on YouTube" : "Published on YouTube",
         event.message || ((eventTitle(event) || "A video") + (url ? ": " + url : "")), url || href);
+      refreshYouTubeCard(id);
       return;
     }
     if (event.type === "video.publish_failed") {
       videoRoots(id).forEach(function (root) { setStatus(root, "failed"); flash(root); });
       toast("error", "Upload failed", event.message || "An upload to YouTube failed.", href);
+      refreshYouTubeCard(id);
       return;
     }
     if (event.type === "video.publish_held") {
       var held = event.data || {};
       var reasons = Array.isArray(held.reasons) ? held.reasons : [];
-      videoRoots(id).forEach(function (root) { setStatus(root, "ready"); flash(root); });
+      videoRoots(id).forEach(function (root) { setStatus(root, "ready"); dropCancel(root); flash(root); });
       toast("warning", "Upload held", event.message || reasons.join("; ") || "An upload was held.", href);
+      refreshYouTubeCard(id);
+      return;
+    }
+    if (event.type === "channel.needs_reconnect") {
+      toast("error", "Reconnect YouTube", event.message || "A channel's YouTube access must be reconnected.",
+        event.channel_id ? "/channels/" + event.channel_id + "#youtube" : null);
       return;
     }
     if (event.type === "cost.alert") {
@@ -368,7 +406,8 @@
   function localTimes() {
     $all("time[data-local]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
-      if (isNaN(when.getTime())) return;
+      if (isNaN(when.getTime()) || el.dataset.localized) return;
+      el.dataset.localized = "1";
       el.title = el.textContent; // the UTC text stays as the tooltip
       el.textContent = when.toLocaleString(undefined, {
         year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"

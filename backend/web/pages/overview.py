@@ -25,6 +25,7 @@ ALERT_TYPES = (
     "video.failed",
     "video.publish_failed",
     "video.publish_held",
+    "channel.needs_reconnect",
     "video.needs_review",
     "cost.alert",
     "channel.paused",

@@ -66,8 +66,19 @@ LABELS = {
 }
 
 
-def _notice(request: Request) -> str | None:
-    return notice_for(request) or VIDEO_NOTICES.get(request.query_params.get("notice", ""))
+# A notice about publishing is shown only while it is still true (the page is reloaded
+# after the upload ended: "has started" would be stale then).
+NOTICE_WHILE = {
+    "video_publishing": {VideoStatus.publishing},
+    "video_scheduled": {VideoStatus.publishing, VideoStatus.scheduled},
+}
+
+
+def _notice(request: Request, status: VideoStatus | None = None) -> str | None:
+    key = request.query_params.get("notice", "")
+    if status is not None and key in NOTICE_WHILE and status not in NOTICE_WHILE[key]:
+        return None
+    return notice_for(request) or VIDEO_NOTICES.get(key)
 
 
 @router.get("/queue")
@@ -220,7 +231,7 @@ async def _video_page(
             "stages": [(stage, runs.get(stage)) for stage in PRODUCTION_STAGES],
             "actions": detail.actions,
             "form": form or ScriptForm.of(detail.script),
-            "notice": _notice(request),
+            "notice": _notice(request, video.status),
             "youtube": await channel_service.to_out(session, channel) if channel else None,
             "blockers": [
                 (reason, blocker_fix(reason, detail)) for reason in detail.publish_blockers

@@ -38,6 +38,7 @@ from backend.models import (
     YouTubeOAuthClient,
 )
 from backend.models.upload_session import UploadStatus
+from backend.publishing import service as publishing
 from backend.publishing.quota import next_reset
 from backend.settings import Settings
 from tests.backend.conftest import MODELS_DIR, SECRET
@@ -352,6 +353,28 @@ async def test_callback_connects_and_disconnect_revokes_at_google(
     assert "Disconnected from YouTube" in page.text and "Connect YouTube" in page.text
     async with sessions() as session:
         assert await session.scalar(select(YouTubeCredential)) is None
+
+
+async def test_a_revoked_grant_shows_needs_reconnect_and_holds_the_video(
+    owner_browser: Browser,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    fake: FakeYouTube,
+) -> None:
+    channel_id, video_id = await publishable(owner_browser, sessions, settings, fake)
+    reason = "Token has been expired or revoked."
+    await publishing.mark_needs_reconnect(sessions, uuid.UUID(channel_id), reason)
+    page = await owner_browser.get(f"/channels/{channel_id}")
+    text = text_of(page.text)
+    assert "needs reconnect" in text
+    assert f"YouTube access must be reconnected: {reason}" in text
+    assert "Reconnect YouTube" in page.text
+    video = await owner_browser.get(f"/videos/{video_id}")
+    assert f'href="/channels/{channel_id}#youtube">Reconnect' in video.text
+    assert f'action="/videos/{video_id}/publish"' not in video.text
+    await connect(owner_browser, fake, channel_id)  # reconnecting lets it go on
+    video = await owner_browser.get(f"/videos/{video_id}")
+    assert f'action="/videos/{video_id}/publish"' in video.text
 
 
 async def test_a_consent_started_by_another_user_is_not_theirs_to_finish(
