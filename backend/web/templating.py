@@ -116,6 +116,12 @@ def code_ticks(value: str | None) -> Markup:
     )
 
 
+def sentence(value: str | None) -> str:
+    """A reason as a sentence: a capital first letter and exactly one full stop."""
+    text = (value or "").strip().rstrip(".").rstrip()
+    return f"{text[:1].upper()}{text[1:]}." if text else ""
+
+
 def humanize(value: str | None) -> str:
     return (value or "").replace("_", " ")
 
@@ -133,6 +139,7 @@ def _environment(templates: Jinja2Templates) -> None:
         duration=fmt_duration,
         humanize=humanize,
         ticks=code_ticks,
+        sentence=sentence,
     )
     env.globals.update(static_url=static_url, nav=NAV)
     env.trim_blocks = True

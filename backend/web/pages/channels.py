@@ -11,6 +11,7 @@ from fastapi import Form, Request, Response
 from pydantic import ValidationError
 
 from backend.analytics import service as analytics_service
+from backend.autopilot import service as autopilot_service
 from backend.channels import repository, service, voices
 from backend.channels.schemas import ChannelOut, ChannelUpdate
 from backend.dashboard import service as dashboard_service
@@ -67,6 +68,7 @@ async def _list_page(
         "channels.html",
         {
             "channels": [(c, by_id.get(c.id)) for c in channels],
+            "youtube": {o.id: o for o in await service.to_outs(session, channels)},
             "used": len(channels),
             "limit": user.channel_limit,
             "form": form or ChannelForm.blank(),
@@ -168,6 +170,7 @@ async def detail_page(
             "youtube_error": youtube_error,
             "publishing": publishing_form or PublishingForm.of(channel),
             "privacy_choices": PRIVACY_CHOICES,
+            "autopilot": await autopilot_service.schedule(session, channel, utcnow(), settings),
         },
         user=user,
         section="channels",

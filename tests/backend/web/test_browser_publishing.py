@@ -36,6 +36,7 @@ from backend.db.engine import create_engine, create_sessionmaker
 from backend.db.session import unit_of_work
 from backend.events.bus import record_event
 from backend.models import Channel, Video, VideoStage, VideoStatus
+from backend.publishing import service as publishing_service
 from backend.settings import Settings
 from tests.backend.conftest import MODELS_DIR, PASSWORD, SECRET, sqlite_template
 from tests.backend.web.conftest import LiveServer, build_app, free_port, needs_chromium
@@ -58,7 +59,10 @@ async def shot(page: Page, name: str) -> None:
 async def card_shot(page: Page, selector: str, name: str) -> None:
     """One card alone (a full-page shot puts the sticky top bar over it)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    unstick = "s => { document.querySelector('.topbar').style.position = s; }"
+    await page.evaluate(unstick, "static")
     await page.locator(selector).screenshot(path=str(SHOTS / f"publishing-{name}.png"))
+    await page.evaluate(unstick, "")
 
 
 class ServerOn(LiveServer):
@@ -321,6 +325,27 @@ async def test_owner_connects_youtube_and_publishes_a_video(
     used = int((await quota.locator(".js-quota-used").inner_text()).replace(",", ""))
     assert used >= 200  # two videos.insert at 100 each, at least
     await shot(page, "12-overview-quota")
+    # 8. Google revoked the grant: the channel says so, a ready video shows why it is held
+    #    and where to fix it; reconnecting from there lets it be published again.
+    reason = "Token has been expired or revoked."
+    await publishing_service.mark_needs_reconnect(db, channel_id, reason)
+    third = await ready_video(db, settings, channel_id, "Saturn's rings")
+    await page.goto(f"{server.url}/videos/{third}")
+    card = page.locator("#youtube")
+    await expect(card).to_contain_text("Not ready for YouTube yet.")
+    await expect(card).to_contain_text(reason)
+    await expect(card.get_by_role("button", name="Publish now")).to_have_count(0)
+    await card_shot(page, "#youtube", "15-card-blocked")
+    await card.get_by_role("link", name="Reconnect").click()
+    youtube = page.locator("#youtube")
+    await expect(page.locator(".js-yt-state")).to_have_text("needs reconnect")
+    await expect(youtube).to_contain_text(f"YouTube access must be reconnected: {reason}")
+    await card_shot(page, "#youtube", "16-card-needs-reconnect")
+    await youtube.get_by_role("button", name="Reconnect YouTube").click()
+    await expect(page.get_by_text(f"Connected to YouTube as {title}")).to_be_visible()
+    await page.goto(f"{server.url}/videos/{third}")
+    await expect(page.locator("#youtube").get_by_role("button", name="Publish now")).to_be_visible()
+
     await page.set_viewport_size({"width": 390, "height": 844})
     for path in (f"/videos/{video_id}", f"/channels/{channel_id}", "/settings/youtube", "/"):
         await page.goto(server.url + path)

@@ -343,6 +343,10 @@ async def test_callback_connects_and_disconnect_revokes_at_google(
     refresh_tokens = list(fake.refresh_tokens)
     assert all(t not in grant.tokens_encrypted for t in refresh_tokens)
 
+    listing = text_of((await owner_browser.get("/channels")).text)
+    assert f"YouTube: connected as {channel_title}" in listing
+    assert "made for kids not set" in listing
+
     response = await owner_browser.submit(
         f"/channels/{channel_id}/youtube/disconnect", page=f"/channels/{channel_id}"
     )
