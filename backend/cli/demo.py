@@ -1,7 +1,8 @@
 """``ytempire demo``: one video end to end on this machine, with nothing to set up.
 
 It migrates the database, creates an owner and a channel, queues a video without a
-topic (trend_prophet picks one from the bundled offline trend series), runs every
+topic (trend_prophet picks one from the bundled offline trend series: the demo runs in the
+offline mode, ``YTE_OFFLINE_TOPICS``), runs every
 production stage on the in-process worker and the CPU models, and copies the MP4,
 thumbnail and SRT to the output folder.
 
@@ -85,8 +86,10 @@ def demo(
     if fmt not in ("long", "short"):
         raise typer.BadParameter("--format is long or short")
     options = DemoOptions(out, niche, topic, fmt, minutes, timeout_s)
+    # The demo is the offline mode: its topic may come from the bundled synthetic series.
+    offline = get_settings().model_copy(update={"offline_topics": True})
     try:
-        ok = asyncio.run(_demo(get_settings(), options))
+        ok = asyncio.run(_demo(offline, options))
     except KeyboardInterrupt:
         err_console.print(
             "[yellow]interrupted[/yellow]: the demo video stays queued; "

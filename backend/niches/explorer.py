@@ -1,5 +1,8 @@
 """The niche explorer: topics for a channel's niche, from the niches store (niches and their
-trends) and, where the store has none, from the bundled interest series ranked by forecast growth.
+trends) and, only where asked (the demo/offline mode), from the bundled synthetic interest
+series ranked by forecast growth. The topic step (``backend/pipeline/steps/topic.py``) gets
+the store explorer; it adds the bundled series itself when ``YTE_OFFLINE_TOPICS`` is on, and
+never otherwise: in production a niche without stored topics goes to the text model.
 
 The pipeline calls ``explore`` from a worker thread (``asyncio.to_thread``); the store is
 read on the event loop the explorer was created on when that loop is running elsewhere,
@@ -70,6 +73,7 @@ def rank_topics(
                 reason=f"rising topic of niche {niche.name!r} (score {niche.score or 0:.0f}, "
                 f"{match} match); {detail}",
                 match="exact" if match == "exact" else "keyword",
+                fetched_at=trend.fetched_at or trend.updated_at,
             )
         )
     picks.sort(key=lambda p: (p.growth, niches_score(niches, p.niche)), reverse=True)
@@ -83,16 +87,16 @@ def niches_score(niches: dict[object, Niche], name: str) -> float:
 class NicheExplorer:
     """Topics for a channel's niche, rising (forecast growth) first.
 
-    With ``sessions``, the topics of the stored niches matching the niche; when the store has
-    none (or without ``sessions``), the bundled series ranked by ``ranker``, unless
-    ``fallback`` is off.
+    With ``sessions``, the topics of the stored niches matching the niche; with ``fallback``
+    (off by default: the demo/offline mode only), the bundled series ranked by ``ranker``
+    when the store has none (or without ``sessions``).
     """
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession] | None = None,
         *,
-        fallback: bool = True,
+        fallback: bool = False,
         ranker: TopicRanker | None = None,
     ) -> None:
         self.sessions = sessions
@@ -144,7 +148,8 @@ def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
 
 
 def store_explorer(
-    sessions: async_sessionmaker[AsyncSession], *, fallback: bool = True
+    sessions: async_sessionmaker[AsyncSession], *, fallback: bool = False
 ) -> NicheExplorer:
-    """The explorer for the topic step: the niches store, then the bundled series."""
+    """The explorer for the topic step: the niches store only. ``fallback=True`` adds the
+    bundled synthetic series where the store has nothing (offline use only)."""
     return NicheExplorer(sessions, fallback=fallback)

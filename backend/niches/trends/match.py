@@ -77,14 +77,34 @@ STOPWORDS = frozenset(
         "my",
         "your",
         "about",
+        # Words that say how a video is pitched, not what it is about: "guitar for
+        # beginners" has nothing in common with "budgeting for beginners".
+        "beginner",
+        "explained",
+        "easy",
+        "simple",
+        "basic",
+        "ultimate",
+        "complete",
+        "quick",
+        "top",
+        "way",
+        "everything",
+        "need",
+        "know",
+        "start",
+        "started",
+        "101",
     }
 )
 
 
 def tokens(text: str) -> set[str]:
-    """Lower-cased word stems (a trailing plural ``s`` dropped), stopwords removed."""
+    """Lower-cased word stems (a plural ``s`` or a verb's ``ing`` dropped), stopwords
+    removed (before and after stemming: "beginners" is "beginner")."""
     words = re.findall(r"[a-z0-9]+", text.lower())
-    return {_stem(w) for w in words if w not in STOPWORDS}
+    stems = (_stem(w) for w in words if w not in STOPWORDS)
+    return {s for s in stems if s not in STOPWORDS}
 
 
 def _stem(word: str) -> str:
@@ -92,6 +112,8 @@ def _stem(word: str) -> str:
         return word[:-3] + "y"
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
         return word[:-1]
+    if len(word) >= 7 and word.endswith("ing"):  # budgeting, gardening; not king, saving
+        return word[:-3]
     return word
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from backend.niches.trends.forecast import forecast
@@ -24,7 +25,9 @@ class TopicPick:
     forecast: list[dict[str, float | str]]  # ds, yhat, yhat_lower, yhat_upper
     source: str
     reason: str
-    match: str = field(default="exact")  # exact | keyword | overall
+    match: str = field(default="exact")  # exact | keyword | overall (| llm: proposed)
+    # When the store last fetched the topic's interest (None: the bundled series).
+    fetched_at: datetime | None = None
 
 
 class TopicRanker:

@@ -38,6 +38,8 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         "YTE_LOG_LEVEL": "INFO",
         # No network here: the daily discovery job must not spend the test reaching for it.
         "YTE_GOOGLE_TRENDS_URL": "",
+        # Nor a niche store: a video without a topic takes one from the bundled series.
+        "YTE_OFFLINE_TOPICS": "true",
         **extra,
     }
 

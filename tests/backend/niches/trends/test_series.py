@@ -40,6 +40,7 @@ def test_a_free_text_niche_matches_categories_by_name_then_words() -> None:
     assert normalize_category("Personal Finance!") == "personal_finance"
     assert exact_category("personal finance", CATALOG) == "personal_finance"
     assert exact_category("money tips", CATALOG) is None
-    assert tokens("The best budgeting apps") == {"budgeting", "app"}
+    assert tokens("The best budgeting apps") == {"budget", "app"}  # plural and -ing dropped
+    assert tokens("Guitar for beginners, explained") == {"guitar"}  # pitch words are not topics
     scores = overlap_scores("money and tax tips", {"personal_finance": ["money", "tax"], "x": []})
     assert scores == {"personal_finance": 2}
