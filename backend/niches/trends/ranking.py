@@ -38,10 +38,15 @@ class TopicRanker:
     ) -> None:
         self.source: TrendSource = source or BundledTrendSource(series_dir)
 
-    def rank(self, niche: str, exclude: Iterable[str] = ()) -> list[TopicPick]:
-        """Candidate topics for the niche, fastest-rising first, excluded topics left out."""
+    def rank(
+        self, niche: str, exclude: Iterable[str] = (), *, overall: bool = True
+    ) -> list[TopicPick]:
+        """Candidate topics for the niche, fastest-rising first, excluded topics left out.
+        ``overall=False``: no last resort of every category when none matches the niche."""
         excluded = {normalize_category(t) for t in exclude}
         for match, categories in self._category_tiers(niche):
+            if match == "overall" and not overall:
+                break
             candidates = [
                 s
                 for c in categories

@@ -47,7 +47,8 @@ async def run(ctx: StageContext) -> StepResult:
     from_store = fresh(stored, utcnow(), ctx.settings.topic_fresh_days)
     candidates = from_store
     if ctx.settings.offline_topics and not candidates:
-        bundled = await asyncio.to_thread(TrendProphet().rank, niche, past)
+        ranker = TrendProphet()  # only the categories matching the niche
+        bundled = await asyncio.to_thread(ranker.rank, niche, past, overall=False)
         candidates = bundled[:CANDIDATES]
     ctx.progress(0.3, f"{len(candidates)} candidate topics")
     choice = await chooser(ctx.settings, ctx.charged).choose(

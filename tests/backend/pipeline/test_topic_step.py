@@ -197,3 +197,15 @@ async def test_only_the_offline_mode_uses_the_bundled_series_and_only_on_niche(
         "tax filing tips",
     )
     assert gateway.chats == []
+
+
+async def test_offline_a_niche_no_series_matches_goes_to_the_text_model_not_any_series(
+    production: Settings, db: async_sessionmaker[AsyncSession], gateway: ScriptedGateway
+) -> None:
+    use_settings(production.model_copy(update={"offline_topics": True}))
+    ANSWERS.append("Knitting your first pair of socks\nBloom your own vegetable garden")
+    _channel, video = await _topic_stage(db, production, niche="knitting")
+    assert video.topic == "Knitting your first pair of socks"
+    run = (await runs_of(db, video.id))[VideoStage.topic]
+    assert run.output["source"].startswith("llm:")
+    assert run.output["considered"]["store_candidates"] == 0  # no "overall" series pick
