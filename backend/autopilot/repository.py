@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.models import AutopilotSlot, AutopilotTick, Channel, CostEvent, Video, VideoStatus
@@ -54,6 +54,19 @@ async def slots_between(
         .order_by(AutopilotSlot.slot_at)
     )
     return [(slot, video) for slot, video in (await session.execute(query)).tuples()]
+
+
+async def claim_slot(session: AsyncSession, slot: AutopilotSlot, video_id: uuid.UUID) -> bool:
+    """Give an existing slot a new video, unless another tick did first (compare-and-set on
+    ``videos_made``); the row in the session is refreshed either way."""
+    result = await session.execute(
+        update(AutopilotSlot)
+        .where(AutopilotSlot.id == slot.id, AutopilotSlot.videos_made == slot.videos_made)
+        .values(video_id=video_id, videos_made=slot.videos_made + 1)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(slot)
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def finished_video_costs(

@@ -64,6 +64,10 @@ DEAD = frozenset({S.failed, S.cancelled, S.discarded})
 LOCK_KEY = "ytempire:autopilot:tick"
 
 
+class SlotTaken(Exception):
+    """Another tick gave this slot its video first (this tick's transaction is rolled back)."""
+
+
 @dataclass
 class Made:
     slot_at: datetime
@@ -182,7 +186,7 @@ async def _fill_safely(
     try:
         async with unit_of_work(sessions) as session:
             result = await fill_channel(session, settings, dispatcher, channel_id, now, allowance)
-    except IntegrityError as exc:  # a concurrent tick took one of these slots first
+    except (IntegrityError, SlotTaken) as exc:  # a concurrent tick took a slot first
         log.warning("autopilot.slot_conflict", channel_id=str(channel_id), error=str(exc)[:200])
         return await _failed(
             sessions, channel_id, now, "conflict", "another tick filled these slots just now"
@@ -396,8 +400,9 @@ async def _make_video(
         slot, old = existing
         if old is not None:
             old.publish_at = None  # the slot is the new video's; a retried old one is the owner's
-        slot.video_id = video.id
-        slot.videos_made += 1
+        await session.flush()
+        if not await repository.claim_slot(session, slot, video.id):
+            raise SlotTaken(f"slot {slot_at.isoformat()} was given a video by another tick")
     await session.flush()  # a slot taken by a concurrent tick fails here (unique key)
     return video
 

@@ -132,3 +132,28 @@ async def test_two_cli_ticks_at_once_then_a_third_print_what_was_made(
     assert "Budget Basics" in third.stdout and "buffer full" in third.stdout
     assert "0 video(s) queued" in third.stdout
     assert await _counts(db, channel.id) == (videos, slots)
+
+
+async def test_two_ticks_replacing_one_failed_slot_give_it_one_video(
+    settings: Settings, db: async_sessionmaker[AsyncSession]
+) -> None:
+    from backend.autopilot import repository
+
+    channel = await make_channel(db, await make_owner(db, settings))
+    async with unit_of_work(db) as session:
+        session.add(AutopilotSlot(id=uuid.uuid4(), channel_id=channel.id, slot_at=NOW))
+    first, second = uuid.uuid4(), uuid.uuid4()
+    async with db() as a, db() as b:
+        [(slot_a, _)] = await repository.slots_between(a, channel.id, NOW.replace(hour=0), NOW)
+        [(slot_b, _)] = await repository.slots_between(b, channel.id, NOW.replace(hour=0), NOW)
+        # both read the slot at videos_made 1; a gives it a video and commits first
+        a.add(Video(id=first, channel_id=channel.id))
+        await a.flush()
+        assert await repository.claim_slot(a, slot_a, first)
+        await a.commit()
+        b.add(Video(id=second, channel_id=channel.id))
+        await b.flush()
+        assert not await repository.claim_slot(b, slot_b, second)  # its read is stale
+        await b.rollback()
+    [(slot, video)] = await slot_videos(db, channel.id)
+    assert (slot.video_id, slot.videos_made) == (first, 2) and video is not None
