@@ -62,8 +62,6 @@ async def daily_cost(
 
 
 # -- the sync's writes -----------------------------------------------------------------------
-# Rows per INSERT: 16 columns x 500 rows stays far under both dialects' bound-parameter limit.
-UPSERT_BATCH = 500
 METRIC_COLUMNS = (
     "views",
     "watch_time_minutes",
@@ -90,30 +88,30 @@ async def _upsert(
     """Insert or update on ``keys``; a row is only rewritten when a value differs.
 
     Returns the rows inserted or changed: a re-run with the same answers returns 0 and
-    touches nothing (not even ``updated_at``). One statement per batch, on PostgreSQL
-    (``ON CONFLICT ... DO UPDATE ... WHERE``) and on SQLite (its upsert clause).
+    touches nothing (not even ``updated_at``). ``ON CONFLICT ... DO UPDATE ... WHERE``
+    (PostgreSQL and SQLite) with ``RETURNING``: the rows returned are the rows written. One
+    statement, compiled once, executed for all rows (SQLAlchemy batches them into
+    multi-row VALUES, "insertmanyvalues").
     """
+    if not rows:
+        return 0
     table = cast(Table, model.__table__)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    columns = [c for c in rows[0] if c not in {"id", "created_at", *keys}] if rows else []
-    updated = [c for c in columns if c != "updated_at"]
-    written = 0
-    for start in range(0, len(rows), UPSERT_BATCH):
-        statement = insert(table).values(list(rows[start : start + UPSERT_BATCH]))
-        excluded = statement.excluded
-        values: dict[str, Any] = {
-            c: func.coalesce(excluded[c], table.c[c]) if c in KEEP_KNOWN else excluded[c]
-            for c in updated
-        }
-        changed = or_(*(table.c[c].is_distinct_from(values[c]) for c in updated))
-        statement = statement.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={**values, "updated_at": excluded["updated_at"]},
-            where=changed,
-        )
-        result = await session.execute(statement)
-        written += int(result.rowcount)  # type: ignore[attr-defined]
-    return written
+    statement = insert(table)
+    excluded = statement.excluded
+    updated = [c for c in rows[0] if c not in {"id", "created_at", "updated_at", *keys}]
+    values: dict[str, Any] = {
+        c: func.coalesce(excluded[c], table.c[c]) if c in KEEP_KNOWN else excluded[c]
+        for c in updated
+    }
+    changed = or_(*(table.c[c].is_distinct_from(values[c]) for c in updated))
+    upsert = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={**values, "updated_at": excluded["updated_at"]},
+        where=changed,
+    ).returning(table.c.id)
+    result = await session.execute(upsert, list(rows))
+    return len(result.all())
 
 
 async def upsert_channel_days(

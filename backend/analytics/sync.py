@@ -42,7 +42,7 @@ from backend.analytics.reports import (
     parse_report,
 )
 from backend.db.base import utcnow
-from backend.db.session import unit_of_work
+from backend.db.session import commit
 from backend.publishing import service
 from backend.publishing.errors import NeedsReconnect, NotConnected, YouTubeRejected
 from backend.publishing.quota import pacific_day
@@ -247,22 +247,29 @@ async def _sync(
     token_before = grant.credentials.token
     api = await AnalyticsApi.build(sessions, settings, grant)
     revenue = _Revenue(grant)
-    try:
-        answer = await _query(
-            api, revenue, start=window.start, end=window.end, dimensions="day", report="channel"
-        )
-        channel_rows = parse_report(answer)
-        result.channel_days = len(channel_rows)
-        async with unit_of_work(sessions) as session:
-            written = await repository.upsert_channel_days(session, channel_id, channel_rows)
-        ROWS_UPSERTED.labels(table="channel_daily_metrics").inc(written)
-        result.rows_written += written
-        result.videos = await _sync_videos(sessions, api, revenue, result, window, videos)
-    finally:
-        result.calls = api.calls
-        result.revenue_known, result.revenue_note = revenue.asked, revenue.note
-        if grant.credentials.token != token_before:  # google-auth refreshed it mid-run
-            await service.save_credentials(sessions, settings, channel_id, grant.credentials)
+    # One connection writes this channel's rows, a commit after each answer.
+    async with sessions() as writer:
+        try:
+            answer = await _query(
+                api,
+                revenue,
+                start=window.start,
+                end=window.end,
+                dimensions="day",
+                report="channel",
+            )
+            channel_rows = parse_report(answer)
+            result.channel_days = len(channel_rows)
+            written = await repository.upsert_channel_days(writer, channel_id, channel_rows)
+            await commit(writer)
+            ROWS_UPSERTED.labels(table="channel_daily_metrics").inc(written)
+            result.rows_written += written
+            result.videos = await _sync_videos(writer, api, revenue, result, window, videos)
+        finally:
+            result.calls = api.calls
+            result.revenue_known, result.revenue_note = revenue.asked, revenue.note
+            if grant.credentials.token != token_before:  # google-auth refreshed it mid-run
+                await service.save_credentials(sessions, settings, channel_id, grant.credentials)
 
 
 def _first_day(video: repository.PublishedVideo) -> date:
@@ -270,7 +277,7 @@ def _first_day(video: repository.PublishedVideo) -> date:
 
 
 async def _sync_videos(
-    sessions: async_sessionmaker[AsyncSession],
+    writer: AsyncSession,
     api: AnalyticsApi,
     revenue: _Revenue,
     result: ChannelSync,
@@ -292,8 +299,8 @@ async def _sync_videos(
         result.video_days += len(pairs)
         if not pairs:
             return
-        async with unit_of_work(sessions) as session:
-            written = await repository.upsert_video_days(session, result.channel_id, pairs)
+        written = await repository.upsert_video_days(writer, result.channel_id, pairs)
+        await commit(writer)
         ROWS_UPSERTED.labels(table="video_daily_metrics").inc(written)
         result.rows_written += written
 

@@ -13,11 +13,14 @@ from sqlalchemy import select
 
 from backend.analytics import service
 from backend.analytics.sync import backfill, sync_all, sync_channel, sync_window
+from backend.db.session import unit_of_work
 from backend.models import (
     Channel,
     ChannelDailyMetric,
     ConnectionStatus,
+    Video,
     VideoDailyMetric,
+    VideoStatus,
     YouTubeCredential,
 )
 from tests.backend.analytics.conftest import Connected, Owner, Sessions, count, noon
@@ -349,3 +352,34 @@ async def test_an_analytics_quota_answer_stops_the_run(owner: Owner, today: date
         from backend.models import QuotaUsage
 
         assert (await session.scalars(select(QuotaUsage))).all() == []
+
+
+async def test_two_hundred_videos_a_query_and_a_long_query_still_gets_through(
+    owner: Owner, analytics: FakeAnalytics, today: date
+) -> None:
+    """201 videos: two queries a day (200 ids, then 1). The 200-id query's URL is over
+    googleapiclient's 2,000 characters, so it goes as a POST with the GET override."""
+    channel = await owner.channel("Big", "UCbig0000000000000000001")
+    published = noon(today - timedelta(days=30))
+    ids = [f"vidBig{n:05d}" for n in range(201)]
+    async with unit_of_work(owner.sessions) as session:
+        for yt in ids:
+            session.add(
+                Video(
+                    channel_id=channel.channel_id,
+                    title=yt,
+                    status=VideoStatus.published,
+                    youtube_video_id=yt,
+                    published_at=published,
+                )
+            )
+            analytics.add_video(channel.youtube_id, yt, published.date())
+    result = await sync_channel(
+        owner.sessions, owner.settings, channel.channel_id, days=2, today=today
+    )
+    assert result.outcome == "synced", result.error
+    per_day = analytics.requests_for(dimensions="video")
+    assert sorted(len(q["filters"].split(",")) for q in per_day) == [1, 1, 200, 200]
+    assert owner.fake.requests("POST", "/v2/reports")  # the long ones
+    assert result.video_days == 201 and result.calls == 5  # today has no data yet
+    assert await count(owner.sessions, VideoDailyMetric) == 201
