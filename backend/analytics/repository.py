@@ -4,6 +4,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import Table, func, or_, select
@@ -227,3 +228,87 @@ async def fresh_videos(
         for vid, cid, yt, published in await session.execute(query)
         if published is not None
     ]
+
+
+# -- profit per video ------------------------------------------------------------------------
+async def owned_video(
+    session: AsyncSession, owner_id: uuid.UUID, video_id: uuid.UUID
+) -> Video | None:
+    query = (
+        select(Video)
+        .join(Channel, Channel.id == Video.channel_id)
+        .where(Video.id == video_id, Channel.owner_id == owner_id, Channel.deleted_at.is_(None))
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class VideoTotals:
+    views: int
+    watch_time_minutes: float
+    revenue_usd: Decimal | None  # the known days' sum; None when no day is known
+    known_days: int
+    unknown_days: int
+    last_day: date | None
+
+
+async def video_totals(
+    session: AsyncSession, video_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, VideoTotals]:
+    """YouTube Analytics to date per video (the days with a ``video_daily_metrics`` row)."""
+    m = VideoDailyMetric
+    query = (
+        select(
+            m.video_id,
+            func.sum(m.views),
+            func.sum(m.watch_time_minutes),
+            func.sum(m.revenue_usd),
+            func.count(m.revenue_usd),
+            func.count(),
+            func.max(m.day),
+        )
+        .where(m.video_id.in_(video_ids))
+        .group_by(m.video_id)
+    )
+    out = {}
+    for vid, views, minutes, revenue, known, days, last in await session.execute(query):
+        out[vid] = VideoTotals(
+            views=int(views or 0),
+            watch_time_minutes=float(minutes or 0),
+            revenue_usd=Decimal(str(revenue)) if known else None,
+            known_days=int(known),
+            unknown_days=int(days) - int(known),
+            last_day=last if last is None or isinstance(last, date) else date.fromisoformat(last),
+        )
+    return out
+
+
+async def video_costs(
+    session: AsyncSession, video_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Decimal]:
+    """Each video's cost ledger, all time."""
+    query = (
+        select(CostEvent.video_id, func.sum(CostEvent.amount_usd))
+        .where(CostEvent.video_id.in_(video_ids))
+        .group_by(CostEvent.video_id)
+    )
+    return {vid: Decimal(str(total or 0)) for vid, total in await session.execute(query) if vid}
+
+
+async def video_days(session: AsyncSession, video_id: uuid.UUID) -> list[VideoDailyMetric]:
+    query = (
+        select(VideoDailyMetric)
+        .where(VideoDailyMetric.video_id == video_id)
+        .order_by(VideoDailyMetric.day)
+    )
+    return list(await session.scalars(query))
+
+
+async def latest_snapshot(session: AsyncSession, video_id: uuid.UUID) -> VideoStatSnapshot | None:
+    query = (
+        select(VideoStatSnapshot)
+        .where(VideoStatSnapshot.video_id == video_id)
+        .order_by(VideoStatSnapshot.taken_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).scalar_one_or_none()

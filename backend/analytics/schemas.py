@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel
 
@@ -27,3 +27,39 @@ class ChannelAnalytics(BaseModel):
     # Days whose revenue is unknown; the totals' revenue adds up the known days only (None
     # when no day is known).
     revenue_unknown_days: int = 0
+
+
+class VideoProfit(BaseModel):
+    """A video's money to date: YouTube's revenue minus its cost ledger.
+
+    ``revenue_usd`` adds up the days whose revenue is known (None when none is: no monetary
+    scope, or YouTube refused it); ``profit_usd`` is None then too. Views and revenue come
+    from YouTube Analytics, which lags a day or two.
+    """
+
+    video_id: uuid.UUID
+    views: int
+    watch_time_minutes: float
+    revenue_usd: float | None
+    revenue_unknown_days: int
+    cost_usd: float
+    profit_usd: float | None
+    metrics_through: date | None  # the last day YouTube Analytics reported
+
+
+class VideoDay(BaseModel):
+    day: date
+    views: int
+    watch_time_minutes: float
+    average_view_duration_seconds: float | None
+    revenue_usd: float | None
+
+
+class VideoAnalytics(VideoProfit):
+    channel_id: uuid.UUID
+    youtube_video_id: str | None
+    published_at: datetime | None
+    # The hourly videos.list count of the first 48 hours (fresher than Analytics).
+    latest_views: int | None
+    latest_views_at: datetime | None
+    days: list[VideoDay]
