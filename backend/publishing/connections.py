@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httplib2
+import redis
 from googleapiclient.errors import HttpError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.base import utcnow
+from backend.jobs.queues import QueueName, enqueue_after_commit
 from backend.models import ConnectionStatus, YouTubeCredential
 from backend.publishing import oauth, service
 from backend.publishing.errors import PublishingError
@@ -82,6 +84,32 @@ async def finish(
         return await service.complete_connect(
             session, settings, code=code, state=state, channel_id=channel_id, console_code=True
         )
+
+
+# The analytics domain's job, by path: publishing does not import analytics (it imports us).
+BACKFILL_JOB = "backend.analytics.tasks.backfill_channel"
+
+
+def backfill_after_commit(
+    session: AsyncSession,
+    connection: redis.Redis | None,
+    settings: Settings,
+    channel_id: uuid.UUID,
+) -> None:
+    """Queue the channel's 90-day analytics backfill once the connection commits. Without a
+    queue connection (a console next to an embedded server) the daily sync does it: a
+    channel never synced starts with 90 days."""
+    if connection is None:
+        return
+    enqueue_after_commit(
+        session,
+        connection,
+        QueueName.publishing,
+        BACKFILL_JOB,
+        str(channel_id),
+        job_id=f"analytics-backfill-{channel_id}",
+        job_timeout=settings.analytics_job_timeout_seconds,
+    )
 
 
 async def stop(session: AsyncSession, settings: Settings, channel_id: uuid.UUID) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.channels import service as channel_service
@@ -71,6 +71,7 @@ async def complete_connect(
     user: CurrentUser,
     session: SessionDep,
     settings: SettingsDep,
+    request: Request,
 ) -> YouTubeConnectionOut:
     """Finish a consent on a headless box: paste the address Google redirected to (its
     `state` is checked) or only its code (it answers the channel's latest consent).
@@ -80,6 +81,9 @@ async def complete_connect(
     """
     channel = await channel_service.get_owned(session, user, parse_uuid(channel_id, "channel"))
     row = await connections.finish(session, settings, channel.id, data.code_or_redirect_url)
+    connections.backfill_after_commit(
+        session, getattr(request.app.state.dispatcher, "connection", None), settings, channel.id
+    )
     return _out(connections.state_of(channel.id, row))
 
 

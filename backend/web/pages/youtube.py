@@ -26,6 +26,7 @@ from backend.models import User, UserRole
 from backend.publishing import oauth
 from backend.publishing import repository as publishing_repository
 from backend.publishing import service as publishing
+from backend.publishing.connections import backfill_after_commit
 from backend.publishing.errors import InvalidClientFile, NoOAuthClient
 from backend.web import repository
 from backend.web.deps import Csrf, PageUser
@@ -256,6 +257,9 @@ async def youtube_callback(
             "try again in a minute.",
             back=back,
         )
+    backfill_after_commit(
+        session, getattr(request.app.state.dispatcher, "connection", None), settings, channel.id
+    )
     log.info("web.youtube.connected", channel_id=str(channel.id), youtube=grant.youtube_channel_id)
     return redirect(f"/channels/{channel.id}?notice=youtube_connected#youtube")
 

@@ -174,6 +174,12 @@ async def test_connect_complete_and_disconnect_against_the_fake_google(
     assert connected["youtube_channel_title"] == fake.channel["title"]
     assert "https://www.googleapis.com/auth/youtube.upload" in connected["scopes"]
     assert (await owner.get(base)).json() == connected
+    connection = sync_redis(app.state.settings)
+    try:  # the 90-day analytics backfill is queued on connect
+        jobs = Queue("publishing", connection=connection).job_ids
+        assert f"analytics-backfill-{channel['id']}" in jobs
+    finally:
+        connection.close()
     shown = (await owner.get(f"/api/v1/channels/{channel['id']}")).json()
     assert shown["youtube_connection"] == "connected" and shown["youtube_connected"] is True
     assert shown["youtube_channel_id"] == fake.channel["id"]
