@@ -53,6 +53,7 @@ from backend.pipeline.limits import setting_name, stage_delay
 from backend.pipeline.outcome import crisis, fail_video, video_event
 from backend.pipeline.stages import next_stage, overall_progress
 from backend.pipeline.steps import STEPS
+from backend.pipeline.upload import after_ready
 from backend.videos import state
 
 log = structlog.get_logger(__name__)
@@ -461,6 +462,7 @@ class StageRunner:
             f"{video.title or video.topic}: ready",
             {"title": video.title},
         )
+        await after_ready(session, self.ctx.redis, video, channel)  # auto_publish channels
         return "ready"
 
     async def _fail(self, exc: BaseException, seconds: float) -> None:

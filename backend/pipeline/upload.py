@@ -111,14 +111,19 @@ RECONNECT = (
 async def after_ready(
     session: AsyncSession, connection: redis.Redis, video: Video, channel: Channel
 ) -> None:
-    """Right after a video became ``ready``: a channel with ``auto_publish`` publishes it now
-    (``ready -> publishing``, its upload enqueued after commit). When the guardrails hold it,
-    it stays ready with ``publish_holds`` and a ``video.publish_held`` event."""
+    """Right after a video became ``ready``: a channel with ``auto_publish`` publishes it
+    (``ready -> publishing``, its upload enqueued after commit): scheduled at its slot
+    (``publish_at``, the autopilot's) while that is still ahead, else now. When the
+    guardrails hold it, it stays ready with ``publish_holds`` and a ``video.publish_held``
+    event."""
     if not channel.auto_publish or video.status != VideoStatus.ready:
         return
+    slot = video.publish_at
+    if slot is not None and slot < utcnow() + videos_service.MIN_SCHEDULE_AHEAD:
+        slot = None  # made after its slot: published now
     try:
         await videos_service.publish(
-            session, video, at=None, dispatcher=PipelineDispatcher(connection)
+            session, video, at=slot, dispatcher=PipelineDispatcher(connection)
         )
     except Conflict as exc:
         if exc.code != "publish_held":

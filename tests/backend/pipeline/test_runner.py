@@ -26,6 +26,7 @@ from backend.pipeline.limits import setting_name, stage_timeout
 from backend.pipeline.stages import PRODUCTION_STAGES
 from backend.pipeline.steps import STEPS
 from backend.pipeline.tasks import _run_stage
+from backend.publishing.guardrails import NOT_CONNECTED
 from backend.render.samples import make_scenes
 from backend.settings import Settings, use_settings
 from tests.backend.pipeline.conftest import events_of, make_channel, runs_of
@@ -143,6 +144,25 @@ async def test_thumbnail_stage_keeps_the_seo_package_at_ready(
         assert {"status", "title", "quality_score", "detail", "stage_progress"} <= set(event)
     assert stages[-1]["status"] == "ready" and stages[-1]["title"] == seo["title"]
     assert stages[-1]["progress"] == 1.0
+
+
+async def test_an_auto_publish_channel_sends_the_video_on_at_ready(
+    settings: Settings, db: async_sessionmaker[AsyncSession], connection: redis.Redis
+) -> None:
+    """The runner hands a finished video to publishing; not connected, it is held (ready,
+    with the reason and an event), never failed."""
+    use_settings(settings)
+    channel = await make_channel(db, settings, auto_publish=True, made_for_kids=False)
+    video_id = await _video_at(db, settings, channel, VideoStage.thumbnail)
+    with OwnerEvents(settings.redis_url, channel.owner_id) as heard:
+        result = await _run_stage(video_id, VideoStage.thumbnail)
+        await asyncio.sleep(0.3)
+    assert result["outcome"] == "ready", result
+    async with db() as session:
+        video = await session.get(Video, video_id)
+    assert video is not None and video.status == VideoStatus.ready
+    assert video.publish_holds[0] == NOT_CONNECTED  # (this fixture has no rendered file either)
+    assert [e["video_id"] for e in heard.of("video.publish_held")] == [str(video_id)]
 
 
 @POSTGRES

@@ -322,6 +322,30 @@ async def test_auto_publish_sends_a_ready_video_to_the_publishing_queue(
     assert (run.status, run.tries) == (StageStatus.pending, 0)
 
 
+@pytest.mark.parametrize("ahead", [timedelta(hours=5), timedelta(minutes=-30)])
+async def test_auto_publish_schedules_at_the_slot_while_it_is_ahead(
+    ahead: timedelta,
+    up: Settings,
+    db: async_sessionmaker[AsyncSession],
+    connection: redis.Redis,
+    fake: FakeYouTube,
+) -> None:
+    """An autopilot video carries its slot: scheduled there, or now once the slot passed."""
+    channel = await connected_channel(db, up, fake, auto_publish=True)
+    video_id = await ready_video(db, up, channel)
+    slot = (utcnow() + ahead).replace(microsecond=0)
+    async with db() as session:
+        video = await session.get(Video, video_id)
+        owner = await session.get(Channel, channel.id)
+        assert video is not None and owner is not None
+        video.publish_at = slot
+        await after_ready(session, connection, video, owner)
+        await commit(session)
+    video = await video_of(db, video_id)
+    assert video.status == VideoStatus.publishing
+    assert video.publish_at == (slot if ahead > timedelta(0) else None)
+
+
 @pytest.mark.parametrize("problem", ["made_for_kids_unset", "quality_under_bar"])
 async def test_auto_publish_holds_a_video_the_guardrails_stop(
     problem: str,
