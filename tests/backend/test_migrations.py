@@ -32,7 +32,7 @@ TABLES = {
     "youtube_authorizations",
     "upload_sessions",
     "quota_usage",
-    # autopilot (migration 0009)
+    # autopilot (migration 0008)
     "autopilot_slots",
     "autopilot_ticks",
     # analytics sync (migration 0007)

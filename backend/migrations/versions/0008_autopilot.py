@@ -5,7 +5,7 @@ Channels: ``autopilot`` (off by default), ``autopilot_buffer_days`` (2) and ``ti
 two ticks cannot make the same slot's video) with the slot's current video.
 ``autopilot_ticks``: per channel, what the last tick wanted, made and why it stopped.
 
-Revision ID: 0009
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-01 16:00:00
 """
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
