@@ -264,6 +264,25 @@ class ResilientWorker(Worker):
         self._horse_pid = 0
 
     # --- Redis calls that must not end the worker ------------------------------
+    def bootstrap(self, *args: Any, **kwargs: Any) -> None:
+        """Register with Redis, waiting (capped backoff) while it is away at start-up."""
+        wait_s = 1.0
+        while True:
+            try:
+                super().bootstrap(*args, **kwargs)
+            except redis.RedisError as exc:
+                self._redis_failed("start", exc)
+                with contextlib.suppress(Exception):  # a half-made subscription
+                    self.unsubscribe()
+                self.pubsub_thread = None
+                time.sleep(wait_s)
+                wait_s = min(wait_s * self.exponential_backoff_factor, RECONNECT_MAX_S)
+                with contextlib.suppress(redis.RedisError):  # a half-made registration
+                    self.connection.delete(self.key)
+            else:
+                self._redis_ok()
+                return
+
     def execute_job(self, job: Job, queue: Queue) -> None:
         try:
             super().execute_job(job, queue)
@@ -321,11 +340,26 @@ class ResilientWorker(Worker):
             self._redis_failed("teardown", exc)
 
 
+def wait_for_redis(connection: redis.Redis) -> None:
+    """Return once Redis answers, trying again with capped exponential backoff."""
+    wait_s = 1.0
+    while True:
+        try:
+            connection.ping()
+        except redis.RedisError as exc:
+            log.warning("worker.waiting_for_redis", error=repr(exc)[:200], retry_in_s=wait_s)
+            time.sleep(wait_s)
+            wait_s = min(wait_s * 2, RECONNECT_MAX_S)
+        else:
+            return
+
+
 def run_worker(
     connection: redis.Redis, settings: Settings, names: Sequence[str] | None, burst: bool
 ) -> bool:
     """A forking RQ worker: a job killed mid-way takes only its work horse with it, a Redis
     outage is waited out, and its horse never outlives it."""
+    wait_for_redis(connection)  # RQ's worker asks Redis for its address when it is made
     scheduler = PeriodicScheduler(connection, recurring_jobs(settings))
     if not burst:
         scheduler.start()

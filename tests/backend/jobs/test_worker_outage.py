@@ -98,6 +98,17 @@ def test_a_worker_rides_out_a_redis_outage_and_its_horse_dies_with_it(
         os.kill(worker.proc.pid, signal.SIGKILL)
         worker.proc.wait(10)
         until(lambda: not alive(horses[0]), 5, "the orphaned horse to die")
+
+        # A worker started while Redis is away waits for it, then works.
+        private_redis.stop()
+        worker.stop()
+        worker = WorkerProcess(settings, tmp_path / "late.log")
+        time.sleep(3.0)
+        assert worker.proc.poll() is None, (tmp_path / "late.log").read_text()[-3000:]
+        private_redis.start()
+        connection = redis.Redis.from_url(private_redis.url)
+        late = Queue("production", connection=connection).enqueue("time.sleep", 0.1)
+        until(lambda: status(connection, late.id) == "finished", 30, "the late worker's job")
     finally:
         worker.stop()
         connection.close()

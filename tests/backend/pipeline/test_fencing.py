@@ -99,7 +99,7 @@ async def test_a_runner_stalled_past_its_lease_records_nothing(
         video_id,
         VideoStage.images,
         stale_log,
-        YTE_STAGE_DELAY_SECONDS="images=2",
+        YTE_STAGE_DELAY_SECONDS="images=5",
         **lease,
     )
 
