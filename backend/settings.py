@@ -184,6 +184,23 @@ class Settings(AISettings):
     analytics_stats_quota_reserve: int = Field(default=500, ge=0)
     # --- end analytics ------------------------------------------------------
 
+    # the money loop (backend/niches/monetization.py, backend/agents) ----------
+    # Monetization score: the category table's RPM counts as this many views of evidence
+    # against the RPM measured on the owner's channels, rpm = (k*prior + views*measured) /
+    # (k + views); the measurement is the last rpm_window_days days with known revenue.
+    rpm_prior_views: int = Field(default=10_000, ge=0)
+    rpm_window_days: int = Field(default=90, ge=1, le=3650)
+    # Topic choice: a past video's revenue is its first topic_revenue_days days; a candidate's
+    # expected revenue is the past videos' revenue weighted exp(-(1 - cosine) / bandwidth),
+    # shrunk toward the channel's mean by topic_revenue_prior_weight pseudo-videos.
+    topic_revenue_days: int = Field(default=14, ge=1, le=365)
+    topic_revenue_bandwidth: float = Field(default=0.1, gt=0, le=10)
+    topic_revenue_prior_weight: float = Field(default=1.0, ge=0)
+    # Publish time: the channel's best hours are learnt from its videos' first-48-hour views
+    # once this many videos have them (before that: the category's table hour).
+    publish_hours_min_videos: int = Field(default=10, ge=1)
+    # --- end money loop -----------------------------------------------------
+
     @field_validator("stage_delay_seconds")
     @classmethod
     def _stage_delays(cls, value: str) -> str:

@@ -1,4 +1,9 @@
-"""The CPM-by-category table and the seed niches (``backend/data/niches``)."""
+"""The CPM and RPM by category table and the seed niches (``backend/data/niches``).
+
+``cpm_usd`` is what advertisers pay per 1,000 impressions; ``rpm_usd`` is what a creator
+earns per 1,000 views, the unit YouTube Analytics measures (revenue / views x 1000): the
+prior of the monetization score (``backend/niches/monetization.py``).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ class Category:
     label: str
     cpm_usd: float
     range_usd: tuple[float, float]
+    rpm_usd: float
     seeds: tuple[str, ...]
     subreddits: tuple[str, ...]
 
@@ -26,10 +32,16 @@ class Catalog:
     categories: dict[str, Category]
     cpm_source: str
     cpm_reviewed: str
+    rpm_source: str = ""
 
     @property
     def cpm_ceiling(self) -> float:
         return max(c.cpm_usd for c in self.categories.values())
+
+    @property
+    def rpm_ceiling(self) -> float:
+        """The highest RPM in the table: the RPM that scores 100 on monetization."""
+        return max(c.rpm_usd for c in self.categories.values())
 
     def get(self, key: str) -> Category:
         try:
@@ -56,10 +68,11 @@ def catalog() -> Catalog:
             row["label"],
             float(row["cpm_usd"]),
             (float(low), float(high)),
+            float(row["rpm_usd"]),
             tuple(seed.get("seeds", ())),
             tuple(seed.get("subreddits", ())),
         )
     unknown = set(seeds) - set(categories)
     if unknown:
         raise ValueError(f"seeds.json names categories missing from cpm.json: {sorted(unknown)}")
-    return Catalog(categories, cpm["source"], cpm["reviewed"])
+    return Catalog(categories, cpm["source"], cpm["reviewed"], cpm.get("rpm_source", ""))

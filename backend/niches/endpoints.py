@@ -92,9 +92,14 @@ async def analyze_status(
 
 
 @router.get("/{niche_id}")
-async def get_niche(niche_id: str, user: CurrentUser, session: SessionDep) -> NicheDetail:
+async def get_niche(
+    niche_id: str, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> NicheDetail:
+    """The niche; ``for_you``: its score with the RPM measured on your channels blended into
+    the monetization component (estimate, measurement, weight)."""
     niche = await service.get(session, parse_uuid(niche_id, "niche"))
-    return await service.detail(session, niche)
+    revenue = await service.owner_revenue(session, settings, user)
+    return await service.detail(session, niche, service.for_owner(niche, revenue, settings))
 
 
 async def list_watchlist(user: CurrentUser, session: SessionDep) -> list[WatchlistEntryOut]:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from backend.models import Niche, Trend, WatchlistEntry
+from backend.niches.trends.match import normalize_category
 
 Sort = Literal["score", "recent", "name"]
 
@@ -25,6 +26,15 @@ class NicheFilter:
 
 async def get(session: AsyncSession, niche_id: uuid.UUID) -> Niche | None:
     return await session.get(Niche, niche_id)
+
+
+async def categories_by_name(session: AsyncSession, names: Sequence[str]) -> dict[str, str]:
+    """The category of each stored niche named in ``names`` (keyed by normalized name)."""
+    wanted = sorted({n.strip().lower() for n in names if n.strip()})
+    if not wanted:
+        return {}
+    query = select(Niche.name, Niche.category).where(func.lower(Niche.name).in_(wanted))
+    return {normalize_category(n): c for n, c in await session.execute(query)}
 
 
 async def get_by_name(session: AsyncSession, name: str) -> Niche | None:

@@ -40,11 +40,46 @@ class TrendOut(BaseModel):
     fetched_at: datetime | None
 
 
+class MeasuredRpm(BaseModel):
+    """What the owner's channels earned per 1,000 views (days of known revenue only)."""
+
+    rpm_usd: float | None
+    views: int
+    revenue_usd: float
+    channels: int
+    scope: Literal["niche", "category"] | None  # channels about the niche, or its category
+    window_days: int
+
+
+class OwnerMonetization(BaseModel):
+    """rpm = (prior_views * estimate + views * measured) / (prior_views + views)."""
+
+    estimate_rpm_usd: float  # the category table (the prior)
+    measured: MeasuredRpm
+    prior_views: int  # YTE_RPM_PRIOR_VIEWS
+    weight: float  # views / (prior_views + views)
+    rpm_usd: float  # the blend
+    rpm_ceiling_usd: float  # the RPM that scores 100
+    score: float  # 0-100 from the blend
+    estimate_score: float  # 0-100 from the estimate (the stored score's)
+    score_weight: float  # the monetization component's weight in the total
+
+
+class OwnerNicheScore(BaseModel):
+    """The niche's score for the calling owner: the stored (market) score with its
+    monetization component made from the blended RPM."""
+
+    score: float | None
+    market_score: float | None
+    monetization: OwnerMonetization
+
+
 class NicheDetail(NicheOut):
     inputs: dict[str, Any]
     interest: TrendOut | None  # the niche's own interest series and its forecast
     topics: list[TrendOut]  # other topics grouped under the niche (rising first)
     top_videos: list[dict[str, Any]]
+    for_you: OwnerNicheScore | None = None  # the caller's measured RPM blended in
 
 
 class NichePage(BaseModel):
@@ -61,6 +96,7 @@ class CategoryOut(BaseModel):
     label: str
     cpm_usd: float
     cpm_range_usd: tuple[float, float]
+    rpm_usd: float  # creator revenue per 1,000 views: the monetization score's prior
     niches: int
     average_score: float | None
 

@@ -19,19 +19,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.errors import BadRequest, Conflict, NotFound
 from backend.jobs.queues import QueueName, enqueue_after_commit
 from backend.models import Niche, Trend, User, WatchlistEntry
-from backend.niches import repository
+from backend.niches import monetization, repository
 from backend.niches.catalog import catalog
 from backend.niches.discovery.dedup import embed_texts
 from backend.niches.discovery.sources.factory import health
+from backend.niches.monetization import OwnerRevenue
 from backend.niches.repository import NicheFilter, Sort
 from backend.niches.schemas import (
     AnalyzeRequest,
     AnalyzeStatus,
     Categories,
     CategoryOut,
+    MeasuredRpm,
     NicheDetail,
     NicheOut,
     NichePage,
+    OwnerMonetization,
+    OwnerNicheScore,
     SearchHit,
     SourceHealth,
     TrendingNiche,
@@ -121,6 +125,7 @@ async def categories(session: AsyncSession) -> Categories:
             label=c.label,
             cpm_usd=c.cpm_usd,
             cpm_range_usd=c.range_usd,
+            rpm_usd=c.rpm_usd,
             niches=stats.get(c.key, (0, None))[0],
             average_score=round(a, 2)
             if (a := stats.get(c.key, (0, None))[1]) is not None
@@ -146,7 +151,46 @@ def trend_out(trend: Trend) -> TrendOut:
     return TrendOut.model_validate(trend)
 
 
-async def detail(session: AsyncSession, niche: Niche) -> NicheDetail:
+async def owner_revenue(session: AsyncSession, settings: Settings, user: User) -> OwnerRevenue:
+    """The user's measured views and revenue (``monetization.py``), for :func:`for_owner`."""
+    return await monetization.owner_revenue(session, user.id, settings.rpm_window_days)
+
+
+def for_owner(niche: Niche, revenue: OwnerRevenue, settings: Settings) -> OwnerNicheScore | None:
+    """The niche's score with the owner's measured RPM blended into its monetization."""
+    view = monetization.owner_score(niche, revenue, settings)
+    if view is None:
+        return None
+    measured = view.rpm.measurement
+    return OwnerNicheScore(
+        score=view.score,
+        market_score=view.market_score,
+        monetization=OwnerMonetization(
+            estimate_rpm_usd=round(view.rpm.prior_rpm_usd, 4),
+            measured=MeasuredRpm(
+                rpm_usd=None
+                if view.rpm.measured_rpm_usd is None
+                else round(view.rpm.measured_rpm_usd, 4),
+                views=view.rpm.views,
+                revenue_usd=measured.revenue_usd if measured else 0.0,
+                channels=measured.channels if measured else 0,
+                scope=measured.scope if measured else None,
+                window_days=view.window_days,
+            ),
+            prior_views=view.rpm.prior_views,
+            weight=round(view.rpm.weight, 6),
+            rpm_usd=round(view.rpm.rpm_usd, 4),
+            rpm_ceiling_usd=view.rpm_ceiling_usd,
+            score=view.monetization,
+            estimate_score=view.market_monetization,
+            score_weight=round(view.monetization_weight, 6),
+        ),
+    )
+
+
+async def detail(
+    session: AsyncSession, niche: Niche, for_you: OwnerNicheScore | None = None
+) -> NicheDetail:
     trends = await repository.trends_for(session, [niche.id])
     own = next((t for t in trends if t.topic == niche.name and t.series), None)
     others = sorted(
@@ -160,6 +204,7 @@ async def detail(session: AsyncSession, niche: Niche) -> NicheDetail:
         interest=trend_out(own) if own else None,
         topics=[trend_out(t) for t in others],
         top_videos=list(niche.inputs.get("top_videos", [])),
+        for_you=for_you,
     )
 
 

@@ -91,6 +91,8 @@ def evaluate(
     values: dict[str, Any] = {
         "cpm_usd": catalog.get(category).cpm_usd,
         "cpm_ceiling_usd": catalog.cpm_ceiling,
+        "rpm_usd": catalog.get(category).rpm_usd,
+        "rpm_ceiling_usd": catalog.rpm_ceiling,
         "growth": round(fitted.growth, 6) if fitted else None,
         "interest_level": round(fitted.recent_level, 4) if fitted else None,
     }

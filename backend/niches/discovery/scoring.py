@@ -12,7 +12,11 @@ each component on 0-100:
 - C, competition (higher is easier): ``100 * (1 - (supply + strength) / 2)`` with
   ``supply = log10(1 + recent videos) / 6`` (videos published in the last 30 days, 1M caps)
   and ``strength = log10(1 + median subscribers of the top videos' channels) / 7`` (10M caps).
-- M, monetization: ``100 * CPM(category) / highest CPM in the table``.
+- M, monetization: ``100 * min(RPM(category) / highest RPM in the table, 1)``, the RPM being
+  the creator's revenue per 1,000 views of the category table (``backend/data/niches``;
+  inputs stored before the table had RPM score ``CPM / highest CPM`` instead). This stored
+  score is the market estimate, the same for every owner; an owner's view blends in the RPM
+  measured on the owner's own channels (``backend/niches/monetization.py``).
 - V, search volume: the mean of the available signals among the recent Google Trends
   interest level (already 0-100) and ``100 * log10(1 + median views of top recent videos) / 7``.
 
@@ -47,6 +51,13 @@ class ScoreInputs:
     recent_videos: int | None = None
     median_subscribers: float | None = None
     median_views: float | None = None
+    rpm_usd: float | None = None
+    rpm_ceiling_usd: float | None = None
+
+    @property
+    def rpm_basis(self) -> bool:
+        """Monetization from the RPM table (inputs stored before it had one: the CPM)."""
+        return self.rpm_usd is not None and bool(self.rpm_ceiling_usd)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,10 +123,19 @@ def competition_component(
     return 100.0 * (1.0 - sum(pressures) / len(pressures))
 
 
-def monetization_component(cpm_usd: float, ceiling_usd: float) -> float:
+def monetization_component(rate_usd: float, ceiling_usd: float) -> float:
+    """``100 * min(rate / ceiling, 1)`` for an RPM (or, in old inputs, a CPM) and the
+    table's highest value of the same kind."""
     if ceiling_usd <= 0:
-        raise ValueError("the CPM ceiling must be positive")
-    return 100.0 * min(max(cpm_usd, 0.0) / ceiling_usd, 1.0)
+        raise ValueError("the RPM/CPM ceiling must be positive")
+    return 100.0 * min(max(rate_usd, 0.0) / ceiling_usd, 1.0)
+
+
+def monetization_of(inputs: ScoreInputs) -> float:
+    if inputs.rpm_basis:
+        assert inputs.rpm_usd is not None and inputs.rpm_ceiling_usd is not None
+        return monetization_component(inputs.rpm_usd, inputs.rpm_ceiling_usd)
+    return monetization_component(inputs.cpm_usd, inputs.cpm_ceiling_usd)
 
 
 def volume_component(interest_level: float | None, median_views: float | None) -> float | None:
@@ -132,7 +152,7 @@ def score(inputs: ScoreInputs, weights: Weights) -> Score:
     raw = {
         "trend": trend_component(inputs.growth),
         "competition": competition_component(inputs.recent_videos, inputs.median_subscribers),
-        "monetization": monetization_component(inputs.cpm_usd, inputs.cpm_ceiling_usd),
+        "monetization": monetization_of(inputs),
         "volume": volume_component(inputs.interest_level, inputs.median_views),
     }
     breakdown: dict[str, Any] = {"missing": [k for k, v in raw.items() if v is None]}
@@ -148,5 +168,10 @@ def score(inputs: ScoreInputs, weights: Weights) -> Score:
             "points": points,
         }
         total += points
+    if inputs.rpm_basis:  # the estimate the monetization score was made from
+        breakdown["monetization"] |= {
+            "rpm_usd": inputs.rpm_usd,
+            "rpm_ceiling_usd": inputs.rpm_ceiling_usd,
+        }
     breakdown["total"] = round(total, 4)
     return Score(round(total, 2), breakdown)

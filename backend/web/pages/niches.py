@@ -1,5 +1,10 @@
 """Niches explorer: scores with their breakdown, interest with its forecast band, watchlist.
 
+Scores are the signed-in owner's: the stored (market) score with the RPM measured on the
+owner's own channels blended into its monetization component
+(``backend/niches/monetization.py``); the selected niche shows the measured RPM against the
+category table's estimate, the views behind it and the weight it got.
+
 Every read and write goes through :mod:`backend.niches.service`, the same rules as the API."""
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.deps import SessionDep, parse_uuid
+from backend.deps import SessionDep, SettingsDep, parse_uuid
 from backend.errors import NotFound
 from backend.models import Niche, Trend, User
 from backend.niches import service
-from backend.niches.schemas import WatchlistEntryCreate
+from backend.niches.catalog import catalog
+from backend.niches.schemas import OwnerNicheScore, WatchlistEntryCreate
+from backend.settings import Settings
 from backend.web.charts import Band, Series, bar_list, line_chart
 from backend.web.deps import Csrf, PageUser
 from backend.web.pages.common import notice_for
@@ -25,13 +32,15 @@ from backend.web.templating import render
 
 router = page_router()
 
-# The score's components and their weights (the Niche Discovery Engine).
+# The score's components and their default weights (the Niche Discovery Engine); the
+# breakdown key of search volume is "volume" (older rows: "search_volume").
 COMPONENTS = (
     ("trend", "Trend", 30),
     ("competition", "Competition", 25),
     ("monetization", "Monetization", 25),
-    ("search_volume", "Search volume", 20),
+    ("volume", "Search volume", 20),
 )
+ALIASES = {"volume": ("volume", "search_volume")}
 DATE_KEYS = ("ds", "date", "day", "week", "period")
 VALUE_KEYS = ("y", "value", "interest", "count")
 
@@ -49,18 +58,34 @@ def _number(value: Any) -> float | None:
 
 def component_value(breakdown: dict[str, Any], key: str) -> float | None:
     """A component's 0-100 value; accepts ``{"trend": 71}`` or ``{"trend": {"score": 71}}``."""
-    raw = breakdown.get(key)
-    if isinstance(raw, dict):
-        raw = raw.get("score", raw.get("value"))
-    return _number(raw)
+    for name in ALIASES.get(key, (key,)):
+        raw = breakdown.get(name)
+        if isinstance(raw, dict):
+            raw = raw.get("score", raw.get("value"))
+        if (value := _number(raw)) is not None:
+            return value
+    return None
 
 
-def breakdown_chart(niche: Niche) -> Markup | None:
+def component_weight(breakdown: dict[str, Any], key: str, default: int) -> int:
+    """The weight (percent) the component was scored with, else the default."""
+    for name in ALIASES.get(key, (key,)):
+        raw = breakdown.get(name)
+        if isinstance(raw, dict) and (weight := _number(raw.get("weight"))) is not None:
+            return round(weight * 100)
+    return default
+
+
+def breakdown_chart(niche: Niche, mine: OwnerNicheScore | None = None) -> Markup | None:
+    """The components; monetization is the owner's (the blended RPM's) when known."""
     rows = []
-    for key, label, weight in COMPONENTS:
-        value = component_value(niche.breakdown or {}, key)
+    for key, label, default in COMPONENTS:
+        breakdown = niche.breakdown or {}
+        value = component_value(breakdown, key)
+        if key == "monetization" and mine is not None and value is not None:
+            value = mine.monetization.score
         if value is not None:
-            rows.append((f"{label} ({weight}%)", value))
+            rows.append((f"{label} ({component_weight(breakdown, key, default)}%)", value))
     if not rows:
         return None
     return bar_list(f"Score breakdown of {niche.name}", rows, maximum=100)
@@ -98,10 +123,16 @@ def trend_chart(trend: Trend) -> Markup | None:
     return line_chart(f"Interest in {trend.topic} with forecast", labels, series, band=band)
 
 
+def _owner_rank(niche: Niche, mine: OwnerNicheScore | None) -> tuple[bool, float, str]:
+    score = mine.score if mine is not None else niche.score
+    return (score is None, -(score or 0.0), niche.name)
+
+
 async def _page(
     request: Request,
     user: User,
     session: AsyncSession,
+    settings: Settings,
     niche: str | None,
     *,
     watchlist_error: str | None = None,
@@ -109,10 +140,15 @@ async def _page(
     status_code: int = 200,
 ) -> Response:
     niches = await service.ranked(session)
+    revenue = await service.owner_revenue(session, settings, user)
+    mine = {n.id: service.for_owner(n, revenue, settings) for n in niches}
+    niches.sort(key=lambda n: _owner_rank(n, mine[n.id]))
     watchlist = await service.watchlist_by_niche(session, user)
     selected = None
     if niche:
         selected = await service.get(session, parse_uuid(niche, "niche"))
+        if selected.id not in mine:
+            mine[selected.id] = service.for_owner(selected, revenue, settings)
     elif niches:
         selected = niches[0]
     trends = []
@@ -126,7 +162,12 @@ async def _page(
             "niches": niches,
             "watchlist": watchlist,
             "selected": selected,
-            "breakdown": breakdown_chart(selected) if selected is not None else None,
+            "breakdown": breakdown_chart(selected, mine.get(selected.id))
+            if selected is not None
+            else None,
+            "mine": mine,
+            "category_labels": {k: c.label for k, c in catalog().categories.items()},
+            "selected_mine": mine.get(selected.id) if selected is not None else None,
             "trends": trends,
             "components": COMPONENTS,
             "component_value": component_value,
@@ -142,9 +183,13 @@ async def _page(
 
 @router.get("/niches")
 async def niches_page(
-    request: Request, user: PageUser, session: SessionDep, niche: str | None = None
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    niche: str | None = None,
 ) -> Response:
-    return await _page(request, user, session, niche)
+    return await _page(request, user, session, settings, niche)
 
 
 THRESHOLD_ERROR = "The alert threshold must be a number from 0 to 100, such as 70."
@@ -156,6 +201,7 @@ async def change_watchlist(
     niche_id: str,
     user: PageUser,
     session: SessionDep,
+    settings: SettingsDep,
     action: Annotated[str, Form(pattern="^(watch|unwatch)$")] = "watch",
     threshold: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
@@ -176,6 +222,7 @@ async def change_watchlist(
             request,
             user,
             session,
+            settings,
             str(niche.id),
             watchlist_error=THRESHOLD_ERROR,
             threshold=threshold,
