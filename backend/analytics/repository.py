@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, func, or_, select
+from sqlalchemy import ColumnElement, Table, and_, case, func, or_, select, union
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,13 +40,8 @@ async def daily_cost(
     session: AsyncSession, channel_id: uuid.UUID, start: date, end: date
 ) -> dict[date, float]:
     """Cost per UTC day; the day is computed in SQL for each dialect."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        day = func.date(func.timezone("UTC", CostEvent.occurred_at))
-    else:
-        day = func.date(CostEvent.occurred_at)
-    lower = datetime.combine(start, time.min, UTC)
-    upper = datetime.combine(end + timedelta(days=1), time.min, UTC)
+    day = _cost_day(session)
+    lower, upper = _utc_bounds(start, end)
     query = (
         select(day, func.sum(CostEvent.amount_usd))
         .where(
@@ -58,8 +53,26 @@ async def daily_cost(
     )
     out: dict[date, float] = {}
     for key, total in await session.execute(query):
-        out[key if isinstance(key, date) else date.fromisoformat(str(key))] = float(total or 0)
+        out[as_date(key)] = float(total or 0)
     return out
+
+
+def _cost_day(session: AsyncSession) -> ColumnElement[Any]:
+    """A cost event's UTC day, computed in SQL for each dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", CostEvent.occurred_at))
+    return func.date(CostEvent.occurred_at)
+
+
+def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00 UTC, the day after end 00:00 UTC)."""
+    lower = datetime.combine(start, time.min, UTC)
+    return lower, datetime.combine(end + timedelta(days=1), time.min, UTC)
+
+
+def as_date(value: object) -> date:
+    """A date column's value (SQLite may hand back the ISO text of a computed date)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 # -- the sync's writes -----------------------------------------------------------------------
@@ -312,3 +325,241 @@ async def latest_snapshot(session: AsyncSession, video_id: uuid.UUID) -> VideoSt
         .limit(1)
     )
     return (await session.execute(query)).scalar_one_or_none()
+
+
+# -- the analytics page's videos and the CSV export ------------------------------------------
+def video_label(title: str | None, topic: str | None) -> str:
+    return title or topic or "Untitled video"
+
+
+@dataclass(frozen=True, slots=True)
+class VideoRange:
+    """One video's YouTube numbers and cost ledger over a range of days."""
+
+    video_id: uuid.UUID
+    channel_id: uuid.UUID
+    title: str
+    views: int
+    watch_time_minutes: float
+    revenue_usd: Decimal | None  # the known days' sum; None when no day's is known
+    views_known: int  # views on the days whose revenue is known (what RPM divides by)
+    unknown_days: int
+    cost_usd: Decimal  # what the ledger charged in the range (UTC days)
+
+
+async def video_ranges(
+    session: AsyncSession, channel_ids: Sequence[uuid.UUID], start: date, end: date
+) -> list[VideoRange]:
+    """Every video of ``channel_ids`` with a ``video_daily_metrics`` day or a charge in
+    [start, end]: two grouped queries (metrics, costs), no list of ids sent back."""
+    if not channel_ids:
+        return []
+    m = VideoDailyMetric
+    metrics = (
+        select(
+            m.video_id,
+            Video.channel_id,
+            Video.title,
+            Video.topic,
+            func.sum(m.views),
+            func.sum(m.watch_time_minutes),
+            func.sum(m.revenue_usd),
+            func.count(m.revenue_usd),
+            func.count(),
+            func.sum(case((m.revenue_usd.is_not(None), m.views), else_=0)),
+        )
+        .join(Video, Video.id == m.video_id)
+        .where(m.channel_id.in_(channel_ids), m.day >= start, m.day <= end)
+        .group_by(m.video_id, Video.channel_id, Video.title, Video.topic)
+    )
+    lower, upper = _utc_bounds(start, end)
+    costs = (
+        select(
+            CostEvent.video_id,
+            Video.channel_id,
+            Video.title,
+            Video.topic,
+            func.sum(CostEvent.amount_usd),
+        )
+        .join(Video, Video.id == CostEvent.video_id)
+        .where(
+            CostEvent.channel_id.in_(channel_ids),
+            CostEvent.occurred_at >= lower,
+            CostEvent.occurred_at < upper,
+        )
+        .group_by(CostEvent.video_id, Video.channel_id, Video.title, Video.topic)
+    )
+    charged = {
+        vid: (cid, video_label(title, topic), Decimal(str(total or 0)))
+        for vid, cid, title, topic, total in await session.execute(costs)
+        if vid is not None
+    }
+    out = []
+    for vid, cid, title, topic, views, minutes, revenue, known, days, seen in await session.execute(
+        metrics
+    ):
+        cost = charged.pop(vid, (cid, "", Decimal(0)))[2]
+        out.append(
+            VideoRange(
+                video_id=vid,
+                channel_id=cid,
+                title=video_label(title, topic),
+                views=int(views or 0),
+                watch_time_minutes=float(minutes or 0),
+                revenue_usd=Decimal(str(revenue)) if known else None,
+                views_known=int(seen or 0),
+                unknown_days=int(days) - int(known),
+                cost_usd=cost,
+            )
+        )
+    for vid, (cid, title, cost) in charged.items():  # charged in the range, no YouTube day
+        out.append(VideoRange(vid, cid, title, 0, 0.0, Decimal(0), 0, 0, cost))
+    return out
+
+
+# The per-video export's columns, in order (``video_export_rows`` selects them).
+VIDEO_EXPORT_COLUMNS = (
+    "day",
+    "channel_id",
+    "video_id",
+    "youtube_video_id",
+    "title",
+    "views",
+    "watch_time_minutes",
+    "average_view_duration_seconds",
+    "subscribers_gained",
+    "subscribers_lost",
+    "revenue_usd",
+    "ad_revenue_usd",
+    "cpm_usd",
+    "playback_cpm_usd",
+    "cost_usd",
+)
+
+
+def video_export_query(
+    session: AsyncSession, channel_ids: Sequence[uuid.UUID], start: date, end: date
+) -> Any:
+    """One row per video and day with a YouTube day or a charge (the union of both), in
+    ``VIDEO_EXPORT_COLUMNS`` order, ordered by channel, video and day: one statement the
+    export streams. A day with a charge but no YouTube row has NULL metrics."""
+    m = VideoDailyMetric
+    lower, upper = _utc_bounds(start, end)
+    day = _cost_day(session)
+    costs = (
+        select(
+            CostEvent.video_id.label("video_id"),
+            day.label("day"),
+            func.sum(CostEvent.amount_usd).label("cost"),
+        )
+        .where(
+            CostEvent.channel_id.in_(channel_ids),
+            CostEvent.video_id.is_not(None),
+            CostEvent.occurred_at >= lower,
+            CostEvent.occurred_at < upper,
+        )
+        .group_by(CostEvent.video_id, day)
+        .subquery("costs")
+    )
+    keys = union(
+        select(m.video_id.label("video_id"), m.day.label("day")).where(
+            m.channel_id.in_(channel_ids), m.day >= start, m.day <= end
+        ),
+        select(costs.c.video_id, costs.c.day),
+    ).subquery("keys")
+    return (
+        select(
+            keys.c.day,
+            Video.channel_id,
+            Video.id,
+            Video.youtube_video_id,
+            Video.title,
+            Video.topic,
+            m.views,
+            m.watch_time_minutes,
+            m.average_view_duration_seconds,
+            m.subscribers_gained,
+            m.subscribers_lost,
+            m.revenue_usd,
+            m.ad_revenue_usd,
+            m.cpm_usd,
+            m.playback_cpm_usd,
+            costs.c.cost,
+        )
+        .select_from(keys)
+        .join(Video, Video.id == keys.c.video_id)
+        .outerjoin(m, and_(m.video_id == keys.c.video_id, m.day == keys.c.day))
+        .outerjoin(costs, and_(costs.c.video_id == keys.c.video_id, costs.c.day == keys.c.day))
+        .where(Video.channel_id.in_(channel_ids))
+        .order_by(Video.channel_id, Video.created_at, Video.id, keys.c.day)
+    )
+
+
+# The per-channel export's columns, in order (``channel_export_query`` selects them).
+CHANNEL_EXPORT_COLUMNS = (
+    "day",
+    "channel_id",
+    "channel_name",
+    "views",
+    "watch_time_minutes",
+    "average_view_duration_seconds",
+    "subscribers_gained",
+    "subscribers_lost",
+    "revenue_usd",
+    "ad_revenue_usd",
+    "cpm_usd",
+    "playback_cpm_usd",
+    "cost_usd",
+)
+
+
+def channel_export_query(
+    session: AsyncSession, channel_ids: Sequence[uuid.UUID], start: date, end: date
+) -> Any:
+    """One row per channel and day with a YouTube day or a charge, in
+    ``CHANNEL_EXPORT_COLUMNS`` order, ordered by channel (oldest first) and day."""
+    c = ChannelDailyMetric
+    lower, upper = _utc_bounds(start, end)
+    day = _cost_day(session)
+    costs = (
+        select(
+            CostEvent.channel_id.label("channel_id"),
+            day.label("day"),
+            func.sum(CostEvent.amount_usd).label("cost"),
+        )
+        .where(
+            CostEvent.channel_id.in_(channel_ids),
+            CostEvent.occurred_at >= lower,
+            CostEvent.occurred_at < upper,
+        )
+        .group_by(CostEvent.channel_id, day)
+        .subquery("costs")
+    )
+    keys = union(
+        select(c.channel_id.label("channel_id"), c.day.label("day")).where(
+            c.channel_id.in_(channel_ids), c.day >= start, c.day <= end
+        ),
+        select(costs.c.channel_id, costs.c.day),
+    ).subquery("keys")
+    return (
+        select(
+            keys.c.day,
+            Channel.id,
+            Channel.name,
+            c.views,
+            c.watch_time_minutes,
+            c.average_view_duration_seconds,
+            c.subscribers_gained,
+            c.subscribers_lost,
+            c.revenue_usd,
+            c.ad_revenue_usd,
+            c.cpm_usd,
+            c.playback_cpm_usd,
+            costs.c.cost,
+        )
+        .select_from(keys)
+        .join(Channel, Channel.id == keys.c.channel_id)
+        .outerjoin(c, and_(c.channel_id == keys.c.channel_id, c.day == keys.c.day))
+        .outerjoin(costs, and_(costs.c.channel_id == keys.c.channel_id, costs.c.day == keys.c.day))
+        .order_by(Channel.created_at, Channel.id, keys.c.day)
+    )

@@ -14,6 +14,8 @@ from backend.analytics.schemas import (
     VideoAnalytics,
     VideoDay,
     VideoProfit,
+    VideoRangeRow,
+    VideoRanking,
 )
 from backend.db.base import ZERO
 from backend.errors import BadRequest, NotFound
@@ -76,7 +78,31 @@ async def channel_analytics(
         days=days,
         totals=totals,
         revenue_unknown_days=len(days) - len(known),
+        rpm_usd=range_rpm(days),
+        roi_pct=roi_pct(revenue_total, cost_total),
     )
+
+
+def rpm(revenue_usd: float | None, views: int) -> float | None:
+    """Revenue per 1,000 views; None when the revenue is unknown or there are no views."""
+    if revenue_usd is None or views <= 0:
+        return None
+    return round(revenue_usd / views * 1000, 4)
+
+
+def range_rpm(days: Sequence[DailyPoint]) -> float | None:
+    """RPM over the days whose revenue is known (an unknown day's views are left out)."""
+    known = [d for d in days if d.revenue_usd is not None]
+    if not known:
+        return None
+    return rpm(sum(d.revenue_usd or 0.0 for d in known), sum(d.views for d in known))
+
+
+def roi_pct(revenue_usd: float | None, cost_usd: float) -> float | None:
+    """(revenue - cost) / cost in percent; None when the revenue is unknown or the cost 0."""
+    if revenue_usd is None or cost_usd <= 0:
+        return None
+    return round((revenue_usd - cost_usd) / cost_usd * 100, 1)
 
 
 def _revenue(metric: ChannelDailyMetric | None) -> float | None:
@@ -136,6 +162,62 @@ async def video_analytics(session: AsyncSession, video: Video) -> VideoAnalytics
         latest_views=snapshot.views if snapshot else None,
         latest_views_at=snapshot.taken_at if snapshot else None,
         days=days,
+    )
+
+
+RANKED = 5  # videos in each of the top and the bottom lists
+UNKNOWN_SHOWN = 10
+
+
+def _range_row(r: repository.VideoRange) -> VideoRangeRow:
+    revenue = _usd(r.revenue_usd)
+    cost = round(float(r.cost_usd), 6)
+    return VideoRangeRow(
+        video_id=r.video_id,
+        channel_id=r.channel_id,
+        title=r.title,
+        views=r.views,
+        watch_time_minutes=round(r.watch_time_minutes, 3),
+        revenue_usd=revenue,
+        revenue_unknown_days=r.unknown_days,
+        rpm_usd=rpm(revenue, r.views_known),
+        cost_usd=cost,
+        profit_usd=None if revenue is None else round(revenue - cost, 6),
+    )
+
+
+async def video_ranking(
+    session: AsyncSession,
+    channel_ids: Sequence[uuid.UUID],
+    start: date,
+    end: date,
+    *,
+    size: int = RANKED,
+) -> VideoRanking:
+    """The videos of ``channel_ids`` over [start, end] by profit in the range.
+
+    A video whose revenue is unknown on every day has an unknown profit: it is not ranked
+    (ranking it as 0 would put it above every video that lost money), and is listed apart.
+    A video with some unknown days is ranked on its known days (``revenue_unknown_days``
+    says so)."""
+    rows = [_range_row(r) for r in await repository.video_ranges(session, channel_ids, start, end)]
+    ranked = sorted(
+        (r for r in rows if r.profit_usd is not None),
+        key=lambda r: (-(r.profit_usd or 0.0), -r.views, r.title, str(r.video_id)),
+    )
+    # Fewer than 2 x size ranked: half each way, so a loss is never listed among the best.
+    top = ranked[: min(size, (len(ranked) + 1) // 2)]
+    bottom = ranked[len(top) :][::-1][:size]
+    unknown = sorted((r for r in rows if r.profit_usd is None), key=lambda r: (-r.views, r.title))
+    return VideoRanking(
+        top=top,
+        bottom=bottom,
+        unknown=unknown[:UNKNOWN_SHOWN],
+        most_viewed=sorted((r for r in rows if r.views), key=lambda r: (-r.views, r.title))[
+            : 2 * size
+        ],
+        ranked=len(ranked),
+        total=len(rows),
     )
 
 

@@ -138,6 +138,11 @@ class VideoDetail(VideoOut):
     upload: UploadOut | None = None
     # For a ready video: what keeps it from YouTube now (empty: it may be published).
     publish_blockers: list[str] = []
+    # Money to date (backend.analytics.service.video_profits): YouTube's estimated revenue
+    # and that minus the cost ledger; None when YouTube's revenue is unknown (no monetary
+    # scope), never 0. A video with no Analytics day yet has earned 0.
+    revenue_usd: float | None = None
+    profit_usd: float | None = None
 
 
 class VideoPage(BaseModel):

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.agents.script import Script
+from backend.analytics import service as analytics_service
 from backend.db.base import utcnow
 from backend.errors import BadRequest, Conflict, NotFound
 from backend.models import Channel, ChannelStatus, StageRun, StageStatus, Video, VideoStage
@@ -455,6 +456,8 @@ async def detail(session: AsyncSession, video: Video) -> VideoDetail:
     )
     upload = await repository.upload_session(session, video.id)
     out.upload = UploadOut.model_validate(upload) if upload is not None else None
+    money = (await analytics_service.video_profits(session, [video.id]))[video.id]
+    out.revenue_usd, out.profit_usd = money.revenue_usd, money.profit_usd
     return out
 
 

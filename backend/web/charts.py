@@ -1,4 +1,5 @@
-"""Server-rendered SVG charts: line (with an optional forecast band), columns, horizontal bars.
+"""Server-rendered SVG charts: line (with an optional forecast band, and gaps where a value
+is unknown), columns, horizontal bars, bars around zero (profit), a gauge.
 
 Colours come from CSS classes (``series-0`` ...), so the charts follow the light and dark
 themes; every chart has a title and a description for screen readers, and points carry
@@ -21,6 +22,7 @@ __all__ = [
     "Series",
     "bar_list",
     "column_chart",
+    "diverging_bars",
     "fmt_money",
     "fmt_number",
     "gauge",
@@ -35,7 +37,8 @@ LABEL_CHARS = 20  # a bar label longer than this is cut with "…" (the full nam
 @dataclass(frozen=True)
 class Series:
     name: str
-    values: Sequence[float]
+    # None: no value at that x (an unknown revenue); the line breaks there, never drops to 0
+    values: Sequence[float | None]
     dashed: bool = False
     start: int = 0  # x index of the first value (a forecast starts where history ends)
 
@@ -123,7 +126,7 @@ def line_chart(
 ) -> Markup:
     """Lines over shared x labels; ``band`` shades a forecast range behind them."""
     count = len(labels)
-    values = [v for s in series for v in s.values]
+    values = [v for s in series for v in s.values if v is not None]
     if band is not None:
         values += [*band.lower, *band.upper]
     scale = _nice_scale(values or [0.0])
@@ -139,23 +142,55 @@ def line_chart(
     show_points = count * len(series) <= 120
     for index, s in enumerate(series):
         offset = s.start
-        points = [(_x(offset + i, count), scale.y(v)) for i, v in enumerate(s.values)]
         dash = " dashed" if s.dashed else ""
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-        body.append(f'<polyline class="line series-{index}{dash}" points="{path}"/>')
-        if show_points:
+        known = [(i, v) for i, v in enumerate(s.values) if v is not None]
+        for run in _runs(known):
+            if len(run) < 2:  # a known day between two gaps: a visible dot below
+                continue
+            path = " ".join(f"{_x(offset + i, count):.1f},{scale.y(v):.1f}" for i, v in run)
+            body.append(f'<polyline class="line series-{index}{dash}" points="{path}"/>')
+        if known:
             body.extend(
-                f'<circle class="dot series-{index}" cx="{x:.1f}" cy="{y:.1f}" r="3">'
+                f'<circle class="dot series-{index}{_lone(known, k)}" '
+                f'cx="{_x(offset + i, count):.1f}" cy="{scale.y(v):.1f}" r="3">'
                 f"<title>{escape(s.name)} · {escape(labels[offset + i])}: "
-                f"{escape(fmt(s.values[i]))}</title></circle>"
-                for i, (x, y) in enumerate(points)
+                f"{escape(fmt(v))}</title></circle>"
+                for k, (i, v) in enumerate(known)
+                if show_points or _lone(known, k)
             )
     body += _x_labels(labels, [_x(i, count) for i in range(count)])
-    last = labels[-1] if labels else ""
-    desc = "; ".join(
-        f"{s.name}: {fmt(s.values[-1]) if s.values else 'no data'} at {last}" for s in series
-    )
+    desc = "; ".join(_last_known(s, labels, fmt) for s in series)
+    gaps = sum(v is None for s in series for v in s.values)
+    if gaps:
+        desc += f"; {gaps} points unknown (gaps in the lines)"
     return _frame(title, desc, body, "line-chart")
+
+
+def _runs(known: Sequence[tuple[int, float]]) -> list[list[tuple[int, float]]]:
+    """Consecutive x indexes: each run is one polyline (a None between runs is a gap)."""
+    runs: list[list[tuple[int, float]]] = []
+    for i, v in known:
+        if runs and runs[-1][-1][0] == i - 1:
+            runs[-1].append((i, v))
+        else:
+            runs.append([(i, v)])
+    return runs
+
+
+def _lone(known: Sequence[tuple[int, float]], k: int) -> str:
+    """The class " lone" for a known point with no known neighbour (a visible dot)."""
+    i = known[k][0]
+    before = k > 0 and known[k - 1][0] == i - 1
+    after = k + 1 < len(known) and known[k + 1][0] == i + 1
+    return "" if before or after else " lone"
+
+
+def _last_known(s: Series, labels: Sequence[str], fmt: Format) -> str:
+    for i in range(len(s.values) - 1, -1, -1):
+        value = s.values[i]
+        if value is not None:
+            return f"{s.name}: {fmt(value)} at {labels[s.start + i]}"
+    return f"{s.name}: no data"
 
 
 def column_chart(
@@ -215,6 +250,48 @@ def bar_list(
     desc = "; ".join(f"{label}: {fmt(value)}" for label, value in rows)
     return Markup(  # noqa: S704 - every text in the SVG went through escape()
         f'<svg class="chart bar-list" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'xmlns="http://www.w3.org/2000/svg" aria-label="{escape(title)}">'
+        f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>{''.join(body)}</svg>"
+    )
+
+
+def diverging_bars(
+    title: str,
+    rows: Sequence[tuple[str, float, str | None]],
+    *,
+    fmt: Format = fmt_money,
+) -> Markup:
+    """Horizontal bars out of a zero line: positive to the right, negative to the left in
+    the warning colour (profit per video). Each row is (label, value, link or None); a
+    link makes the label a link (to the video)."""
+    row_h = 30
+    height = max(row_h * len(rows) + 8, 40)
+    label_w, value_w = 190, 84
+    inner = WIDTH - label_w - value_w
+    lo = min([0.0, *(v for _, v, _ in rows)])
+    hi = max([0.0, *(v for _, v, _ in rows)])
+    span = (hi - lo) or 1.0
+    zero = label_w + inner * (-lo / span)
+    body = [f'<line class="grid zero" x1="{zero:.1f}" x2="{zero:.1f}" y1="0" y2="{height}"/>']
+    for i, (label, value, href) in enumerate(rows):
+        y = 4 + i * row_h
+        length = max(inner * abs(value) / span, 1.0)
+        x = zero if value >= 0 else zero - length
+        short = label if len(label) <= LABEL_CHARS + 6 else label[: LABEL_CHARS + 5] + "…"
+        text = f"<title>{escape(label)}</title>{escape(short)}"
+        if href:
+            text = f'<a href="{escape(href)}">{text}</a>'
+        sign = "negative" if value < 0 else "positive"
+        body.append(
+            f'<text class="label" x="0" y="{y + 19}">{text}</text>'
+            f'<rect class="dbar {sign}" x="{x:.1f}" y="{y + 6}" rx="3" height="16" '
+            f'width="{length:.1f}"><title>{escape(label)}: {escape(fmt(value))}</title></rect>'
+            f'<text class="value{" danger" if value < 0 else ""}" x="{WIDTH}" y="{y + 19}" '
+            f'text-anchor="end">{escape(fmt(value))}</text>'
+        )
+    desc = "; ".join(f"{label}: {fmt(value)}" for label, value, _ in rows)
+    return Markup(  # noqa: S704 - every text in the SVG went through escape()
+        f'<svg class="chart diverging" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'xmlns="http://www.w3.org/2000/svg" aria-label="{escape(title)}">'
         f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>{''.join(body)}</svg>"
     )

@@ -41,19 +41,16 @@ def analytics_charts(days: Sequence[DailyPoint]) -> dict[str, Markup]:
             "Revenue, cost and profit per day",
             labels,
             [
-                # A day whose revenue is unknown is drawn at 0 (the totals say it is unknown).
-                Series("Revenue", [d.revenue_usd or 0.0 for d in days]),
+                # A day whose revenue is unknown is a gap in the revenue and profit lines
+                # (never drawn as 0); the totals say how many days are unknown.
+                Series("Revenue", [d.revenue_usd for d in days]),
                 Series("Cost", [d.cost_usd for d in days]),
-                Series("Profit", [_known(d.profit_usd, -d.cost_usd) for d in days]),
+                Series("Profit", [d.profit_usd for d in days]),
             ],
             fmt=fmt_money,
         ),
         "views": column_chart("Views per day", labels, [float(d.views) for d in days]),
     }
-
-
-def _known(value: float | None, otherwise: float) -> float:
-    return otherwise if value is None else value
 
 
 def _sum_known(values: Sequence[float | None]) -> float | None:

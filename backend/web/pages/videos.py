@@ -27,6 +27,7 @@ from backend.videos.dependencies import DispatcherDep
 from backend.videos.schemas import ScriptEdit, VideoDetail
 from backend.web.charts import bar_list, fmt_money
 from backend.web.deps import Csrf, PageUser, safe_next
+from backend.web.pages.analytics import video_analytics_context
 from backend.web.pages.common import notice_for
 from backend.web.routing import page_router, redirect
 from backend.web.templating import render
@@ -240,6 +241,7 @@ async def _video_page(
             "publish_error": publish_error,
             "publish_reasons": publish_reasons or [],
             "slot": slot or {"at": "", "tz": "UTC"},
+            **await video_analytics_context(session, video),
         },
         user=user,
         section="queue",
