@@ -191,11 +191,11 @@ class Settings(AISettings):
     rpm_prior_views: int = Field(default=10_000, ge=0)
     rpm_window_days: int = Field(default=90, ge=1, le=3650)
     # Topic choice: a past video's revenue is its first topic_revenue_days days; a candidate's
-    # expected revenue is the past videos' revenue weighted exp(-(1 - cosine) / bandwidth),
-    # shrunk toward the channel's mean by topic_revenue_prior_weight pseudo-videos.
+    # expected revenue is its 5 nearest past videos' revenue weighted exp(-(1 - cosine) /
+    # bandwidth), shrunk toward the channel's mean (weighing topic_revenue_prior_weight).
     topic_revenue_days: int = Field(default=14, ge=1, le=365)
-    topic_revenue_bandwidth: float = Field(default=0.1, gt=0, le=10)
-    topic_revenue_prior_weight: float = Field(default=1.0, ge=0)
+    topic_revenue_bandwidth: float = Field(default=0.15, gt=0, le=10)
+    topic_revenue_prior_weight: float = Field(default=0.25, ge=0)
     # Publish time: the channel's best hours are learnt from its videos' first-48-hour views
     # once this many videos have them (before that: the category's table hour).
     publish_hours_min_videos: int = Field(default=10, ge=1)

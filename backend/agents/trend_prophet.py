@@ -1,11 +1,34 @@
 """TrendProphet: Prophet forecasts of topic interest; picks the fastest-rising topic for a
-niche. TopicChooser: the channel's next topic, about its niche and not a repeat."""
+niche. TopicChooser: the channel's next topic, about its niche and not a repeat, ranked by
+forecast growth x the revenue a video on it is expected to earn this channel.
+
+Expected revenue (the loop): the channel's past videos with a known revenue over their first
+``YTE_TOPIC_REVENUE_DAYS`` days (``backend/analytics/loop.py``), ``r_i``, their mean ``mu``,
+and the cosine ``s_i`` between the candidate's and each past topic's embedding (pitch words
+removed, as for relevance). A kernel-weighted average over the ``NEIGHBORS`` (5) most similar
+past videos, shrunk toward the channel's mean::
+
+    K_i  = exp(-(1 - s_i) / h)                  (h: YTE_TOPIC_REVENUE_BANDWIDTH, 0.15)
+    E[r] = (m * mu + sum_i K_i * r_i) / (m + sum_i K_i)
+                                                (m: YTE_TOPIC_REVENUE_PRIOR_WEIGHT, 0.25)
+    rank = relevance x (1 + clamped growth) x E[r] / mu
+
+With MiniLM a past video on the same subject in other words (s = 0.7) weighs 0.14, one on
+another subject (s = 0.2) 0.005, and the mean counts as two such neighbours: a candidate near
+past winners is expected to earn above the mean, one near past losers below it, one near
+nothing the channel has made about the mean. Only the nearest neighbours count, so a long
+back catalogue of loosely related videos does not average every candidate back to the mean.
+Without past revenue (a new channel, or revenue unknown) or with a mean of 0 every factor
+is 1: the ranking is relevance x growth, as before the loop.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import openai
@@ -17,7 +40,15 @@ from backend.costs.service import Charge, charge_of, provider_name
 from backend.niches.trends.match import STOPWORDS, normalize_category
 from backend.niches.trends.ranking import TopicPick, TopicRanker
 
-__all__ = ["NoTopicAvailable", "TopicChoice", "TopicChooser", "TopicPick", "TrendProphet"]
+__all__ = [
+    "NoTopicAvailable",
+    "PastVideo",
+    "TopicChoice",
+    "TopicChooser",
+    "TopicPick",
+    "TrendProphet",
+    "expected_revenue",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -98,12 +129,69 @@ def parse_proposals(text: str, limit: int) -> list[str]:
 ChargeSink = Callable[[Charge], Awaitable[object]]
 
 
+class PastVideo(Protocol):
+    """One of the channel's past videos and what it earned (``analytics.loop.VideoRevenue``)."""
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def revenue_usd(self) -> float: ...
+
+
+NEIGHBORS = 5  # the past videos nearest a candidate that its expected revenue comes from
+
+
+def expected_revenue(
+    similarities: np.ndarray,
+    revenues: np.ndarray,
+    *,
+    bandwidth: float,
+    prior_weight: float,
+    neighbors: int = NEIGHBORS,
+) -> tuple[np.ndarray, float]:
+    """E[r] per candidate (rows of ``similarities``: cosine to each past video) and the
+    channel's mean ``mu`` (see the module docstring)."""
+    if revenues.size == 0:
+        return np.zeros(similarities.shape[0], dtype=float), 0.0
+    mean = float(revenues.mean())
+    kernel = np.exp(-(1.0 - similarities) / bandwidth)
+    if revenues.size > neighbors:  # keep each row's nearest: zero the rest
+        order = np.argsort(-similarities, axis=1, kind="stable")[:, :neighbors]
+        nearest = np.zeros_like(kernel, dtype=bool)
+        np.put_along_axis(nearest, order, True, axis=1)
+        kernel = np.where(nearest, kernel, 0.0)
+    weight = kernel.sum(axis=1)
+    expected = (prior_weight * mean + kernel @ revenues) / np.maximum(prior_weight + weight, 1e-12)
+    return expected, mean
+
+
 @dataclass
 class TopicChoice:
     pick: TopicPick
     relevance: float
     charges: list[Charge]
     considered: dict[str, int]
+    expected_revenue_usd: float | None = None  # None: no past revenue to expect from
+    revenue_factor: float = 1.0  # E[r] / channel mean (1: no evidence either way)
+    past_videos: int = 0  # past videos with a known revenue it was judged against
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    relevance: float
+    closest: float  # cosine to the nearest past topic
+    expected_usd: float | None  # E[r]; None without past revenue
+    factor: float  # E[r] / mean
+
+
+@dataclass(slots=True)
+class _Ranked:
+    rank: float
+    pick: TopicPick
+    relevance: float
+    expected_usd: float | None
+    factor: float
 
 
 @dataclass
@@ -138,7 +226,13 @@ class TopicChooser:
         model: str = "text",
         embedding_model: str = "embeddings",
         on_charge: ChargeSink | None = None,
+        revenue_bandwidth: float = 0.15,
+        revenue_prior_weight: float = 0.25,
     ) -> None:
+        if revenue_bandwidth <= 0 or revenue_prior_weight < 0:
+            raise ValueError("the revenue bandwidth must be positive, the prior weight >= 0")
+        self.revenue_bandwidth = revenue_bandwidth
+        self.revenue_prior_weight = revenue_prior_weight
         self.on_charge = on_charge
         self.relevance_floor = relevance_floor
         self.min_relevance = min_relevance
@@ -155,38 +249,54 @@ class TopicChooser:
         candidates: Sequence[TopicPick],
         past_topics: Sequence[str] = (),
         stale: int = 0,
+        past_videos: Sequence[PastVideo] = (),
     ) -> TopicChoice:
+        """``past_videos``: the channel's past videos with their revenue (winners and
+        losers); candidates near winners rank higher (see the module docstring)."""
         charges: list[Charge] = []
+        earned = [v for v in past_videos if v.topic and math.isfinite(v.revenue_usd)]
         store = _Tally(candidates=len(candidates))
         on_niche = [c for c in candidates if c.match != OFF_NICHE]
         store.off_niche = len(candidates) - len(on_niche)
         if on_niche:
             scored = await self._score(
-                client, niche, [c.topic for c in on_niche], past_topics, charges
+                client, niche, [c.topic for c in on_niche], past_topics, earned, charges
             )
             best = self._best(on_niche, scored, self.relevance_floor, store)
             if best is not None:
-                pick, relevance = best
-                return TopicChoice(pick, relevance, charges, self._considered(store))
+                return self._choice(best, charges, self._considered(store), len(earned))
         model = _Tally()
         proposed, served = await self._propose(client, niche, past_topics, charges, model)
         model.candidates = len(proposed)
         if proposed:
             picks = [self._proposal(topic, niche, served) for topic in proposed]
-            scored = await self._score(client, niche, proposed, past_topics, charges)
+            scored = await self._score(client, niche, proposed, past_topics, earned, charges)
             best = self._best(picks, scored, self.min_relevance, model)
             if best is not None:
-                pick, relevance = best
-                pick.reason = (
+                best.pick.reason = (
                     f"the niche store has no fresh topic for {niche!r}; proposed by the text "
-                    f"model ({served}), relevance {relevance:.2f} to the niche"
+                    f"model ({served}), relevance {best.relevance:.2f} to the niche"
                 )
-                return TopicChoice(pick, relevance, charges, self._considered(store, model))
+                return self._choice(best, charges, self._considered(store, model), len(earned))
         stale_note = f", {stale} more not fresh" if stale else ""
         raise NoTopicAvailable(
             f"no topic for niche {niche!r}: {store.line('the niche store had')}{stale_note}; "
             f"{model.line('the text model proposed')}. Queue the video with a topic, or add "
             "stored niches for it (ytempire's niche discovery)"
+        )
+
+    @staticmethod
+    def _choice(
+        best: _Ranked, charges: list[Charge], considered: dict[str, int], past: int
+    ) -> TopicChoice:
+        return TopicChoice(
+            best.pick,
+            best.relevance,
+            charges,
+            considered,
+            expected_revenue_usd=best.expected_usd,
+            revenue_factor=best.factor,
+            past_videos=past,
         )
 
     async def _score(
@@ -195,56 +305,83 @@ class TopicChooser:
         niche: str,
         topics: Sequence[str],
         past: Sequence[str],
+        earned: Sequence[PastVideo],
         charges: list[Charge],
-    ) -> list[tuple[float, float]]:
-        """(relevance to the niche, closeness to the nearest past topic) per topic."""
-        texts = [core_text(niche), *(core_text(t) for t in topics), *(core_text(p) for p in past)]
+    ) -> list[_Scored]:
+        """Per topic: relevance to the niche, closeness to the nearest past topic, and the
+        revenue expected from the past videos' (one embeddings call for all texts)."""
+        texts = [
+            core_text(niche),
+            *(core_text(t) for t in topics),
+            *(core_text(p) for p in past),
+            *(core_text(v.topic) for v in earned),
+        ]
         result = await embed(client, texts, model=self.embedding_model)
         await self._charged(charge_of("embeddings", result.usage, result.served), charges)
         vectors = np.array(result.vectors, dtype=float)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         unit = vectors / np.where(norms == 0, 1, norms)
-        topic_vecs = unit[1 : 1 + len(topics)]
-        past_vecs = unit[1 + len(topics) :]
+        first_past, first_earned = 1 + len(topics), 1 + len(topics) + len(past)
+        topic_vecs = unit[1:first_past]
+        past_vecs = unit[first_past:first_earned]
+        earned_vecs = unit[first_earned:]
         relevance = topic_vecs @ unit[0]
         closest = (
             (topic_vecs @ past_vecs.T).max(axis=1)
             if len(past_vecs)
             else np.zeros(len(topics), dtype=float)
         )
-        return [(float(r), float(c)) for r, c in zip(relevance, closest, strict=True)]
+        revenues = np.array([v.revenue_usd for v in earned], dtype=float)
+        expected, mean = expected_revenue(
+            topic_vecs @ earned_vecs.T if len(earned) else np.zeros((len(topics), 0)),
+            revenues,
+            bandwidth=self.revenue_bandwidth,
+            prior_weight=self.revenue_prior_weight,
+        )
+        return [
+            _Scored(
+                float(r),
+                float(c),
+                float(e) if len(earned) else None,
+                float(e) / mean if len(earned) and mean > 0 else 1.0,
+            )
+            for r, c, e in zip(relevance, closest, expected, strict=True)
+        ]
 
     def _best(
         self,
         picks: Sequence[TopicPick],
-        scored: Sequence[tuple[float, float]],
+        scored: Sequence[_Scored],
         minimum: float,
         tally: _Tally,
-    ) -> tuple[TopicPick, float] | None:
-        """The highest of relevance x (1 + clamped growth) among the picks that are about
-        the niche (relevance ≥ ``minimum``) and not repeats."""
-        kept: list[tuple[float, TopicPick, float]] = []
-        for pick, (relevance, closest) in zip(picks, scored, strict=True):
-            if relevance < minimum:
+    ) -> _Ranked | None:
+        """The highest of relevance x (1 + clamped growth) x expected-revenue factor among
+        the picks that are about the niche (relevance >= ``minimum``) and not repeats."""
+        kept: list[_Ranked] = []
+        for pick, score in zip(picks, scored, strict=True):
+            if score.relevance < minimum:
                 tally.off_niche += 1
                 continue
-            if closest >= self.dedup_threshold:
+            if score.closest >= self.dedup_threshold:
                 tally.repeats += 1
                 continue
             growth = min(max(pick.growth, GROWTH_WEIGHT[0]), GROWTH_WEIGHT[1])
-            kept.append((relevance * (1 + growth), pick, relevance))
+            rank = score.relevance * (1 + growth) * score.factor
+            kept.append(_Ranked(rank, pick, score.relevance, score.expected_usd, score.factor))
         if not kept:
             return None
-        _score, pick, relevance = max(kept, key=lambda k: k[0])
+        best = max(kept, key=lambda k: k.rank)
         log.info(
             "topic.chosen",
-            topic=pick.topic,
-            source=pick.source,
-            relevance=round(relevance, 3),
+            topic=best.pick.topic,
+            source=best.pick.source,
+            relevance=round(best.relevance, 3),
+            expected_revenue_usd=None if best.expected_usd is None else round(best.expected_usd, 4),
+            revenue_factor=round(best.factor, 3),
             kept=len(kept),
             of=len(picks),
         )
-        return pick, relevance
+        return best
 
     async def _propose(
         self,

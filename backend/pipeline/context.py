@@ -13,6 +13,7 @@ import openai
 import redis
 import structlog
 
+from backend.analytics.loop import VideoRevenue
 from backend.costs.ledger import Ledger
 from backend.costs.service import Charge, total_cost, total_device_seconds
 from backend.events.bus import publish_sync
@@ -119,6 +120,7 @@ class StageContext:
     outputs: dict[VideoStage, dict[str, Any]]
     artifacts: dict[VideoStage, dict[str, str]]
     past_topics: list[str] = field(default_factory=list)  # the topic step: not one of these
+    past_revenues: list[VideoRevenue] = field(default_factory=list)  # topic: winners, losers
     past_scripts: list[dict[str, Any]] = field(default_factory=list)  # quality: originality
     explorer: TopicExplorer | None = None  # the topic step: where rising topics come from
     ledger: Ledger | None = None  # where each charge goes the moment its call is served

@@ -39,6 +39,7 @@ import redis
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.analytics.loop import video_revenues
 from backend.costs.ledger import Ledger
 from backend.db.base import utcnow
 from backend.db.session import after_commit, unit_of_work
@@ -205,9 +206,12 @@ class StageRunner:
             }
             if self.stage in runs:  # quality history and the like survive a re-run
                 outputs.setdefault(self.stage, dict(runs[self.stage].output or {}))
-            past_topics = past_scripts = None
+            past_topics = past_scripts = past_revenues = None
             if self.stage == VideoStage.topic and not video.topic:
                 past_topics = await repository.past_topics(session, channel.id, video.id)
+                past_revenues = await video_revenues(
+                    session, channel.id, self.ctx.settings.topic_revenue_days, utcnow()
+                )
             if self.stage == VideoStage.quality:
                 past_scripts = await repository.past_scripts(session, channel.id, video.id)
             self.ledger = Ledger(
@@ -225,6 +229,7 @@ class StageRunner:
             outputs=outputs,
             artifacts=artifacts,
             past_topics=past_topics or [],
+            past_revenues=past_revenues or [],
             past_scripts=past_scripts or [],
             explorer=store_explorer(self.ctx.sessions) if past_topics is not None else None,
             ledger=self.ledger,

@@ -3,8 +3,10 @@
 Candidates are the niche store's fresh topics for the niche (``YTE_TOPIC_FRESH_DAYS``)
 and, only in the demo/offline mode (``YTE_OFFLINE_TOPICS``), the bundled synthetic series.
 ``TopicChooser`` keeps those about the niche and not repeats of the channel's past topics
-(embeddings), else asks the text model for topics; when that fails too, the stage fails
-with the reason (the video fails at the topic stage, with a ``video.failed`` alert).
+(embeddings), ranked by growth x the revenue expected from the channel's past winners and
+losers (``analytics.loop.video_revenues``), else asks the text model for topics; when
+that fails too, the stage fails with the reason (the video fails at the topic stage, with
+a ``video.failed`` alert).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ def chooser(settings: Settings, on_charge: ChargeSink | None = None) -> TopicCho
         dedup_threshold=settings.topic_dedup_threshold,
         proposals=settings.topic_llm_proposals,
         on_charge=on_charge,
+        revenue_bandwidth=settings.topic_revenue_bandwidth,
+        revenue_prior_weight=settings.topic_revenue_prior_weight,
     )
 
 
@@ -57,6 +61,7 @@ async def run(ctx: StageContext) -> StepResult:
         candidates=candidates,
         past_topics=past,
         stale=len(stored) - len(from_store),
+        past_videos=ctx.past_revenues,
     )
     pick = choice.pick
     ctx.progress(1.0)
@@ -68,6 +73,9 @@ async def run(ctx: StageContext) -> StepResult:
             "reason": pick.reason,
             "relevance": round(choice.relevance, 4),
             "considered": choice.considered,
+            "expected_revenue_usd": choice.expected_revenue_usd,
+            "revenue_factor": round(choice.revenue_factor, 4),
+            "past_revenues": choice.past_videos,
             "forecast": pick.forecast[-12:],
         },
         charges=choice.charges,
