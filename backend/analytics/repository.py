@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, case, func, or_, select, union
+from sqlalchemy import ColumnElement, Select, Table, and_, case, func, or_, select, union
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -417,32 +417,13 @@ async def video_ranges(
     return out
 
 
-# The per-video export's columns, in order (``video_export_rows`` selects them).
-VIDEO_EXPORT_COLUMNS = (
-    "day",
-    "channel_id",
-    "video_id",
-    "youtube_video_id",
-    "title",
-    "views",
-    "watch_time_minutes",
-    "average_view_duration_seconds",
-    "subscribers_gained",
-    "subscribers_lost",
-    "revenue_usd",
-    "ad_revenue_usd",
-    "cpm_usd",
-    "playback_cpm_usd",
-    "cost_usd",
-)
-
-
 def video_export_query(
     session: AsyncSession, channel_ids: Sequence[uuid.UUID], start: date, end: date
-) -> Any:
-    """One row per video and day with a YouTube day or a charge (the union of both), in
-    ``VIDEO_EXPORT_COLUMNS`` order, ordered by channel, video and day: one statement the
-    export streams. A day with a charge but no YouTube row has NULL metrics."""
+) -> Select[Any]:
+    """One row per video and day with a YouTube day or a charge (the union of both): day,
+    channel, video, YouTube id, title, topic, the metrics, the day's charge; ordered by
+    channel (oldest first), video and day: one statement the export streams. A day with
+    a charge but no YouTube row has NULL metrics."""
     m = VideoDailyMetric
     lower, upper = _utc_bounds(start, end)
     day = _cost_day(session)
@@ -488,36 +469,19 @@ def video_export_query(
         )
         .select_from(keys)
         .join(Video, Video.id == keys.c.video_id)
+        .join(Channel, Channel.id == Video.channel_id)
         .outerjoin(m, and_(m.video_id == keys.c.video_id, m.day == keys.c.day))
         .outerjoin(costs, and_(costs.c.video_id == keys.c.video_id, costs.c.day == keys.c.day))
         .where(Video.channel_id.in_(channel_ids))
-        .order_by(Video.channel_id, Video.created_at, Video.id, keys.c.day)
+        .order_by(Channel.created_at, Channel.id, Video.created_at, Video.id, keys.c.day)
     )
-
-
-# The per-channel export's columns, in order (``channel_export_query`` selects them).
-CHANNEL_EXPORT_COLUMNS = (
-    "day",
-    "channel_id",
-    "channel_name",
-    "views",
-    "watch_time_minutes",
-    "average_view_duration_seconds",
-    "subscribers_gained",
-    "subscribers_lost",
-    "revenue_usd",
-    "ad_revenue_usd",
-    "cpm_usd",
-    "playback_cpm_usd",
-    "cost_usd",
-)
 
 
 def channel_export_query(
     session: AsyncSession, channel_ids: Sequence[uuid.UUID], start: date, end: date
-) -> Any:
-    """One row per channel and day with a YouTube day or a charge, in
-    ``CHANNEL_EXPORT_COLUMNS`` order, ordered by channel (oldest first) and day."""
+) -> Select[Any]:
+    """One row per channel and day with a YouTube day or a charge: day, channel, name, the
+    metrics, the day's charge; ordered by channel (oldest first) and day."""
     c = ChannelDailyMetric
     lower, upper = _utc_bounds(start, end)
     day = _cost_day(session)
