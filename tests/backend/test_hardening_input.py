@@ -23,6 +23,12 @@ REQUIRED = {
     "quality_threshold": None,
     "voice_settings": None,
     "style_settings": None,
+    "made_for_kids": None,  # set once, it stays set: YouTube needs an answer per upload
+    "privacy": None,
+    "auto_publish": None,
+    "autopilot": None,
+    "autopilot_buffer_days": None,
+    "timezone": None,
 }
 
 
