@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -90,12 +91,44 @@ async def spend_windows(
     return today, month, last30
 
 
+@dataclass(frozen=True, slots=True)
+class Revenue:
+    """A channel's YouTube revenue over a window of days."""
+
+    known_usd: float | None  # the known days' sum; None when no day's revenue is known
+    unknown_days: int  # days with a row whose revenue is unknown (no monetary scope)
+
+
+NO_ROWS = Revenue(0.0, 0)  # nothing reported: nothing earned (as on the analytics page)
+
+
 async def revenue_since(
     session: AsyncSession, channel_ids: list[uuid.UUID], since: date
-) -> dict[uuid.UUID, float]:
+) -> dict[uuid.UUID, Revenue]:
+    """Revenue per channel since ``since``; unknown (NULL) days are counted, never added
+    as 0. A channel without a row is not in the answer (``NO_ROWS``)."""
+    if not channel_ids:
+        return {}
+    m = ChannelDailyMetric
     query = (
-        select(ChannelDailyMetric.channel_id, func.sum(ChannelDailyMetric.revenue_usd))
-        .where(ChannelDailyMetric.channel_id.in_(channel_ids), ChannelDailyMetric.day >= since)
-        .group_by(ChannelDailyMetric.channel_id)
+        select(m.channel_id, func.sum(m.revenue_usd), func.count(m.revenue_usd), func.count())
+        .where(m.channel_id.in_(channel_ids), m.day >= since)
+        .group_by(m.channel_id)
     )
-    return {cid: float(total or 0) for cid, total in await session.execute(query)}
+    return {
+        cid: Revenue(float(total) if known and total is not None else None, days - known)
+        for cid, total, known, days in await session.execute(query)
+    }
+
+
+async def revenue_unknown_days(
+    session: AsyncSession, channel_ids: list[uuid.UUID], since: date
+) -> int:
+    """Days since ``since`` on which some channel's revenue is unknown."""
+    if not channel_ids:
+        return 0
+    m = ChannelDailyMetric
+    query = select(func.count(func.distinct(m.day))).where(
+        m.channel_id.in_(channel_ids), m.day >= since, m.revenue_usd.is_(None)
+    )
+    return int(await session.scalar(query) or 0)

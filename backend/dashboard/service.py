@@ -11,6 +11,7 @@ from decimal import Decimal
 import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.analytics import service as analytics_service
 from backend.channels import repository as channel_repository
 from backend.costs.budget import period_starts
 from backend.dashboard import repository
@@ -54,11 +55,13 @@ async def metrics(
     today, month, last30 = await repository.spend_windows(
         session, ids, day_start, month_start, day_start - timedelta(days=29)
     )
-    revenue = await repository.revenue_since(session, ids, (day_start - timedelta(days=29)).date())
+    since = (day_start - timedelta(days=29)).date()
+    revenue = await repository.revenue_since(session, ids, since)
     rows = []
     for c in channels:
         spend_day, spend_month = today.get(c.id, Decimal(0)), month.get(c.id, Decimal(0))
         cost30 = float(last30.get(c.id, 0))
+        earned = revenue.get(c.id, repository.NO_ROWS)
         rows.append(
             ChannelMetrics(
                 id=c.id,
@@ -76,22 +79,30 @@ async def metrics(
                 monthly_budget_usd=float(c.monthly_budget_usd),
                 budget_used_today_pct=_pct(spend_day, c.daily_budget_usd),
                 budget_used_month_pct=_pct(spend_month, c.monthly_budget_usd),
-                revenue_30d_usd=revenue.get(c.id, 0.0),
-                profit_30d_usd=round(revenue.get(c.id, 0.0) - cost30, 6),
+                revenue_30d_usd=earned.known_usd,
+                profit_30d_usd=_minus(earned.known_usd, cost30),
+                revenue_unknown_days_30d=earned.unknown_days,
+                roi_30d_pct=analytics_service.roi_pct(earned.known_usd, cost30),
             )
         )
+    totals = _totals(rows, await repository.revenue_unknown_days(session, ids, since))
     return DashboardMetrics(
-        generated_at=now, totals=_totals(rows), queues=await queue_depths(client), channels=rows
+        generated_at=now, totals=totals, queues=await queue_depths(client), channels=rows
     )
 
 
-def _totals(rows: list[ChannelMetrics]) -> Totals:
+def _minus(revenue: float | None, cost: float) -> float | None:
+    return None if revenue is None else round(revenue - cost, 6)
+
+
+def _totals(rows: list[ChannelMetrics], unknown_days: int) -> Totals:
     statuses: dict[str, int] = defaultdict(int)
     for row in rows:
         for status, count in row.videos_by_status.items():
             statuses[status] += count
-    revenue = sum(r.revenue_30d_usd for r in rows)
-    cost30 = sum(r.cost_30d_usd for r in rows)
+    known = [r.revenue_30d_usd for r in rows if r.revenue_30d_usd is not None]
+    revenue = round(sum(known), 6) if known or not rows else None  # no channel: 0 earned
+    cost30 = round(sum(r.cost_30d_usd for r in rows), 6)
     return Totals(
         videos_by_status=dict(statuses),
         completed_today=sum(r.completed_today for r in rows),
@@ -101,9 +112,11 @@ def _totals(rows: list[ChannelMetrics]) -> Totals:
         cost_month_usd=round(sum(r.cost_month_usd for r in rows), 6),
         daily_budget_usd=sum(r.daily_budget_usd for r in rows),
         monthly_budget_usd=sum(r.monthly_budget_usd for r in rows),
-        revenue_30d_usd=round(revenue, 6),
-        cost_30d_usd=round(cost30, 6),
-        profit_30d_usd=round(revenue - cost30, 6),
+        revenue_30d_usd=revenue,
+        cost_30d_usd=cost30,
+        profit_30d_usd=_minus(revenue, cost30),
+        revenue_unknown_days_30d=unknown_days,
+        roi_30d_pct=analytics_service.roi_pct(revenue, cost30),
     )
 
 

@@ -278,12 +278,15 @@ def diverging_bars(
         length = max(inner * abs(value) / span, 1.0)
         x = zero if value >= 0 else zero - length
         short = label if len(label) <= LABEL_CHARS + 6 else label[: LABEL_CHARS + 5] + "…"
-        text = f"<title>{escape(label)}</title>{escape(short)}"
+        text = (
+            f'<text class="label" x="0" y="{y + 19}"><title>{escape(label)}</title>'
+            f"{escape(short)}</text>"
+        )
         if href:
-            text = f'<a href="{escape(href)}">{text}</a>'
+            text = f'<a href="{escape(href)}" tabindex="-1">{text}</a>'  # the tables link too
         sign = "negative" if value < 0 else "positive"
         body.append(
-            f'<text class="label" x="0" y="{y + 19}">{text}</text>'
+            f"{text}"
             f'<rect class="dbar {sign}" x="{x:.1f}" y="{y + 6}" rx="3" height="16" '
             f'width="{length:.1f}"><title>{escape(label)}: {escape(fmt(value))}</title></rect>'
             f'<text class="value{" danger" if value < 0 else ""}" x="{WIDTH}" y="{y + 19}" '

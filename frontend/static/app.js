@@ -23,9 +23,12 @@
     return sign + "$" + v.toFixed(4).replace(/0+$/, "");
   }
   function format(value, kind) {
+    if (value === null) return "\u2014"; // unknown (revenue YouTube did not give), never 0
     if (kind === "money") return money(value);
     if (kind === "pct") return (Number(value) || 0).toFixed(0) + "%";
+    if (kind === "roi") { var r = Number(value) || 0; return (r >= 0 ? "+" : "") + r.toFixed(0) + " %"; }
     if (kind === "int") return String(Math.round(Number(value) || 0));
+    if (kind === "days") { var n = Math.round(Number(value) || 0); return n + (n === 1 ? " day" : " days"); }
     return String(value);
   }
 
@@ -263,6 +266,13 @@
       toast(event.severity === "critical" ? "error" : "warning", "Budget alert", event.message, event.channel_id ? "/channels/" + event.channel_id : null);
       return;
     }
+    if (event.type === "niche.alert") {
+      // a watched niche crossed the owner's threshold (backend/niches/alerts.py)
+      var niche = (event.data || {}).niche_id;
+      toast("info", "Niche alert", event.message || "A niche on your watchlist crossed its threshold.",
+        niche ? "/niches?niche=" + encodeURIComponent(niche) : "/niches");
+      return;
+    }
     if (event.type === "channel.paused" || event.type === "channel.resumed") {
       toast("info", event.type === "channel.paused" ? "Channel paused" : "Channel resumed", event.message,
         event.channel_id ? "/channels/" + event.channel_id : null);
@@ -338,7 +348,8 @@
     return path.split(".").reduce(function (obj, key) { return obj == null ? undefined : obj[key]; }, data);
   }
   function apply(el, value, kind) {
-    if (value === undefined || value === null) return;
+    if (value === undefined) return;
+    if (value === null && (el.tagName === "PROGRESS" || !kind)) return;
     if (el.tagName === "PROGRESS") {
       el.value = Math.min(Number(value) || 0, el.max);
       return;
@@ -349,7 +360,7 @@
       el.classList.add("changed");
       setTimeout(function () { el.classList.remove("changed"); }, 1500);
     }
-    if (el.hasAttribute("data-sign")) el.classList.toggle("negative", Number(value) < 0);
+    if (el.hasAttribute("data-sign")) el.classList.toggle("negative", value !== null && Number(value) < 0);
   }
   function render(data) {
     $all("[data-metric]").forEach(function (el) {
@@ -363,6 +374,10 @@
       $all("[data-field]", tr).forEach(function (el) {
         apply(el, row[el.getAttribute("data-field")], el.getAttribute("data-format"));
       });
+    });
+    $all("[data-hide-zero]").forEach(function (el) {
+      var count = lookup(data, el.getAttribute("data-hide-zero"));
+      if (count !== undefined) el.hidden = !Number(count);
     });
     $all("[data-updated]").forEach(function (el) {
       var when = new Date(data.generated_at);

@@ -98,7 +98,9 @@ async def test_the_page_totals_each_channel_and_never_adds_unknown_revenue_as_ze
 
     # charts: both channels together, then money, views, watch time and RPM per channel
     charts = re.findall(r'<svg class="chart ([a-z-]+)"', html)
-    assert charts.count("line-chart") == 1 + 2 * 2 and charts.count("column-chart") == 1 + 2 * 2
+    # money: all channels and each; RPM: only the channel with a known revenue
+    assert charts.count("line-chart") == 1 + 2 + 1 and charts.count("column-chart") == 1 + 2 * 2
+    assert "No RPM: YouTube gave no revenue for these days." in html
     assert "diverging" in charts and "bar-list" in charts
     money = section(html, f'data-channel-id="{seeded.known}"> <div class="grid-2">', "</svg>")
     # the unknown day breaks the revenue and profit lines in two; cost is one line
