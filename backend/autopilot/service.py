@@ -4,10 +4,11 @@ slots of its next ``autopilot_buffer_days`` days.
 One tick, for each such channel, in its own transaction:
 
 1. The channel's slots in ``(now + lead, now + buffer_days]`` (``slots.SlotGrid``: its
-   cadence spread over its local day). A slot is *buffered* when its video is alive: in
-   production, ready, publishing, scheduled or published, or failed only at the upload
-   (production is done; the owner retries the upload). A slot whose video failed, was
-   cancelled or discarded gets a new one, at most ``MAX_VIDEOS_PER_SLOT`` in all.
+   cadence spread over its local day, or at its best hours once ``revenue_optimizer`` has
+   learnt them from the first-48-hour views of its videos). A slot is *buffered* when its
+   video is alive: in production, ready, publishing, scheduled or published, or failed only
+   at the upload (production is done; the owner retries the upload). A slot whose video
+   failed, was cancelled or discarded gets a new one, at most ``MAX_VIDEOS_PER_SLOT`` in all.
 2. A paused channel gets nothing. Otherwise each open slot, earliest first, gets a video
    (queued without a topic, ``publish_at`` = the slot) while one more fits:
    - the channel's budgets: the forecast of one video (``forecast.py``) must fit in what
@@ -29,10 +30,11 @@ gets past both locks fails its insert and makes nothing.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +43,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend.agents.revenue_optimizer import channel_publish_hours
 from backend.autopilot import repository
 from backend.autopilot.forecast import Forecast, video_cost
 from backend.autopilot.schemas import ScheduleOut, SlotOut, TickOut
@@ -127,13 +130,24 @@ class Slot:
     title: str | None = None
 
 
-def grid_for(channel: Channel, settings: Settings) -> SlotGrid:
+def grid_for(channel: Channel, settings: Settings, hours: tuple[int, ...] = ()) -> SlotGrid:
     return SlotGrid(
         channel.cadence_per_day,
         channel.timezone,
         settings.autopilot_day_start_hour,
         settings.autopilot_day_end_hour,
+        hours,
     )
+
+
+async def learnt_hours(
+    session: AsyncSession, channel: Channel, settings: Settings, now: datetime
+) -> tuple[int, ...]:
+    """The channel's best publish hours once revenue_optimizer has learnt them from its
+    videos' first-48-hour views; before that none (the slots spread over the day)."""
+    zone(channel.timezone)  # an unknown zone fails here, with the reason
+    hours = await channel_publish_hours(session, channel, settings, now)
+    return hours.hours if hours.learned else ()
 
 
 def alive(video: Video | None) -> bool:
@@ -267,16 +281,24 @@ async def fill_channel(
     result = ChannelTick(channel.id, channel.name, channel.timezone)
     start = now + timedelta(minutes=settings.autopilot_min_lead_minutes)
     end = now + timedelta(days=channel.autopilot_buffer_days)
-    wanted = grid_for(channel, settings).between(start, end)
-    rows = await repository.slots_between(session, channel.id, start, end)
+    hours = await learnt_hours(session, channel, settings, now)
+    grid = grid_for(channel, settings, hours)
+    wanted = grid.between(start, end)
+    around = await repository.slots_between(session, channel.id, _day_before(start, grid), end)
+    rows = [(slot, video) for slot, video in around if slot.slot_at > start]
     by_time = {slot.slot_at: (slot, video) for slot, video in rows}
     result.wanted = len(wanted)
     result.buffered = sum(1 for _slot, video in rows if alive(video))
+    full = _full_days(around, grid)  # a change of learnt hours adds no second video to a day
     open_slots = [
         t
         for t in wanted
-        if t not in by_time
-        or (not alive(by_time[t][1]) and by_time[t][0].videos_made < MAX_VIDEOS_PER_SLOT)
+        if (t not in by_time and _local_day(t, grid) not in full)
+        or (
+            t in by_time
+            and not alive(by_time[t][1])
+            and by_time[t][0].videos_made < MAX_VIDEOS_PER_SLOT
+        )
     ][: max(0, result.wanted - result.buffered)]
     if channel.status != ChannelStatus.active:
         result.skip("paused", f"channel is paused ({channel.pause_reason or 'by its owner'})")
@@ -288,6 +310,22 @@ async def fill_channel(
         result.skip("slots_spent", f"open slots already had {MAX_VIDEOS_PER_SLOT} videos fail")
     await _record(session, result, now)
     return result
+
+
+def _local_day(at: datetime, grid: SlotGrid) -> date:
+    return at.astimezone(zone(grid.timezone)).date()
+
+
+def _day_before(start: datetime, grid: SlotGrid) -> datetime:
+    """Local midnight of ``start``'s day, less a second: slots from that day on."""
+    local = datetime.combine(_local_day(start, grid), time.min, zone(grid.timezone))
+    return local.astimezone(UTC) - timedelta(seconds=1)
+
+
+def _full_days(rows: list[tuple[AutopilotSlot, Video | None]], grid: SlotGrid) -> set[date]:
+    """Local days already holding their count of live videos (whatever their slot times)."""
+    counts = Counter(_local_day(slot.slot_at, grid) for slot, video in rows if alive(video))
+    return {day for day, n in counts.items() if n >= grid.per_day(day)}
 
 
 async def _make_videos(
@@ -459,11 +497,13 @@ async def upcoming_slots(
     settings = settings or get_settings()
     end = now + timedelta(days=max(1, channel.autopilot_buffer_days))
     lead = now + timedelta(minutes=settings.autopilot_min_lead_minutes)
-    rows = {
-        slot.slot_at: video
-        for slot, video in await repository.slots_between(session, channel.id, now, end)
-    }
-    times = sorted(set(grid_for(channel, settings).between(now, end)) | set(rows))
+    hours = await learnt_hours(session, channel, settings, now)
+    grid = grid_for(channel, settings, hours)
+    around = await repository.slots_between(session, channel.id, _day_before(now, grid), end)
+    rows = {slot.slot_at: video for slot, video in around if slot.slot_at > now}
+    full = _full_days(around, grid)
+    ahead = [t for t in grid.between(now, end) if t in rows or _local_day(t, grid) not in full]
+    times = sorted(set(ahead) | set(rows))
     out = []
     for at in times:
         video = rows.get(at)
