@@ -22,11 +22,19 @@
     if (v < 0.0001) return sign + "<$0.0001";
     return sign + "$" + v.toFixed(4).replace(/0+$/, "");
   }
+  // fmt_number of backend/web/formats.py for whole numbers: 950, 1.3k, 13k, 1.3M
+  function compact(n) {
+    var a = Math.abs(n);
+    if (a >= 1000000) return (n / 1000000).toFixed(1) + "M";
+    if (a >= 10000) return (n / 1000).toFixed(0) + "k";
+    if (a >= 1000) return (n / 1000).toFixed(1) + "k";
+    return String(n);
+  }
   function format(value, kind) {
     if (value === null) return "\u2014"; // unknown (revenue YouTube did not give), never 0
     if (kind === "money") return money(value);
     if (kind === "pct") return (Number(value) || 0).toFixed(0) + "%";
-    if (kind === "roi") { var r = Number(value) || 0; return (r >= 0 ? "+" : "") + r.toFixed(0) + " %"; }
+    if (kind === "roi") { var r = Math.round(Number(value) || 0); return (r >= 0 ? "+" : "") + compact(r) + " %"; }
     if (kind === "int") return String(Math.round(Number(value) || 0));
     if (kind === "days") { var n = Math.round(Number(value) || 0); return n + (n === 1 ? " day" : " days"); }
     return String(value);
