@@ -246,3 +246,19 @@ async def test_the_api_and_the_page_show_measured_against_estimated(
         revenue = await service.owner_revenue(session, settings, user)
     view = service.for_owner(niche, revenue, settings)
     assert view is not None and view.model_dump() == mine
+
+
+def test_discovery_scores_monetization_from_the_rpm_table_and_keeps_the_estimate() -> None:
+    from backend.niches.discovery.analysis import Evidence, evaluate
+
+    analysis = evaluate(Evidence(), "cooking", TABLE, Weights())
+    money = analysis.score.breakdown["monetization"]
+    assert money["score"] == pytest.approx(100 * 3.5 / 12, abs=0.01)
+    assert money["rpm_usd"] == 3.5 and money["rpm_ceiling_usd"] == 12.0
+    assert analysis.inputs.rpm_usd == 3.5
+    # inputs stored before the table had RPM still score from the CPM, as they were made
+    old = ScoreInputs(cpm_usd=5.0, cpm_ceiling_usd=15.0)
+    assert score(old, Weights()).breakdown["monetization"]["score"] == pytest.approx(
+        100 / 3, abs=0.01
+    )
+    assert "rpm_usd" not in score(old, Weights()).breakdown["monetization"]
