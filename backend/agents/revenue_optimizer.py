@@ -83,6 +83,10 @@ YOUTUBE_CATEGORY: dict[str, str] = {
     "travel": "Travel & Events",
     "cooking": "Howto & Style",
     "gaming": "Gaming",
+    "business_marketing": "Education",
+    "automotive": "Autos & Vehicles",
+    "beauty_fashion": "Howto & Style",
+    "entertainment": "Entertainment",
 }
 
 
