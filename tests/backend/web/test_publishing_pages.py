@@ -152,9 +152,11 @@ async def publishable(
 
 
 def upload_jobs(redis_url: str) -> list[str]:
+    """The upload jobs on the publishing queue (connecting also queues an analytics backfill)."""
     connection = redis.Redis.from_url(redis_url)
     try:
-        return list(Queue("publishing", connection=connection).job_ids)
+        jobs = Queue("publishing", connection=connection).job_ids
+        return [j for j in jobs if not j.startswith("analytics-backfill-")]
     finally:
         connection.close()
 
@@ -282,7 +284,7 @@ async def test_connect_redirects_to_consent_with_pkce_and_state(
 
 
 async def test_callback_refuses_a_wrong_state_and_an_error_answer(
-    owner_browser: Browser, fake: FakeYouTube
+    owner_browser: Browser, fake: FakeYouTube, redis_url: str
 ) -> None:
     await set_client(owner_browser, fake)
     channel_id = await create_channel(owner_browser)
@@ -307,6 +309,13 @@ async def test_callback_refuses_a_wrong_state_and_an_error_answer(
     response = await owner_browser.get(location)
     assert response.status_code == 303
     assert response.headers["location"].endswith("notice=youtube_connected#youtube")
+    connection = redis.Redis.from_url(redis_url)
+    try:  # connecting queues the channel's 90-day analytics backfill
+        assert (
+            f"analytics-backfill-{channel_id}" in Queue("publishing", connection=connection).job_ids
+        )
+    finally:
+        connection.close()
     again = await owner_browser.get(location)  # single use
     assert again.status_code == 400 and "does not match" in again.text
 
