@@ -92,7 +92,9 @@ async def test_a_work_horse_killed_every_time_is_not_retried_forever(
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
 
-    video = await wait_for(db, video_id, _failed, timeout_s=90)
+    # Up to STALE_START (60 s) for a killed horse's "started" job, plus reconciler rounds;
+    # room for a loaded box.
+    video = await wait_for(db, video_id, _failed, timeout_s=180)
     assert video.error is not None
     assert video.error.startswith("topic failed after 3 attempts: its worker stopped")
     await asyncio.sleep(12)  # two more reconciler rounds: nothing is enqueued again
