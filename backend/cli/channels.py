@@ -145,6 +145,12 @@ def describe(channel: Channel, owner: User | None, youtube: ConnectionState | No
         ("made for kids", _made_for_kids(channel.made_for_kids)),
         ("privacy", channel.privacy.value),
         ("auto publish", "on" if channel.auto_publish else "off"),
+        (
+            "autopilot",
+            f"on, {channel.autopilot_buffer_days} days ahead ({channel.timezone})"
+            if channel.autopilot
+            else f"off ({channel.timezone})",
+        ),
         ("created", channel.created_at.strftime("%Y-%m-%d %H:%M UTC")),
     ]
     for key, value in rows:
@@ -287,6 +293,17 @@ def update(
     auto_publish: bool | None = typer.Option(
         None, "--auto-publish/--no-auto-publish", help=AUTO_PUBLISH_HELP
     ),
+    autopilot: bool | None = typer.Option(
+        None,
+        "--autopilot/--no-autopilot",
+        help="Keep the channel's buffer of videos made for its publish slots.",
+    ),
+    buffer_days: int | None = typer.Option(
+        None, "--buffer-days", help="Days of publish slots the autopilot keeps made (1-14)."
+    ),
+    timezone: str | None = typer.Option(
+        None, "--timezone", help="IANA zone of the publish slots, e.g. Europe/Berlin."
+    ),
 ) -> None:
     """Change a channel's settings; what is left out stays as it is."""
     given = {
@@ -300,6 +317,9 @@ def update(
         "made_for_kids": made_for_kids,
         "privacy": privacy,
         "auto_publish": auto_publish,
+        "autopilot": autopilot,
+        "autopilot_buffer_days": buffer_days,
+        "timezone": timezone,
     }
     changes = {key: value for key, value in given.items() if value is not None}
     if not changes:

@@ -528,6 +528,16 @@ async def test_channel_create_and_update_set_the_publishing_fields(
     assert "updated" in updated and "made for kids no" in updated
     assert "privacy public" in updated and "auto publish off" in updated
     assert "videos per day 2" in updated
+    autopilot = ok(
+        await ytempire(
+            env,
+            *("channel", "update", str(channel_id), "--autopilot"),
+            *("--buffer-days", "3", "--timezone", "Europe/Berlin"),
+        )
+    )
+    assert "autopilot on, 3 days ahead (Europe/Berlin)" in autopilot
+    zone = await ytempire(env, "channel", "update", str(channel_id), "--timezone", "Mars/X")
+    assert zone.returncode == 1 and "not an IANA timezone name" in flat(zone.stderr)
     nothing = await ytempire(env, "channel", "update", str(channel_id))
     assert nothing.returncode == 1 and "nothing to change" in nothing.stderr
     bad = await ytempire(env, "channel", "update", str(channel_id), "--privacy", "secret")

@@ -452,6 +452,44 @@ async def test_publishing_settings_form_saves_and_warns_while_made_for_kids_is_u
         assert channel is not None and channel.made_for_kids is True
         assert channel.auto_publish is False and channel.privacy == Privacy.private
 
+    # the autopilot: on, days made ahead, the slots' time zone; bad values are refused
+    wrong = await owner_browser.submit(
+        url,
+        {
+            "privacy": "private",
+            "autopilot": "on",
+            "autopilot_buffer_days": "40",
+            "timezone": "Mars/Olympus",
+        },
+        page=at,
+    )
+    assert wrong.status_code == 400
+    assert "Days ahead must be a whole number, 1 to 14" in wrong.text
+    async with sessions() as session:
+        channel = await session.get(Channel, uuid.UUID(channel_id))
+        assert channel is not None and channel.autopilot is False
+    response = await owner_browser.submit(
+        url,
+        {
+            "privacy": "private",
+            "autopilot": "on",
+            "autopilot_buffer_days": "3",
+            "timezone": "Europe/Berlin",
+        },
+        page=at,
+    )
+    assert response.status_code == 303
+    page = await owner_browser.get(f"/channels/{channel_id}")
+    assert re.search(r'name="autopilot" value="on" checked', page.text)
+    async with sessions() as session:
+        channel = await session.get(Channel, uuid.UUID(channel_id))
+        assert channel is not None and channel.autopilot is True
+        assert (channel.autopilot_buffer_days, channel.timezone) == (3, "Europe/Berlin")
+    zone = await owner_browser.submit(
+        url, {"privacy": "private", "autopilot": "on", "timezone": "Mars/Olympus"}, page=at
+    )
+    assert zone.status_code == 400 and "not an IANA timezone name" in zone.text
+
 
 # -- publish and schedule --------------------------------------------------------------------
 async def test_blockers_are_shown_in_place_of_the_buttons(
