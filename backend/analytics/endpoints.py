@@ -12,6 +12,7 @@ from backend.channels import repository as channel_repository
 from backend.channels import service as channel_service
 from backend.db.base import utcnow
 from backend.deps import CurrentUser, SessionDep, parse_uuid
+from backend.errors import ERROR_RESPONSES
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
@@ -45,7 +46,16 @@ CSV_DOC: dict[int | str, dict[str, Any]] = {
         "description": "CSV (RFC 4180, UTF-8), one row per day with data; unknown is an "
         "empty cell, never 0",
         "content": {"text/csv": {"schema": {"type": "string"}}},
-    }
+    },
+    # Errors are JSON in the error shape: written out, or FastAPI would file them under
+    # this route's text/csv.
+    **{
+        status: {
+            "description": entry["description"],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+        }
+        for status, entry in ERROR_RESPONSES.items()
+    },
 }
 
 
