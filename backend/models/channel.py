@@ -114,3 +114,7 @@ class Channel(IdMixin, TimestampMixin, Base):
         Integer, default=_D.autopilot_buffer_days, server_default="2"
     )
     timezone: Mapped[str] = mapped_column(String(64), default=_D.timezone, server_default="UTC")
+    # Media retention (backend/media): intermediates of videos published longer ago than
+    # this many days are pruned (None: kept forever); the MP4 too only with ``prune_mp4``.
+    media_retention_days: Mapped[int | None] = mapped_column(Integer)
+    prune_mp4: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

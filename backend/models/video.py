@@ -5,10 +5,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, String, Text, Uuid, text
+from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.base import Base, IdMixin, TimestampMixin, UTCDateTime
+from backend.models.channel import VideoFormat
 
 
 class VideoStatus(enum.StrEnum):
@@ -95,3 +96,19 @@ class Video(IdMixin, TimestampMixin, Base):
     youtube_privacy: Mapped[str | None] = mapped_column(String(16))
     publish_warning: Mapped[str | None] = mapped_column(Text)
     publish_holds: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # Media retention: when the intermediates (and maybe the MP4) were pruned.
+    media_pruned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A Short cut from a long video is its own video of the same channel, linked to it.
+    format: Mapped[VideoFormat] = mapped_column(
+        Enum(VideoFormat, native_enum=False, length=16),
+        default=VideoFormat.long,
+        server_default="long",
+    )
+    parent_video_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("videos.id", ondelete="SET NULL"), index=True
+    )
+    # The checks run on the render before ``ready`` (backend/render QA): each with its
+    # verdict, reason and frame times. None: not checked yet.
+    render_qa: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The thumbnail variant the owner picked (index into the thumbnail stage's variants).
+    thumbnail_variant: Mapped[int | None] = mapped_column(Integer)
