@@ -57,12 +57,26 @@ class ImageJob:
 
 
 @dataclass(frozen=True)
+class WordTiming:
+    """When a spoken word starts and ends in its clip, as the speech engine itself says."""
+
+    word: str
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
 class SpeechAudio:
-    """Encoded audio as a backend produced it; the gateway converts to what was asked."""
+    """Encoded audio as a backend produced it; the gateway converts to what was asked.
+
+    ``words``: each word's timing from the engine (espeak-ng's word events, a neural TTS's
+    durations, ElevenLabs' timestamps); None when the backend cannot tell.
+    """
 
     data: bytes
     format: Literal["wav", "mp3"]
     duration_s: float | None = None
+    words: tuple[WordTiming, ...] | None = None
 
 
 @dataclass(frozen=True)
