@@ -169,6 +169,18 @@ def test_ai_gets_the_gpu_and_the_models(services: dict[str, dict[str, Any]]) -> 
     assert _env(ai)["YTE_MODELS_DIR"] == "/app/models"
 
 
+def test_worker_gets_the_gpu_for_nvenc(services: dict[str, dict[str, Any]]) -> None:
+    worker = services["worker"]
+    assert worker.get("runtime") == "nvidia"
+    devices = worker["deploy"]["resources"]["reservations"]["devices"]
+    assert devices == [{"driver": "nvidia", "count": 1, "capabilities": ["gpu", "video"]}]
+    env = _env(worker)
+    assert "video" in env["NVIDIA_DRIVER_CAPABILITIES"].split(",")
+    # still the backend's settings: the merge kept the topology's URLs
+    assert env["YTE_REDIS_URL"] == "redis://redis:6379/0" and env["YTE_DATA_DIR"] == "/data"
+    assert worker["depends_on"]["ai"] == {"condition": "service_healthy"}
+
+
 def test_resource_limits_fit_the_reference_workstation(
     services: dict[str, dict[str, Any]],
 ) -> None:
