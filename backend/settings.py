@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from ai.settings import AISettings
@@ -200,6 +200,37 @@ class Settings(AISettings):
     # once this many videos have them (before that: the category's table hour).
     publish_hours_min_videos: int = Field(default=10, ge=1)
     # --- end money loop -----------------------------------------------------
+
+    # alerts (backend/alerts): the owner-facing watcher and its optional delivery ----------
+    alert_watch_interval_seconds: int = Field(default=60, ge=10)
+    alert_queue_backlog: int = Field(default=1000, ge=1)  # jobs waiting, all queues
+    alert_quota_left_fraction: float = Field(default=0.10, ge=0, le=1)
+    # Stage failure rate: failed / ended productions over the window, once enough ended.
+    alert_failure_rate: float = Field(default=0.5, gt=0, le=1)
+    alert_failure_window_minutes: int = Field(default=60, ge=5)
+    alert_failure_min_videos: int = Field(default=4, ge=1)
+    alert_stuck_grace_seconds: float = Field(default=120.0, ge=0)  # past the stage's limit
+    alert_backup_max_age_hours: float = Field(default=26.0, gt=0)
+    alert_webhook_url: str | None = None  # POSTed JSON, signed with alert_webhook_secret
+    alert_webhook_secret: SecretStr | None = None
+    alert_smtp_host: str | None = None
+    alert_smtp_port: int = Field(default=587, ge=1, le=65535)
+    alert_smtp_starttls: bool = True
+    alert_smtp_user: str | None = None
+    alert_smtp_password: SecretStr | None = None
+    alert_smtp_from: str | None = None
+    alert_smtp_to: str = ""  # comma-separated addresses
+    alert_delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    alert_delivery_attempts: int = Field(default=3, ge=1, le=10)
+
+    # media retention and disk (backend/media/retention.py, disk.py) ---------------------
+    media_prune_interval_seconds: int = Field(default=21_600, ge=60)
+    disk_free_alert_fraction: float = Field(default=0.10, ge=0, le=1)
+    # A render starts only when its estimate (duration x bitrate + working space) fits and
+    # leaves render_disk_reserve_fraction of the disk free.
+    render_estimate_mbps: float = Field(default=12.0, gt=0)
+    render_workspace_mb: int = Field(default=512, ge=0)
+    render_disk_reserve_fraction: float = Field(default=0.02, ge=0, le=1)
 
     @field_validator("stage_delay_seconds")
     @classmethod
