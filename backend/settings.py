@@ -201,6 +201,16 @@ class Settings(AISettings):
     publish_hours_min_videos: int = Field(default=10, ge=1)
     # --- end money loop -----------------------------------------------------
 
+    # backups (backend/backup) ----------------------------------------------
+    backup_dir: Path | None = None  # archives and their sidecar files; None: <data_dir>/backups
+    backup_interval_seconds: int = Field(default=86_400, ge=600)  # the scheduled backup
+    backup_keep: int = Field(default=7, ge=1, le=1000)  # archives kept by the scheduled backup
+    # Encrypts scheduled archives (and `backup create` without --passphrase-file); None: plain.
+    backup_passphrase: str | None = None
+    # Bound of each database tool run (pg_dump, pg_restore) and of the scheduled job.
+    backup_timeout_seconds: int = Field(default=3600, ge=60)
+    # --- end backups --------------------------------------------------------
+
     # alerts (backend/alerts): the owner-facing watcher and its optional delivery ----------
     alert_watch_interval_seconds: int = Field(default=60, ge=10)
     alert_queue_backlog: int = Field(default=1000, ge=1)  # jobs waiting, all queues
@@ -269,6 +279,10 @@ class Settings(AISettings):
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        return (self.backup_dir or self.data_dir / "backups").expanduser().resolve()
 
     @property
     def resolved_database_url(self) -> str:
