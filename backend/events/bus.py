@@ -33,6 +33,7 @@ EVENT_TYPES = frozenset(
         "channel.paused",
         "channel.resumed",
         "niche.alert",
+        "backup.failed",
     }
 )
 
