@@ -59,6 +59,9 @@ class Settings(AISettings):
     # queue
     budget_watch_interval_seconds: int = Field(default=300, ge=10)
     embedded_worker: bool = True
+    # `ytempire worker` serves /metrics (its own and its work horses') on this port; 0: none.
+    worker_metrics_port: int = Field(default=9100, ge=0, le=65535)
+    worker_metrics_host: str = "127.0.0.1"  # the address it binds (0.0.0.0 in Compose)
 
     # pipeline
     render_watts: float = Field(default=120.0, ge=0, description="CPU power while rendering")
