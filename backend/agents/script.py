@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -19,13 +19,100 @@ MIN_SCENES, MAX_SCENES = 3, 20
 WORDS_PER_MINUTE = 150
 
 
+LAYOUTS: tuple[str, ...] = ("key_fact", "list", "big_number", "quote", "comparison", "chart")
+# How a slide lays out a scene's content (the CPU renderer): one of ``LAYOUTS``. Chosen from
+# what the scene's content has; no two consecutive scenes of a script share one.
+Layout = Literal["key_fact", "list", "big_number", "quote", "comparison", "chart"]
+
+
+def _stripped(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class Visual(BaseModel):
+    """What the picture of a scene shows, as a person would brief an illustrator. The image
+    prompt is composed from it (:meth:`prompt`), not a keyword list."""
+
+    subject: str = Field(min_length=2, max_length=200)  # the one thing in focus
+    setting: str = Field(default="", max_length=200)  # where / around it
+    composition: str = Field(default="", max_length=160)  # framing, viewpoint
+    style: str = Field(default="", max_length=160)  # medium, light, palette
+
+    @field_validator("subject", "setting", "composition", "style", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return "" if value is None else _stripped(value)
+
+    def prompt(self) -> str:
+        """One sentence for an image model: subject, setting, composition, style."""
+        parts = [self.subject]
+        if self.setting:
+            parts.append(self.setting)
+        text = ", ".join(parts)
+        if self.composition:
+            text += f"; {self.composition}"
+        if self.style:
+            text += f"; {self.style}"
+        return (text + "; no text, no letters")[:500]
+
+
+class BigNumber(BaseModel):
+    """One number of the narration, shown large: ``value`` as written there ("4.6",
+    "93 million"), its unit ("%", "km") and what it counts ("years old")."""
+
+    value: str = Field(min_length=1, max_length=24)
+    unit: str = Field(default="", max_length=24)
+    label: str = Field(default="", max_length=80)
+
+
+class ChartPoint(BaseModel):
+    """One bar of a scene's chart: a label and a number said in the narration."""
+
+    label: str = Field(min_length=1, max_length=40)
+    value: float
+
+
+class ComparisonSide(BaseModel):
+    label: str = Field(min_length=1, max_length=40)
+    text: str = Field(min_length=1, max_length=200)
+
+
+class Comparison(BaseModel):
+    left: ComparisonSide
+    right: ComparisonSide
+
+
 class Scene(BaseModel):
     """One scene of a script: what the voice says and what the picture shows. The one
     scene type: stored as JSON in the video's script, edited on the review page, and turned
-    into the renderer's input by :meth:`Script.render_scenes`."""
+    into the renderer's input by :meth:`Script.render_scenes`.
+
+    Besides the narration and the image prompt, a scene carries what its picture is made
+    of: ``visual`` (for an image model) and the slide content (``key_fact``, ``items``,
+    ``big_number``, ``quote``, ``comparison``, ``chart``) with the ``layout`` to show it in.
+    The LLM writes them where it can; a :class:`Script` completes what is missing from the
+    narration itself (``backend.agents.scene_content``) and keeps only numbers the narration
+    says, so every validated script's scenes have a key fact and a layout."""
 
     narration: str = Field(min_length=10, max_length=1200)
     image_prompt: str = Field(min_length=3, max_length=500)
+    visual: Visual | None = None
+    key_fact: str = Field(default="", max_length=160)
+    items: list[str] = Field(default_factory=list, max_length=8)
+    big_number: BigNumber | None = None
+    quote: str = Field(default="", max_length=300)
+    comparison: Comparison | None = None
+    chart: list[ChartPoint] = Field(default_factory=list, max_length=8)
+    layout: Layout | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prompt_from_visual(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("image_prompt"):
+            visual = data.get("visual")
+            if isinstance(visual, dict) and visual.get("subject"):
+                data = {**data, "image_prompt": Visual.model_validate(visual).prompt()}
+        return data
 
     @field_validator("narration", "image_prompt")
     @classmethod
@@ -33,6 +120,34 @@ class Scene(BaseModel):
         value = value.strip()
         if not value:
             raise ValueError("must not be blank")
+        return value
+
+    @field_validator("key_fact", "quote", mode="before")
+    @classmethod
+    def _strip_text(cls, value: Any) -> Any:
+        return "" if value is None else _stripped(value)
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _items(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return [str(v).strip()[:120] for v in value if str(v).strip()][:8]
+        return value
+
+    @field_validator("chart", mode="before")
+    @classmethod
+    def _chart(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+    @field_validator("layout", mode="before")
+    @classmethod
+    def _layout(cls, value: Any) -> Any:
+        """An unknown hint (a model's "numbered list") is no hint: the script picks one."""
+        if isinstance(value, str):
+            value = value.strip().lower().replace(" ", "_").replace("-", "_")
+            return value if value in LAYOUTS else None
         return value
 
 
@@ -65,6 +180,15 @@ class Script(BaseModel):
     def _enough_words(self) -> Script:
         if self.word_count() < 20:
             raise ValueError(f"the narration has only {self.word_count()} words")
+        return self
+
+    @model_validator(mode="after")
+    def _complete_scenes(self) -> Script:
+        """Each scene's slide content completed from its narration (numbers only as said
+        there) and layouts chosen so that no two consecutive scenes share one."""
+        from backend.agents.scene_content import complete_scenes
+
+        self.scenes = complete_scenes(self.scenes)
         return self
 
     def narration_text(self) -> str:

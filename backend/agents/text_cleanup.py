@@ -6,7 +6,8 @@ import re
 
 _MARKUP = re.compile(r"(```.*?```|`|\*\*|__|#+\s|^\s*[-*•]\s+|^\s*\d+[.)]\s+)", re.S | re.M)
 _LABEL = re.compile(r"^\s*(title|hook|narration|scene \d+|voiceover|narrator)\s*:\s*", re.I)
-_SENTENCE = re.compile(r"[^.!?]+[.!?]+[\"')\]]*")
+# A sentence ends at . ! or ? -- not at the point of a decimal number ("7.5 minutes").
+_SENTENCE = re.compile(r"(?:[^.!?]|\.(?=\d))+[.!?]+[\"')\]]*")
 _SPEAKER = re.compile(r"\[[^\]]*\]|\([^)]*\)")
 _META = re.compile(r"^(here'?s|here is|sure|certainly|as an ai|i'm sorry|i can)\b", re.I)
 

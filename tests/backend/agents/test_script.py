@@ -18,7 +18,18 @@ def test_the_script_round_trips_through_the_pipelines_json() -> None:
     again = Script.model_validate(stored)
     assert again == script
     assert [s.model_dump() for s in again.scenes] == stored["scenes"]
-    assert set(stored["scenes"][0]) == {"narration", "image_prompt"}
+    assert set(stored["scenes"][0]) == {
+        "narration",
+        "image_prompt",
+        "visual",
+        "key_fact",
+        "items",
+        "big_number",
+        "quote",
+        "comparison",
+        "chart",
+        "layout",
+    }
 
 
 def test_render_scenes_pair_stills_and_clips_with_the_words_spoken(tmp_path: Path) -> None:
