@@ -1,0 +1,1 @@
+"""Backup and restore of the whole appliance: database, media, key material (service.py)."""
