@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import re
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ VOICE_GATE_DB = -35.0  # windows this far below the voice's loud parts count as 
 class Soundtrack:
     samples: np.ndarray  # float32, shape (n, 2)
     music_path: Path | None
+    voice: np.ndarray | None = None  # the narration alone, as placed (render QA listens)
 
 
 def audio_duration(path: Path) -> float:
@@ -117,7 +119,7 @@ def mix_soundtrack(
         for clip in clips:
             clip.close()
     if music is None:
-        return Soundtrack(_fade(voice, 0.02, 0.6), None)
+        return Soundtrack(_fade(voice, 0.02, 0.6), None, voice)
     with AudioFileClip(str(music), fps=SAMPLE_RATE) as track:
         bed = _render(track.with_effects([afx.AudioLoop(duration=total_s)]), n)
     # Level the music against the voice, then duck it wherever the voice speaks.
@@ -127,12 +129,28 @@ def mix_soundtrack(
     gain = duck_gain(voice, MUSIC_BED_DB, MUSIC_DUCK_DB)
     mix = voice + _fade(bed * gain[:, None], 1.0, 1.5)
     log.info("render.music_mixed", music=music.name, level_offset_db=round(offset_db, 1))
-    return Soundtrack(_fade(mix, 0.02, 0.6), music)
+    return Soundtrack(_fade(mix, 0.02, 0.6), music, voice)
 
 
 def write_raw(samples: np.ndarray, path: Path) -> Path:
     """Interleaved float32 little-endian, read back by ffmpeg as ``-f f32le``."""
     path.write_bytes(samples.astype("<f4").tobytes())
+    return path
+
+
+NARRATION_TRACK_RATE = 16_000
+
+
+def write_narration_wav(voice: np.ndarray, path: Path) -> Path:
+    """The narration alone as 16 kHz mono 16-bit WAV (small: what silence detection needs)."""
+    step = SAMPLE_RATE // NARRATION_TRACK_RATE
+    mono = voice.mean(axis=1)[::step]
+    pcm = (np.clip(mono, -1, 1) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(NARRATION_TRACK_RATE)
+        out.writeframes(pcm.tobytes())
     return path
 
 

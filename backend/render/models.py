@@ -43,6 +43,15 @@ class RenderSpec:
 
 
 @dataclass(frozen=True)
+class CaptionBox:
+    """Where a caption's ink is, in frame pixels (x0, y0, x1, y1), while it is shown."""
+
+    start_s: float
+    end_s: float
+    box: tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
 class RenderResult:
     """A finished render. ``seconds`` is the wall-clock time the render took;
     ``clip_seconds`` the measured length of each scene's narration clip, in scene order
@@ -62,6 +71,10 @@ class RenderResult:
     outro_s: float = 0.0
     music_path: Path | None = None
     clip_seconds: tuple[float, ...] = ()
+    # For render QA (backend.render.qa): the narration alone, as placed on the timeline
+    # (a WAV file next to the video; the caller removes it), and every caption's box.
+    narration_track: Path | None = None
+    caption_boxes: tuple[CaptionBox, ...] = ()
 
     @property
     def expected_duration_s(self) -> float:

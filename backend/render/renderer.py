@@ -19,6 +19,7 @@ from backend.render.audio import (
     measure_loudness,
     mix_soundtrack,
     pick_music,
+    write_narration_wav,
     write_raw,
 )
 from backend.render.caption_track import write_caption_track
@@ -27,10 +28,11 @@ from backend.render.errors import RenderInputError
 from backend.render.ffmpeg import run_ffmpeg_with_progress, video_encoder
 from backend.render.graph import GraphInputs, ffmpeg_args
 from backend.render.layout import Layout, layout_for
-from backend.render.models import FRAME_SIZES, RenderResult, RenderSpec
+from backend.render.models import FRAME_SIZES, CaptionBox, RenderResult, RenderSpec
 from backend.render.motion import Motion, plan_motions
 from backend.render.overlays import save_fast_png, title_card
 from backend.render.probe import probe
+from backend.render.qa import caption_boxes
 from backend.render.sources import base_size, image_size, write_scene_source
 from backend.render.timeline import Timeline, build_timeline
 
@@ -120,6 +122,8 @@ class _Prepared:
     inputs: GraphInputs
     cues: list[Cue]
     music: Path | None
+    narration: Path
+    caption_boxes: tuple[CaptionBox, ...]
 
 
 def _prepare(
@@ -138,9 +142,12 @@ def _prepare(
         raw = write_raw(soundtrack.samples, work / "soundtrack.f32")
         loudness = measure_loudness(raw)
         captions = write_caption_track(cues, timeline.total_s, layout, work)
+        assert soundtrack.voice is not None
+        narration = write_narration_wav(soundtrack.voice, work / "narration.wav")
+        boxes = tuple(caption_boxes(captions, layout.caption_y))
         stills = [job.result() for job in still_jobs]
     inputs = GraphInputs(stills, motions, captions, raw, loudness_filter(loudness))
-    return _Prepared(inputs, cues, soundtrack.music_path)
+    return _Prepared(inputs, cues, soundtrack.music_path, narration, boxes)
 
 
 def render_video(
@@ -203,6 +210,8 @@ def render_video(
         )
         os.replace(write_srt(prepared.cues, work / "captions.srt"), srt_path)
         os.replace(work / "video.mp4", video_path)
+        narration_path = spec.out_dir / f".{spec.basename}.narration.wav"
+        os.replace(prepared.narration, narration_path)
     info = probe(video_path)
     result = RenderResult(
         video_path=video_path,
@@ -219,6 +228,8 @@ def render_video(
         outro_s=timeline.card_s("outro"),
         music_path=prepared.music,
         clip_seconds=tuple(round(d, 3) for d in narration_s),
+        narration_track=narration_path,
+        caption_boxes=prepared.caption_boxes,
     )
     report(1.0)
     log.info(
