@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -32,6 +33,9 @@ class StyleSettings(BaseModel):
     subtitles: bool = True
     music: bool = True
     palette: str | None = Field(default=None, max_length=32)
+    # The built-in music bed (backend/render/music.py); a channel's own tracks win over it.
+    music_mood: Literal["calm", "upbeat", "dramatic", "none"] = "calm"
+    shorts: bool = False  # a vertical Short is cut from every long video once it is ready
 
 
 def _clean(value: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
 import typer
 from pydantic import ValidationError
@@ -20,6 +21,8 @@ from backend.models import Channel, ChannelStatus, Privacy, User, VideoFormat
 from backend.models.channel import CHANNEL_DEFAULTS as DEFAULTS
 from backend.publishing import connections
 from backend.publishing.connections import ConnectionState
+from backend.render import music
+from backend.render.errors import RenderInputError
 from backend.users import service as user_service
 
 app = typer.Typer(help="Manage channels.", no_args_is_help=True)
@@ -124,6 +127,14 @@ def _youtube(state: ConnectionState | None) -> str:
     return f"connected to {who}"
 
 
+def _music(channel: Channel) -> str:
+    mood = str((channel.style_settings or {}).get("music_mood", "calm"))
+    tracks = music.channel_tracks(settings().data_dir / "music", str(channel.id))
+    if tracks and mood != music.NO_MUSIC:
+        return f"own tracks ({len(tracks)}), mood {mood}"
+    return "none" if mood == music.NO_MUSIC else f"built-in {mood} bed (CC0)"
+
+
 def describe(channel: Channel, owner: User | None, youtube: ConnectionState | None = None) -> Table:
     table = Table(show_header=False, box=None)
     table.add_column(style="bold", no_wrap=True)
@@ -141,6 +152,8 @@ def describe(channel: Channel, owner: User | None, youtube: ConnectionState | No
         ("budget", f"${channel.daily_budget_usd:.2f}/day, ${channel.monthly_budget_usd:.2f}/month"),
         ("quality threshold", f"{channel.quality_threshold:g}"),
         ("voice", str((channel.voice_settings or {}).get("voice", "en-us"))),
+        ("music", _music(channel)),
+        ("shorts", "on" if (channel.style_settings or {}).get("shorts") else "off"),
         ("youtube", _youtube(youtube)),
         ("made for kids", _made_for_kids(channel.made_for_kids)),
         ("privacy", channel.privacy.value),
@@ -304,6 +317,12 @@ def update(
     timezone: str | None = typer.Option(
         None, "--timezone", help="IANA zone of the publish slots, e.g. Europe/Berlin."
     ),
+    music_mood: str | None = typer.Option(
+        None, "--music-mood", help="Built-in music bed: calm, upbeat, dramatic or none."
+    ),
+    shorts: bool | None = typer.Option(
+        None, "--shorts/--no-shorts", help="Cut a vertical Short from each long video."
+    ),
 ) -> None:
     """Change a channel's settings; what is left out stays as it is."""
     given = {
@@ -322,13 +341,19 @@ def update(
         "timezone": timezone,
     }
     changes = {key: value for key, value in given.items() if value is not None}
-    if not changes:
+    style_changes = {
+        key: value
+        for key, value in (("music_mood", music_mood), ("shorts", shorts))
+        if value is not None
+    }
+    if not changes and not style_changes:
         err_console.print(
             "[red]error:[/red] nothing to change; see `ytempire channel update --help`"
         )
         raise typer.Exit(1)
     try:
         data = ChannelUpdate(**changes)
+        StyleSettings(**style_changes)  # a bad mood is refused before the database is asked
     except ValidationError as exc:
         err_console.print(f"[red]error:[/red] {plain_errors(exc)}")
         raise typer.Exit(1) from exc
@@ -336,7 +361,14 @@ def update(
     async def _update() -> None:
         async with session_scope() as session:
             found = await find_channel(session, channel, owner)
-            await service.update_channel(session, found, data)
+            update = data
+            if style_changes:  # merged into the channel's style, the rest kept
+                style = StyleSettings.model_validate(
+                    {**(found.style_settings or {}), **style_changes}
+                )
+                update = data.model_copy(update={"style_settings": style.model_dump()})
+                update.model_fields_set.add("style_settings")
+            await service.update_channel(session, found, update)
             user = await session.get(User, found.owner_id)
             youtube = await connections.state(session, found.id)
             console.print(f"channel [bold]{escape(found.name)}[/bold] ({short_id(found)}) updated")
@@ -482,3 +514,70 @@ def connect(
 def disconnect(channel: str = typer.Argument(..., help=CHANNEL_HELP)) -> None:
     """Revoke the channel's YouTube grant at Google and wipe it here."""
     disconnect_channel(channel)
+
+
+def _music_root() -> Path:
+    return settings().data_dir / "music"
+
+
+@app.command("music-list")
+def music_list(
+    channel: str = typer.Argument(..., help=CHANNEL_HELP),
+    owner: str | None = typer.Option(None, "--owner", help="The owner's email."),
+) -> None:
+    """The channel's own music tracks (used instead of the built-in bed of its mood)."""
+
+    async def _list() -> None:
+        async with session_scope() as session:
+            found = await find_channel(session, channel, owner)
+        tracks = music.channel_tracks(_music_root(), str(found.id))
+        console.print(f"music of [bold]{escape(found.name)}[/bold]: {_music(found)}")
+        for track in tracks:
+            console.print(f"  {escape(track.name)}  {track.stat().st_size / 1e6:.1f} MB")
+
+    run(_list)
+
+
+@app.command("music-add")
+def music_add(
+    channel: str = typer.Argument(..., help=CHANNEL_HELP),
+    path: Path = typer.Argument(..., help="An audio file (wav, mp3, flac, ogg, m4a, aac, opus)."),
+    owner: str | None = typer.Option(None, "--owner", help="The owner's email."),
+) -> None:
+    """Add a music track to the channel; only music you hold the rights to."""
+    if not path.is_file():
+        err_console.print(f"[red]error:[/red] {escape(str(path))} is not a file")
+        raise typer.Exit(1)
+
+    data = path.read_bytes()
+
+    async def _add() -> Path:
+        async with session_scope() as session:
+            found = await find_channel(session, channel, owner)
+        return music.add_track(_music_root(), str(found.id), path.name, data)
+
+    try:
+        stored = run(_add)
+    except RenderInputError as exc:
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    console.print(f"added {escape(stored.name)}")
+
+
+@app.command("music-remove")
+def music_remove(
+    channel: str = typer.Argument(..., help=CHANNEL_HELP),
+    name: str = typer.Argument(..., help="The track's file name, as music-list shows it."),
+    owner: str | None = typer.Option(None, "--owner", help="The owner's email."),
+) -> None:
+    """Remove one of the channel's own music tracks."""
+
+    async def _remove() -> bool:
+        async with session_scope() as session:
+            found = await find_channel(session, channel, owner)
+        return music.remove_track(_music_root(), str(found.id), name)
+
+    if not run(_remove):
+        err_console.print(f"[red]error:[/red] no track {escape(name)!r} on that channel")
+        raise typer.Exit(1)
+    console.print(f"removed {escape(name)}")

@@ -52,6 +52,7 @@ class VideoChanges:
     script: dict[str, Any] | None = None
     quality_score: float | None = None
     quality_reasons: list[str] | None = None
+    render_qa: dict[str, Any] | None = None  # the render step's QA report (backend.render.qa)
 
     def apply(self, video: Video) -> None:
         if self.topic is not None:
@@ -68,6 +69,8 @@ class VideoChanges:
             video.quality_score = self.quality_score
         if self.quality_reasons is not None:
             video.quality_reasons = list(self.quality_reasons)
+        if self.render_qa is not None:
+            video.render_qa = dict(self.render_qa)
 
 
 @dataclass

@@ -44,8 +44,17 @@ from backend.costs.ledger import Ledger
 from backend.db.base import utcnow
 from backend.db.session import after_commit, unit_of_work
 from backend.events.bus import publish_sync
+from backend.jobs.queues import QueueName, enqueue_after_commit
 from backend.jobs.runtime import JobContext
-from backend.models import Channel, StageRun, StageStatus, Video, VideoStage, VideoStatus
+from backend.models import (
+    Channel,
+    StageRun,
+    StageStatus,
+    Video,
+    VideoFormat,
+    VideoStage,
+    VideoStatus,
+)
 from backend.niches.explorer import store_explorer
 from backend.pipeline import repository
 from backend.pipeline.context import StageContext, StepResult, VideoSnapshot, stage_event
@@ -55,6 +64,7 @@ from backend.pipeline.outcome import crisis, fail_video, video_event
 from backend.pipeline.stages import next_stage, overall_progress
 from backend.pipeline.steps import STEPS
 from backend.pipeline.upload import after_ready
+from backend.render.qa import holds as render_qa_holds
 from backend.videos import state
 
 log = structlog.get_logger(__name__)
@@ -456,6 +466,22 @@ class StageRunner:
                 timeout_for(self.ctx.settings, channel, nxt),
             )
             return "next"
+        qa_reasons = render_qa_holds(video.render_qa)
+        if qa_reasons:  # a render that failed its QA waits for its owner (backend.render.qa)
+            await state.transition(
+                session, video, VideoStatus.needs_review, quality_reasons=qa_reasons
+            )
+            await video_event(
+                session,
+                self.ctx.redis,
+                video,
+                channel,
+                "video.needs_review",
+                f"{video.title or video.topic or 'video'} needs review: render QA failed",
+                {"title": video.title, "reasons": qa_reasons, "render_qa": True},
+                severity="warning",
+            )
+            return "needs_review"
         await state.transition(session, video, VideoStatus.ready, stage_progress=1.0)
         crisis.on_success(channel)
         await video_event(
@@ -468,6 +494,7 @@ class StageRunner:
             {"title": video.title},
         )
         await after_ready(session, self.ctx.redis, video, channel)  # auto_publish channels
+        _enqueue_short(session, self.ctx.redis, video, channel)  # style.shorts
         return "ready"
 
     async def _fail(self, exc: BaseException, seconds: float) -> None:
@@ -497,6 +524,30 @@ class StageRunner:
             await fail_video(
                 session, self.ctx.redis, video, channel, self.stage, f"failed: {error}"
             )
+
+
+MAKE_SHORT = "backend.shorts.tasks.make_short"  # by path: backend.shorts is a higher layer
+SHORT_JOB_TIMEOUT_S = 1800
+
+
+def _enqueue_short(
+    session: AsyncSession, connection: redis.Redis, video: Video, channel: Channel
+) -> None:
+    """Once a long video of a channel that asks for Shorts is ready, its Short is cut (one
+    job per long video; the job itself makes at most one Short of it)."""
+    if not (channel.style_settings or {}).get("shorts"):
+        return
+    if video.format != VideoFormat.long or video.parent_video_id is not None:
+        return
+    enqueue_after_commit(
+        session,
+        connection,
+        QueueName.production,
+        MAKE_SHORT,
+        str(video.id),
+        job_id=f"short-{video.id}",
+        job_timeout=SHORT_JOB_TIMEOUT_S,
+    )
 
 
 def _reason(exc: BaseException) -> str:

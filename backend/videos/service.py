@@ -305,6 +305,13 @@ async def discard(session: AsyncSession, video: Video) -> Video:
     return video
 
 
+def render_qa_holds(video: Video) -> list[str]:
+    """Why render QA holds the video (none: it passed, or was approved as rendered)."""
+    from backend.render.qa import holds  # the renderer loads only where it is used
+
+    return holds(video.render_qa)
+
+
 async def _held_runs(session: AsyncSession, video: Video) -> tuple[StageRun, StageRun]:
     runs = await repository.stage_runs_by_stage(session, video.id)
     script_run = runs.get(VideoStage.script)
@@ -328,6 +335,14 @@ async def approve(
     await _require_active_channel(session, video, "approving")
     script_run, quality_run = await _held_runs(session, video)
     now = utcnow()
+    if render_qa_holds(video):  # held by render QA: the render is accepted as is
+        video.render_qa = {
+            **(video.render_qa or {}),
+            "approved": {"by": str(user_id), "at": now.isoformat()},
+        }
+        # the last stage runs again, so the video becomes ready the pipeline's way
+        runs = await repository.stage_runs_by_stage(session, video.id)
+        runs[PRODUCTION_STAGES[-1]].status = StageStatus.pending
     score = video.quality_score
     approval: dict[str, Any] = {
         "by": str(user_id),
@@ -364,8 +379,15 @@ async def regenerate(session: AsyncSession, video: Video, *, dispatcher: Dispatc
     _require_review(video, "regenerated")
     await _require_active_channel(session, video, "regenerating")
     script_run, quality_run = await _held_runs(session, video)
-    script_run.status = StageStatus.pending
-    quality_run.status = StageStatus.pending
+    if render_qa_holds(video):  # held by render QA: render it again
+        runs = await repository.stage_runs_by_stage(session, video.id)
+        for stage in PRODUCTION_STAGES[PRODUCTION_STAGES.index(VideoStage.render) :]:
+            if stage in runs:
+                runs[stage].status = StageStatus.pending
+        video.render_qa = None
+    else:
+        script_run.status = StageStatus.pending
+        quality_run.status = StageStatus.pending
     await state.transition(session, video, S.queued, sources=(S.needs_review,), error=None)
     await dispatcher.video_queued(session, video)
     log.info("video.regenerating", video_id=str(video.id))

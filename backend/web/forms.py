@@ -13,7 +13,7 @@ from backend.channels.schemas import ChannelCreate, ChannelUpdate
 from backend.models import Channel
 from backend.models.channel import CHANNEL_DEFAULTS as D
 
-TEXT_FIELDS = ("name", "niche", "language", "format", "tone", "voice")
+TEXT_FIELDS = ("name", "niche", "language", "format", "tone", "voice", "music_mood", "shorts")
 NUMBER_FIELDS = (
     "cadence_per_day",
     "daily_budget_usd",
@@ -33,6 +33,8 @@ LABELS = {
     "target_minutes": "Target length",
     "tone": "Tone",
     "voice": "Voice",
+    "music_mood": "Music",
+    "shorts": "Shorts",
 }
 # Labels of the other form and query fields of the pages (login, queue, analytics, niches).
 FIELD_LABELS = {
@@ -151,7 +153,12 @@ def validation_messages(errors: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return out
 
 
-STYLE_KEYS = {"tone": "tone", "target_minutes": "target_minutes"}
+STYLE_KEYS = {
+    "tone": "tone",
+    "target_minutes": "target_minutes",
+    "music_mood": "music_mood",
+    "shorts": "shorts",
+}
 VOICE_KEYS = {"voice": "voice"}
 
 
@@ -175,6 +182,8 @@ class ChannelForm:
                 "target_minutes": f"{D.target_minutes:g}",
                 "tone": D.tone,
                 "voice": D.voice,
+                "music_mood": "calm",
+                "shorts": "no",
             }
         )
 
@@ -195,6 +204,8 @@ class ChannelForm:
                 "target_minutes": f"{float(style.get('target_minutes', D.target_minutes)):g}",
                 "tone": str(style.get("tone", D.tone)),
                 "voice": str(voice.get("voice", D.voice)),
+                "music_mood": str(style.get("music_mood", "calm")),
+                "shorts": "yes" if style.get("shorts") else "no",
             }
         )
 

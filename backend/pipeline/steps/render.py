@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from pathlib import Path
 
 from ai.cost import local_cost
 from backend.agents.script import Script
 from backend.costs.service import Charge, provider_name
 from backend.models import VideoStage
-from backend.pipeline.context import StageContext, StepResult
-from backend.render import RenderSpec, render_video, verify_render
+from backend.pipeline.context import StageContext, StepResult, VideoChanges
+from backend.pipeline.steps.script import target_seconds
+from backend.render import RenderResult, RenderSpec, render_video, verify_render
+from backend.render.music import NO_MUSIC, music_dir_for
+from backend.render.qa import QaInputs, QaReport, card_intervals, check_render
 
 OUTRO = "Thanks for watching"
 
@@ -22,13 +26,12 @@ async def run(ctx: StageContext) -> StepResult:
         [ctx.artifact(VideoStage.images, f"image_{i:02d}") for i in numbers],
         [ctx.artifact(VideoStage.voice, f"voice_{i:02d}") for i in numbers],
     )
-    music_dir = ctx.settings.data_dir / "music"
     spec = RenderSpec(
         scenes=scenes,
         title=script.title,
         out_dir=ctx.video_dir,
         fmt=ctx.video.format,
-        music_dir=music_dir if music_dir.is_dir() else None,
+        music_dir=await asyncio.to_thread(channel_music_dir, ctx),
         intro_text=script.title,
         outro_text=f"{OUTRO} — {ctx.video.channel_name}",
         basename="video",
@@ -47,6 +50,9 @@ async def run(ctx: StageContext) -> StepResult:
         cancel.set()
         raise
     await asyncio.to_thread(verify_render, result, result.narration_s)
+    ctx.progress(1.0, "render QA")
+    plan_s = target_seconds(ctx) + result.intro_s + result.outro_s
+    qa = await asyncio.to_thread(run_qa, result, plan_s)
     seconds = result.seconds
     charge = Charge(  # written to the ledger below, before the step returns
         kind="render",
@@ -70,10 +76,41 @@ async def run(ctx: StageContext) -> StepResult:
             "encoder": result.encoder,
             "render_seconds": round(seconds, 3),
             "realtime_factor": round(result.duration_s / seconds, 2) if seconds else None,
+            "music": result.music_path.name if result.music_path else None,
+            "qa": qa.as_json(),
         },
         artifacts={
             "video": result.video_path.relative_to(ctx.video_dir).as_posix(),
             "subtitles": result.srt_path.relative_to(ctx.video_dir).as_posix(),
         },
         charges=[charge],
+        video=VideoChanges(render_qa=qa.as_json()),
     )
+
+
+def channel_music_dir(ctx: StageContext) -> Path | None:
+    """The channel's own tracks, else the built-in bed of its mood (none: no music)."""
+    style = ctx.video.style
+    mood = str(style.get("music_mood", "calm")) if style.get("music", True) else NO_MUSIC
+    return music_dir_for(ctx.settings.data_dir / "music", str(ctx.video.channel_id), mood)
+
+
+def run_qa(result: RenderResult, planned_s: float | None) -> QaReport:
+    """Render QA on the finished file (see ``backend.render.qa``); the narration track the
+    renderer kept for it is removed afterwards."""
+    spoken = (result.intro_s, result.intro_s + result.narration_s)
+    try:
+        return check_render(
+            QaInputs(
+                video_path=result.video_path,
+                frame_size=(result.width, result.height),
+                narration_path=result.narration_track,
+                planned_s=planned_s,
+                held_stills=card_intervals(result),
+                spoken=spoken,
+                captions=result.caption_boxes,
+            )
+        )
+    finally:
+        if result.narration_track is not None:
+            result.narration_track.unlink(missing_ok=True)
