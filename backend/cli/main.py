@@ -10,8 +10,9 @@ import typer
 import uvicorn
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from ai.cli import ai_app, doctor, models_app
-from backend.cli import analytics, autopilot, channels, demo, users, videos, youtube
+from ai.cli import ai_app, models_app
+from backend.backup import cli as backup_cli
+from backend.cli import analytics, autopilot, channels, demo, doctor, users, videos, youtube
 from backend.cli.common import console, err_console, run, settings
 from backend.cli.process import exit_now
 from backend.db import migrate as migrations
@@ -31,10 +32,11 @@ app.add_typer(videos.app, name="video")
 app.command("demo")(demo.demo)
 app.add_typer(ai_app, name="ai")
 app.add_typer(models_app, name="models")
-app.command("doctor")(doctor)
+app.command("doctor")(doctor.doctor)
 app.add_typer(youtube.app, name="youtube")
 app.add_typer(autopilot.app, name="autopilot")
 app.add_typer(analytics.app, name="analytics")
+app.add_typer(backup_cli.app, name="backup")
 
 
 # Long-running services log their work; other commands print their own output, and their

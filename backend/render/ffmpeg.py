@@ -152,6 +152,11 @@ def _nvenc_works() -> bool:
     return trial.returncode == 0
 
 
+def nvenc_available() -> bool:
+    """Whether renders here can use NVENC (``ytempire doctor`` asks; not cached)."""
+    return _nvenc_works()
+
+
 @cache
 def video_encoder() -> VideoEncoder:
     """The encoder to use on this machine, detected once per process."""
