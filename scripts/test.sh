@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 if [ ! -x /usr/bin/chromium ] && [ -x scripts/install_chromium.sh ]; then
   ./scripts/install_chromium.sh
 fi
+# The alert-rule unit tests run Debian's promtool.
+if ! command -v promtool >/dev/null 2>&1 && [ -x scripts/install_promtool.sh ]; then
+  ./scripts/install_promtool.sh
+fi
 PY=.venv/bin
 echo "== ruff" && "$PY/ruff" check . && "$PY/ruff" format --check .
 echo "== mypy" && "$PY/mypy" backend ai
