@@ -34,6 +34,8 @@ EVENT_TYPES = frozenset(
         "channel.resumed",
         "niche.alert",
         "backup.failed",
+        "system.alert",  # backend/alerts: data.code names the condition; open until resolved
+        "system.alert_resolved",
     }
 )
 
