@@ -15,6 +15,7 @@ from typing import Any
 import openai
 
 from ai.schemas import SERVED_HEADER, USAGE_HEADER, Served, Usage
+from ai.slide_spec import SlideSpec
 
 
 def usage_of(headers: Mapping[str, str]) -> tuple[Usage, Served]:
@@ -184,8 +185,11 @@ def _image_args(
     model: str,
     negative_prompt: str | None,
     steps: int | None,
+    slide: SlideSpec | None = None,
 ) -> dict[str, Any]:
     extra: dict[str, Any] = {}
+    if slide is not None:
+        extra["slide"] = slide.model_dump(mode="json")
     if seed is not None:
         extra["seed"] = seed
     if negative_prompt:
@@ -219,9 +223,10 @@ async def generate_image(
     model: str = "image",
     negative_prompt: str | None = None,
     steps: int | None = None,
+    slide: SlideSpec | None = None,
 ) -> ImageResult:
     raw = await client.images.with_raw_response.generate(
-        **_image_args(prompt, size, n, seed, model, negative_prompt, steps)
+        **_image_args(prompt, size, n, seed, model, negative_prompt, steps, slide)
     )
     return _image_result(raw)
 
@@ -236,9 +241,10 @@ def generate_image_sync(
     model: str = "image",
     negative_prompt: str | None = None,
     steps: int | None = None,
+    slide: SlideSpec | None = None,
 ) -> ImageResult:
     raw = client.images.with_raw_response.generate(
-        **_image_args(prompt, size, n, seed, model, negative_prompt, steps)
+        **_image_args(prompt, size, n, seed, model, negative_prompt, steps, slide)
     )
     return _image_result(raw)
 

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ai.slide_spec import SlideSpec
+
 MAX_IMAGES_PER_REQUEST = 10
 MAX_SPEECH_CHARS = 20_000
 MAX_EMBEDDING_INPUTS = 2048
@@ -76,6 +78,7 @@ class ImageRequest(BaseModel):
     response_format: Literal["b64_json"] = "b64_json"
     quality: str | None = None
     style: str | None = None
+    slide: SlideSpec | None = None  # YTEMPIRE extension: a designed slide's content
 
     @field_validator("prompt")
     @classmethod

@@ -8,6 +8,8 @@ from typing import Literal, Protocol
 import numpy as np
 from PIL import Image
 
+from ai.slide_spec import SlideSpec
+
 
 @dataclass(frozen=True)
 class ChatMessage:
@@ -49,6 +51,7 @@ class ImageJob:
     negative_prompt: str = ""
     steps: int | None = None
     guidance_scale: float | None = None
+    slide: SlideSpec | None = None  # structured content for the slide renderer; others ignore it
 
     @property
     def batch_key(self) -> tuple[int, int, int | None, float | None]:

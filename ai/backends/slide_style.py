@@ -79,12 +79,14 @@ def slide_text(prompt: str, max_title_words: int = 9) -> SlideText:
     return SlideText(title=title, subtitle=subtitle, label=label)
 
 
-def palette_for(prompt: str, rng: random.Random) -> Palette:
+def palette_for(prompt: str, rng: random.Random, dark: bool | None = None) -> Palette:
+    """A palette whose hue follows the prompt's theme; ``dark`` None: dark 3 times in 4."""
     hue = _theme_hue(prompt)
     if hue is None:
         hue = rng.random()
     hue = (hue + rng.uniform(-0.03, 0.03)) % 1.0
-    dark = rng.random() < 0.75  # mostly dark slides: bright text reads best over video
+    drawn = rng.random() < 0.75  # mostly dark slides: bright text reads best over video
+    dark = drawn if dark is None else dark
     companion = (hue + rng.choice([0.08, -0.08, 0.5, 0.42])) % 1.0
     if dark:
         top = _hls(hue, 0.16, 0.55)

@@ -1,8 +1,12 @@
 """The CPU image default: a procedural slide renderer (Pillow + numpy).
 
-Deterministic per (prompt, seed), any size. A slide is a gradient background with
-soft light blobs, one geometric motif, grain and a vignette, and the prompt's subject
-set as a title in one of three layouts. The video pipeline uses these as scene stills.
+Deterministic per (prompt, seed, slide spec), any size. A slide is a gradient background
+with soft light blobs, one geometric motif, grain and a vignette. With a structured
+``slide`` spec (``ai.slide_spec``: the image endpoint's extension) the content is drawn in
+its layout (key fact, numbered list, big number, quote, comparison, chart, or the
+thumbnail's text-free visual; ``ai.backends.slide_layouts``); without one the prompt's
+subject is set as a title in one of three title layouts. The video pipeline uses these as
+scene stills.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from ai.backends.base import ImageJob
+from ai.backends.slide_layouts import Box, compose
 from ai.backends.slide_style import Palette, palette_for, slide_rng, slide_text
+from ai.slide_spec import SlideSpec
 from ai.text_fit import Font, Weight, fit_text, load_font, wrap_words
 
 LAYOUTS = ("centered", "left", "lower-third")
@@ -30,7 +36,12 @@ class SlideRenderer:
         load_font.cache_clear()
 
     def generate(self, jobs: list[ImageJob]) -> list[Image.Image]:
-        return [render_slide(j.prompt, j.width, j.height, j.seed) for j in jobs]
+        return [
+            render_spec(j.slide, j.prompt, j.width, j.height, j.seed)[0]
+            if j.slide is not None
+            else render_slide(j.prompt, j.width, j.height, j.seed)
+            for j in jobs
+        ]
 
 
 def render_slide(prompt: str, width: int, height: int, seed: int) -> Image.Image:
@@ -42,6 +53,24 @@ def render_slide(prompt: str, width: int, height: int, seed: int) -> Image.Image
     image = _grain_and_vignette(image, rng)
     _typeset(image, prompt, palette, rng.choice(LAYOUTS))
     return image
+
+
+def render_spec(
+    spec: SlideSpec, prompt: str, width: int, height: int, seed: int
+) -> tuple[Image.Image, list[Box]]:
+    """The slide of ``spec`` (its palette from the spec's theme, else the prompt) and the
+    boxes of the text drawn on it."""
+    key = f"{prompt}\x00{spec.model_dump_json()}"
+    rng = slide_rng(key, seed)
+    palette = palette_for(
+        spec.theme or prompt, rng, dark=True if spec.layout == "thumbnail" else None
+    )
+    image = _gradient(width, height, palette, rng)
+    image = _light_blobs(image, palette, rng)
+    if spec.layout != "thumbnail":  # the thumbnail keeps its headline side clean
+        image = _motif(image, palette, rng, rng.choice(MOTIFS), strength=0.6)
+    image = _grain_and_vignette(image, rng)
+    return compose(image, spec, palette, rng)
 
 
 def _gradient(width: int, height: int, palette: Palette, rng: random.Random) -> Image.Image:
@@ -76,14 +105,20 @@ def _light_blobs(image: Image.Image, palette: Palette, rng: random.Random) -> Im
     return Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB")
 
 
-def _motif(image: Image.Image, palette: Palette, rng: random.Random, motif: str) -> Image.Image:
+def _motif(
+    image: Image.Image,
+    palette: Palette,
+    rng: random.Random,
+    motif: str,
+    strength: float = 1.0,
+) -> Image.Image:
     layer = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
     w, h = image.size
     unit = min(w, h)
     line = max(1, unit // 300)
-    color = (*palette.text, 28)
-    accent = (*palette.accent, 70)
+    color = (*palette.text, int(28 * strength))
+    accent = (*palette.accent, int(70 * strength))
     if motif == "rings":
         cx, cy = rng.choice([(w * 0.85, h * 0.2), (w * 0.15, h * 0.8), (w * 0.8, h * 0.75)])
         for i in range(1, 7):

@@ -62,6 +62,7 @@ class ImageService:
                 negative_prompt=request.negative_prompt,
                 steps=request.steps,
                 guidance_scale=request.guidance_scale,
+                slide=request.slide,
             )
             for i in range(request.n)
         ]
