@@ -105,6 +105,18 @@ def recurring_jobs(settings: Settings) -> list[Recurring]:
             "backend.analytics.tasks.poll_fresh_statistics",
             settings.analytics_stats_poll_interval_seconds,
         ),
+        Recurring(
+            "alert-watch",
+            QueueName.maintenance,
+            "backend.alerts.tasks.watch",
+            settings.alert_watch_interval_seconds,
+        ),
+        Recurring(
+            "media-prune",
+            QueueName.maintenance,
+            "backend.media.retention.prune_job",
+            settings.media_prune_interval_seconds,
+        ),
     ]
 
 
