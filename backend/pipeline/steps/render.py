@@ -9,6 +9,7 @@ from pathlib import Path
 from ai.cost import local_cost
 from backend.agents.script import Script
 from backend.costs.service import Charge, provider_name
+from backend.media.disk import ensure_room, render_estimate_bytes, wav_seconds
 from backend.models import VideoStage
 from backend.pipeline.context import StageContext, StepResult, VideoChanges
 from backend.pipeline.steps.script import target_seconds
@@ -36,6 +37,10 @@ async def run(ctx: StageContext) -> StepResult:
         outro_text=f"{OUTRO} — {ctx.video.channel_name}",
         basename="video",
     )
+
+    # refused before any work when it would not fit (a retryable try, with the reason)
+    planned_s = wav_seconds(s.audio_path for s in scenes) + 2 * spec.card_s
+    ensure_room(ctx.video_dir, render_estimate_bytes(planned_s, ctx.settings), ctx.settings)
 
     def preparing(fraction: float) -> None:
         ctx.progress(fraction, "encoded, checking" if fraction >= 1.0 else "preparing the stills")
