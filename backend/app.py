@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from backend.alerts import scrape as alerts_scrape
 from backend.analytics.endpoints import router as analytics_router
 from backend.auth.endpoints import router as auth_router
 from backend.autopilot.endpoints import router as autopilot_router
@@ -145,7 +146,13 @@ def metrics_refreshers(parts: Assembly) -> list[ScrapeRefresher]:
     async def publishing() -> None:
         await publishing_scrape.refresh_gauges(parts.sessions, parts.settings.youtube_upload_quota)
 
-    return [ScrapeRefresher("publishing", publishing, min_interval_s=5.0, timeout_s=2.0)]
+    async def alerts() -> None:
+        await alerts_scrape.refresh_gauges(parts.sessions, parts.settings)
+
+    return [
+        ScrapeRefresher("publishing", publishing, min_interval_s=5.0, timeout_s=2.0),
+        ScrapeRefresher("alerts", alerts, min_interval_s=5.0, timeout_s=2.0),
+    ]
 
 
 def create_app(settings: Settings | None = None, *, run_worker: bool | None = None) -> FastAPI:
