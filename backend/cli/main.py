@@ -12,7 +12,18 @@ from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from ai.cli import ai_app, models_app
 from backend.backup import cli as backup_cli
-from backend.cli import analytics, autopilot, channels, demo, doctor, users, videos, youtube
+from backend.cli import (
+    alerts,
+    analytics,
+    autopilot,
+    channels,
+    demo,
+    doctor,
+    media,
+    users,
+    videos,
+    youtube,
+)
 from backend.cli.common import console, err_console, run, settings
 from backend.cli.process import exit_now
 from backend.db import migrate as migrations
@@ -37,6 +48,8 @@ app.add_typer(youtube.app, name="youtube")
 app.add_typer(autopilot.app, name="autopilot")
 app.add_typer(analytics.app, name="analytics")
 app.add_typer(backup_cli.app, name="backup")
+app.add_typer(alerts.app, name="alerts")
+app.add_typer(media.app, name="media")
 
 
 # Long-running services log their work; other commands print their own output, and their

@@ -20,8 +20,8 @@ MB = 1024 * 1024
 def prune_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would be deleted."),
 ) -> None:
-    """Delete intermediates (stills, voice, word timings, temporaries) of videos published
-    longer ago than their channel's media retention; the MP4 too where the channel says so."""
+    """Delete intermediates of videos published longer ago than their channel's retention
+    (stills, voice, word timings, temporaries); the MP4 too where the channel says so."""
     config = settings()
 
     async def _prune() -> None:
