@@ -100,6 +100,10 @@ class ChannelCreate(ChannelBase):
     autopilot: bool = D.autopilot
     autopilot_buffer_days: int = Field(default=D.autopilot_buffer_days, ge=1, le=14)
     timezone: str = Field(default=D.timezone, min_length=1, max_length=64)
+    # Media retention: published videos' intermediates (stills, voice) are pruned this many
+    # days after publishing (None: kept forever); the MP4 too with prune_mp4.
+    media_retention_days: int | None = Field(default=None, ge=1, le=3650)
+    prune_mp4: bool = False
 
 
 # In a partial update a field may be left out, but only youtube_channel_id may be null
@@ -126,6 +130,8 @@ class ChannelUpdate(ChannelBase):
     autopilot: bool | NoNull = None
     autopilot_buffer_days: int | NoNull = Field(default=None, ge=1, le=14)
     timezone: str | NoNull = Field(default=None, min_length=1, max_length=64)
+    media_retention_days: int | None = Field(default=None, ge=1, le=3650)  # null: keep forever
+    prune_mp4: bool | NoNull = None
 
     @field_validator(
         "name",
@@ -145,6 +151,7 @@ class ChannelUpdate(ChannelBase):
         "autopilot",
         "autopilot_buffer_days",
         "timezone",
+        "prune_mp4",
         mode="before",
     )
     @classmethod
@@ -174,6 +181,8 @@ class ChannelOut(BaseModel):
     autopilot: bool
     autopilot_buffer_days: int
     timezone: str
+    media_retention_days: int | None = None
+    prune_mp4: bool = False
     format: VideoFormat
     cadence_per_day: float
     daily_budget_usd: float
