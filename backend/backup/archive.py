@@ -141,10 +141,11 @@ def open_archive(path: Path, passphrase: str | None) -> Iterator[tarfile.TarFile
         if is_encrypted(path):
             source = DecryptingReader(raw, passphrase or "")
         try:
-            with tarfile.open(fileobj=source, mode="r|", bufsize=BUFFER) as tar:
-                yield tar
+            tar = tarfile.open(fileobj=source, mode="r|", bufsize=BUFFER)  # noqa: SIM115
         except tarfile.TarError as exc:
             raise ArchiveError(f"{path.name}: not a readable backup archive ({exc})") from exc
+        with tar:
+            yield tar
 
 
 # Where a member's bytes go: a path to write them to, or None to only check them.

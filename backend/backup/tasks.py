@@ -79,11 +79,14 @@ async def backup_once(settings: Settings) -> dict[str, Any]:
 
 
 def write_state(directory: Path, state: dict[str, Any]) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / STATE_FILE
-    temp = directory / f".{STATE_FILE}.partial"
-    temp.write_text(json.dumps({"at": datetime.now(UTC).isoformat(), **state}, indent=1))
-    os.replace(temp, path)
+    """Record the run's outcome; a backup dir that cannot be written is only logged."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        temp = directory / f".{STATE_FILE}.partial"
+        temp.write_text(json.dumps({"at": datetime.now(UTC).isoformat(), **state}, indent=1))
+        os.replace(temp, directory / STATE_FILE)
+    except OSError as exc:
+        log.error("backup.state_unwritable", directory=str(directory), error=str(exc))
 
 
 def read_state(directory: Path) -> dict[str, Any] | None:
