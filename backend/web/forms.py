@@ -286,7 +286,8 @@ YES_NO = {"yes": True, "no": False}
 @dataclass
 class PublishingForm:
     """A channel's publishing settings: made for kids (yes/no, no default), the privacy of
-    its uploads and the auto-publish switch."""
+    its uploads, the auto-publish switch, and how long published videos keep their media
+    (``media_retention_days``: blank keeps it; ``prune_mp4``: the MP4 goes too)."""
 
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
@@ -302,6 +303,11 @@ class PublishingForm:
                 "autopilot": "on" if channel.autopilot else "",
                 "autopilot_buffer_days": str(channel.autopilot_buffer_days),
                 "timezone": channel.timezone,
+                "media_retention_days": (
+                    str(channel.media_retention_days) if channel.media_retention_days else ""
+                ),
+                "prune_mp4": "on" if channel.prune_mp4 else "",
+                "has_media": "1",
             }
         )
 
@@ -319,8 +325,25 @@ class PublishingForm:
                 "autopilot": "on" if text("autopilot") in ("on", "1", "true") else "",
                 "autopilot_buffer_days": text("autopilot_buffer_days"),
                 "timezone": text("timezone"),
+                "media_retention_days": text("media_retention_days"),
+                "prune_mp4": "on" if text("prune_mp4") in ("on", "1", "true") else "",
+                "has_media": "1" if "media_retention_days" in form else "",
             }
         )
+
+    def _media(self, payload: dict[str, Any]) -> None:
+        """Retention days (blank: keep forever) and prune_mp4; an older form without them
+        keeps both as they are."""
+        if not self.values.get("has_media"):
+            return
+        days = self.values.get("media_retention_days", "")
+        if days and (not days.isdigit() or not 1 <= int(days) <= 3650):
+            self.errors["media_retention_days"] = (
+                "Keep media for a whole number of days, 1 to 3650, or leave it empty"
+            )
+            return
+        payload["media_retention_days"] = int(days) if days else None
+        payload["prune_mp4"] = bool(self.values.get("prune_mp4"))
 
     def to_update(self) -> ChannelUpdate | None:
         payload: dict[str, Any] = {
@@ -335,6 +358,7 @@ class PublishingForm:
                 payload["autopilot_buffer_days"] = int(days)
         if self.values.get("timezone"):
             payload["timezone"] = self.values["timezone"]
+        self._media(payload)
         kids = self.values.get("made_for_kids", "")
         if kids:  # left unchosen: stays unset (uploads stay held), the rest is saved
             if kids not in YES_NO:
