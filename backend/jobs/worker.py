@@ -117,6 +117,12 @@ def recurring_jobs(settings: Settings) -> list[Recurring]:
             "backend.media.retention.prune_job",
             settings.media_prune_interval_seconds,
         ),
+        Recurring(
+            "backup",
+            QueueName.maintenance,
+            "backend.backup.tasks.scheduled_backup",
+            settings.backup_interval_seconds,
+        ),
     ]
 
 
