@@ -10,6 +10,7 @@ The API refreshes them on a ``/metrics`` scrape (``ScrapeRefresher`` in ``backen
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from pathlib import Path
 
@@ -40,3 +41,8 @@ def refresh_gauges(directory: Path) -> None:
     LAST_SUCCESS.set(at.timestamp())
     LAST_SIZE.set(newest.size)
     LAST_VERIFIED.set(1 if newest.verified else 0)
+
+
+async def refresh(directory: Path) -> None:
+    """:func:`refresh_gauges` off the event loop (it reads the backup dir)."""
+    await asyncio.to_thread(refresh_gauges, directory)
