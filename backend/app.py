@@ -20,6 +20,7 @@ from backend.alerts import scrape as alerts_scrape
 from backend.analytics.endpoints import router as analytics_router
 from backend.auth.endpoints import router as auth_router
 from backend.autopilot.endpoints import router as autopilot_router
+from backend.backup import metrics as backup_metrics
 from backend.channels.endpoints import router as channels_router
 from backend.dashboard.endpoints import router as dashboard_router
 from backend.db import migrate
@@ -149,9 +150,13 @@ def metrics_refreshers(parts: Assembly) -> list[ScrapeRefresher]:
     async def alerts() -> None:
         await alerts_scrape.refresh_gauges(parts.sessions, parts.settings)
 
+    async def backups() -> None:  # from the backup dir's sidecar files, not the database
+        await backup_metrics.refresh(parts.settings.resolved_backup_dir)
+
     return [
         ScrapeRefresher("publishing", publishing, min_interval_s=5.0, timeout_s=2.0),
         ScrapeRefresher("alerts", alerts, min_interval_s=5.0, timeout_s=2.0),
+        ScrapeRefresher("backups", backups, min_interval_s=5.0, timeout_s=2.0),
     ]
 
 
