@@ -135,6 +135,13 @@ def _music(channel: Channel) -> str:
     return "none" if mood == music.NO_MUSIC else f"built-in {mood} bed (CC0)"
 
 
+def _retention(channel: Channel) -> str:
+    if channel.media_retention_days is None:
+        return "keep everything"
+    kept = "MP4 pruned too" if channel.prune_mp4 else "MP4, subtitles and thumbnail kept"
+    return f"intermediates pruned {channel.media_retention_days} days after publishing ({kept})"
+
+
 def describe(channel: Channel, owner: User | None, youtube: ConnectionState | None = None) -> Table:
     table = Table(show_header=False, box=None)
     table.add_column(style="bold", no_wrap=True)
@@ -158,6 +165,7 @@ def describe(channel: Channel, owner: User | None, youtube: ConnectionState | No
         ("made for kids", _made_for_kids(channel.made_for_kids)),
         ("privacy", channel.privacy.value),
         ("auto publish", "on" if channel.auto_publish else "off"),
+        ("media retention", _retention(channel)),
         (
             "autopilot",
             f"on, {channel.autopilot_buffer_days} days ahead ({channel.timezone})"
@@ -323,6 +331,14 @@ def update(
     shorts: bool | None = typer.Option(
         None, "--shorts/--no-shorts", help="Cut a vertical Short from each long video."
     ),
+    retention_days: int | None = typer.Option(
+        None,
+        "--media-retention-days",
+        help="Days after publishing before a video's stills and voice are pruned; 0: keep.",
+    ),
+    prune_mp4: bool | None = typer.Option(
+        None, "--prune-mp4/--keep-mp4", help="Prune the MP4 too once the retention passed."
+    ),
 ) -> None:
     """Change a channel's settings; what is left out stays as it is."""
     given = {
@@ -339,8 +355,11 @@ def update(
         "autopilot": autopilot,
         "autopilot_buffer_days": buffer_days,
         "timezone": timezone,
+        "prune_mp4": prune_mp4,
     }
-    changes = {key: value for key, value in given.items() if value is not None}
+    changes: dict[str, object] = {k: v for k, v in given.items() if v is not None}
+    if retention_days is not None:  # 0 clears it: kept forever
+        changes["media_retention_days"] = retention_days or None
     style_changes = {
         key: value
         for key, value in (("music_mood", music_mood), ("shorts", shorts))
