@@ -33,7 +33,9 @@ from ai.schemas import (
     ImageRequest,
     Served,
     SpeechRequest,
+    SpeechWithTimestamps,
     Usage,
+    WordTimingOut,
 )
 from ai.security import HostGuard, allowed_hosts, key_matches
 from ai.services import embeddings as embedding_service
@@ -167,6 +169,17 @@ def _install_routes(app: FastAPI, settings: AISettings) -> None:
         started = time.perf_counter()
         outcome = await services.speech.synthesize(body)
         LATENCY.labels(modality="speech").observe(time.perf_counter() - started)
+        if body.timestamps:
+            out = outcome.value
+            timed = SpeechWithTimestamps(
+                audio=base64.b64encode(out.audio).decode(),
+                format="wav" if out.format == "wav" else "mp3",
+                duration_s=round(out.duration_s, 3),
+                words=None
+                if out.words is None
+                else [WordTimingOut(word=w.word, start=w.start_s, end=w.end_s) for w in out.words],
+            )
+            return _json(timed.model_dump(mode="json"), outcome.usage, outcome.served)
         return Response(
             content=outcome.value.audio,
             media_type=MEDIA_TYPES[outcome.value.format],

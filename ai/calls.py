@@ -14,7 +14,8 @@ from typing import Any
 
 import openai
 
-from ai.schemas import SERVED_HEADER, USAGE_HEADER, Served, Usage
+from ai.backends.base import WordTiming
+from ai.schemas import SERVED_HEADER, USAGE_HEADER, Served, SpeechWithTimestamps, Usage
 from ai.slide_spec import SlideSpec
 
 
@@ -38,10 +39,14 @@ class ChatResult:
 
 @dataclass(frozen=True)
 class SpeechResult:
+    """Audio as asked for; ``words``: each word's timing as the speech engine reported it
+    (None when it cannot tell, or when the server does not know the ``timestamps`` field)."""
+
     audio_bytes: bytes
     format: str
     usage: Usage
     served: Served
+    words: tuple[WordTiming, ...] | None = None
 
     @property
     def duration_s(self) -> float:
@@ -131,7 +136,13 @@ def chat_sync(
 
 
 def _speech_args(
-    text: str, voice: str, speed: float, response_format: str, model: str, pitch: int | None
+    text: str,
+    voice: str,
+    speed: float,
+    response_format: str,
+    model: str,
+    pitch: int | None,
+    timestamps: bool,
 ) -> dict[str, Any]:
     args: dict[str, Any] = {
         "model": model,
@@ -140,9 +151,29 @@ def _speech_args(
         "speed": speed,
         "response_format": response_format,
     }
+    extra: dict[str, Any] = {}
     if pitch is not None:
-        args["extra_body"] = {"pitch": pitch}
+        extra["pitch"] = pitch
+    if timestamps:
+        extra["timestamps"] = True
+    if extra:
+        args["extra_body"] = extra
     return args
+
+
+def _speech_result(raw: Any, response_format: str) -> SpeechResult:
+    """The audio, and the words when the gateway answered ``timestamps`` with JSON (a plain
+    OpenAI-compatible server ignores the field and sends the audio itself)."""
+    usage, served = usage_of(raw.headers)
+    if not raw.headers.get("content-type", "").startswith("application/json"):
+        return SpeechResult(raw.content, response_format, usage, served)
+    timed = SpeechWithTimestamps.model_validate_json(raw.content)
+    words = (
+        None
+        if timed.words is None
+        else tuple(WordTiming(w.word, w.start, w.end) for w in timed.words)
+    )
+    return SpeechResult(base64.b64decode(timed.audio), timed.format, usage, served, words)
 
 
 async def synthesize_speech(
@@ -154,11 +185,12 @@ async def synthesize_speech(
     response_format: str = "wav",
     model: str = "speech",
     pitch: int | None = None,
+    timestamps: bool = True,
 ) -> SpeechResult:
     raw = await client.audio.speech.with_raw_response.create(
-        **_speech_args(text, voice, speed, response_format, model, pitch)
+        **_speech_args(text, voice, speed, response_format, model, pitch, timestamps)
     )
-    return SpeechResult(raw.content, response_format, *usage_of(raw.headers))
+    return _speech_result(raw, response_format)
 
 
 def synthesize_speech_sync(
@@ -170,11 +202,12 @@ def synthesize_speech_sync(
     response_format: str = "wav",
     model: str = "speech",
     pitch: int | None = None,
+    timestamps: bool = True,
 ) -> SpeechResult:
     raw = client.audio.speech.with_raw_response.create(
-        **_speech_args(text, voice, speed, response_format, model, pitch)
+        **_speech_args(text, voice, speed, response_format, model, pitch, timestamps)
     )
-    return SpeechResult(raw.content, response_format, *usage_of(raw.headers))
+    return _speech_result(raw, response_format)
 
 
 def _image_args(

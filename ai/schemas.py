@@ -118,6 +118,8 @@ class SpeechRequest(BaseModel):
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
     pitch: int = Field(default=50, ge=0, le=100)
     response_format: Literal["wav", "mp3"] = "mp3"  # OpenAI's default; the pipeline asks for wav
+    # Our extension: answer with a JSON SpeechWithTimestamps instead of the audio bytes.
+    timestamps: bool = False
 
     @field_validator("input")
     @classmethod
@@ -125,6 +127,22 @@ class SpeechRequest(BaseModel):
         if not text.strip():
             raise ValueError("input is empty")
         return text
+
+
+class WordTimingOut(BaseModel):
+    word: str
+    start: float  # seconds into the audio
+    end: float
+
+
+class SpeechWithTimestamps(BaseModel):
+    """The answer to a speech request with ``timestamps: true``: the audio (base64) and each
+    word's timing as the engine reported it (``words`` null when the model cannot tell)."""
+
+    audio: str
+    format: Literal["wav", "mp3"]
+    duration_s: float
+    words: list[WordTimingOut] | None
 
 
 class EmbeddingRequest(BaseModel):

@@ -11,8 +11,9 @@ import torch
 from transformers import AutoTokenizer, VitsModel
 
 from ai.audio import float_to_wav
-from ai.backends.base import SpeechAudio
+from ai.backends.base import SpeechAudio, WordTiming
 from ai.backends.torch_utils import module_bytes, release_memory, resolve_dtype
+from ai.backends.word_timing import align_words, shifted, text_words
 from ai.errors import UnknownVoice
 
 SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
@@ -61,6 +62,8 @@ class VitsSpeech:
         self.model.speaking_rate = speed
         pause = np.zeros(int(self.sample_rate * PAUSE_SECONDS), dtype=np.float32)
         pieces: list[np.ndarray] = []
+        spoken: list[WordTiming] = []
+        at_s = 0.0
         generator_state = torch.random.get_rng_state()
         torch.manual_seed(seed)  # VITS samples noise: fix it so a script voices the same twice
         try:
@@ -69,15 +72,59 @@ class VitsSpeech:
                 if inputs["input_ids"].shape[1] == 0:
                     continue
                 kwargs = {"speaker_id": speaker} if self.model.config.num_speakers > 1 else {}
-                with torch.inference_mode():
-                    waveform = self.model(**inputs, **kwargs).waveform[0]
-                pieces.extend([waveform.float().cpu().numpy(), pause])
+                waveform, frames = self._forward(inputs, kwargs)
+                ids = [int(i) for i in inputs["input_ids"][0]]
+                spoken += shifted(self._token_words(ids, frames), at_s)
+                pieces.extend([waveform, pause])
+                at_s += (len(waveform) + len(pause)) / self.sample_rate
         finally:
             torch.random.set_rng_state(generator_state)
         samples = np.concatenate(pieces[:-1]) if pieces else np.zeros(1, dtype=np.float32)
+        tokens = [word for _, _, word in text_words(text)]
+        words = tuple(align_words(tokens, spoken)) if spoken else None
         return SpeechAudio(
-            float_to_wav(samples, self.sample_rate), "wav", len(samples) / self.sample_rate
+            float_to_wav(samples, self.sample_rate), "wav", len(samples) / self.sample_rate, words
         )
+
+    def _forward(self, inputs: Any, kwargs: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+        """The waveform and each input token's length in output samples.
+
+        ``VitsModel`` does not return its durations; they are read off its duration
+        predictor (a forward hook) and turned into frames exactly as the model does:
+        ``ceil(exp(log_duration) / speaking_rate)`` spectrogram frames of ``hop`` samples."""
+        captured: list[torch.Tensor] = []
+        hook = self.model.duration_predictor.register_forward_hook(
+            lambda _module, _args, output: captured.append(output.detach())
+        )
+        try:
+            with torch.inference_mode():
+                waveform = self.model(**inputs, **kwargs).waveform[0]
+        finally:
+            hook.remove()
+        mask = inputs["attention_mask"][0].float().cpu().numpy()
+        log_duration = captured[-1][0, 0].float().cpu().numpy()
+        frames = np.ceil(np.exp(log_duration) * mask / float(self.model.speaking_rate))
+        hop = int(np.prod(self.model.config.upsample_rates))
+        return waveform.float().cpu().numpy(), frames * hop
+
+    def _token_words(self, ids: list[int], samples: np.ndarray) -> list[WordTiming]:
+        """Runs of letters between spaces in the tokenized text, timed by their tokens."""
+        symbols = self.tokenizer.convert_ids_to_tokens(ids)
+        ends = np.cumsum(samples) / self.sample_rate
+        starts = ends - samples / self.sample_rate
+        words: list[WordTiming] = []
+        current: list[int] = []
+        blank = self.tokenizer.pad_token
+        for index, symbol in enumerate([*symbols, " "]):
+            if symbol != " " and index < len(symbols):
+                if symbol != blank:
+                    current.append(index)
+                continue
+            if current:
+                word = "".join(symbols[i] for i in current)
+                words.append(WordTiming(word, float(starts[current[0]]), float(ends[current[-1]])))
+            current = []
+        return words
 
 
 def _chunks(text: str) -> list[str]:

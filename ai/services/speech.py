@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from ai.audio import convert, wav_duration
-from ai.backends.base import CloudUsage, SpeechAudio
+from ai.backends.base import CloudUsage, SpeechAudio, WordTiming
 from ai.backends.speech_espeak import EspeakSpeech
 from ai.backends.speech_vits import VitsSpeech
 from ai.errors import UnknownVoice
@@ -39,6 +39,7 @@ class SpeechOutput:
     format: str
     duration_s: float
     chars: int
+    words: tuple[WordTiming, ...] | None = None  # None: the model cannot tell
 
 
 class SpeechService:
@@ -76,7 +77,7 @@ class SpeechService:
 
         async def attempt(spec: ModelSpec) -> Attempt[SpeechOutput]:
             if spec.is_cloud:
-                audio = await self._cloud(spec, text, voice, request.speed, fmt)
+                audio = await self._cloud(spec, text, voice, request.speed, fmt, request.timestamps)
                 result = Attempt(audio, "cloud", cloud=CloudUsage(chars=len(text)))
             else:
                 native = _native_voice(spec, voice)
@@ -92,7 +93,7 @@ class SpeechService:
                     else await asyncio.to_thread(convert, encoded, fmt, "wav")
                 )
                 duration = wav_duration(wav)
-            output = SpeechOutput(encoded, fmt, duration, len(text))
+            output = SpeechOutput(encoded, fmt, duration, len(text), result.value.words)
             return Attempt(output, result.device, result.device_seconds, result.cloud)
 
         return await self.gateway.serve(
@@ -109,13 +110,15 @@ class SpeechService:
         )
 
     async def _cloud(
-        self, spec: ModelSpec, text: str, voice: str, speed: float, fmt: str
+        self, spec: ModelSpec, text: str, voice: str, speed: float, fmt: str, timestamps: bool
     ) -> SpeechAudio:
         if spec.backend == "elevenlabs":
             voice_id = spec.voices.get(voice) or (
                 voice if ELEVENLABS_VOICE_ID.match(voice) else spec.voices["default"]
             )
-            return await self.gateway.elevenlabs.speech(spec, voice_id, text, speed, fmt)
+            return await self.gateway.elevenlabs.speech(
+                spec, voice_id, text, speed, fmt, timestamps=timestamps
+            )
         native = spec.voices.get(voice, "alloy")
         return await self.gateway.openai.speech(spec, text, native, speed, fmt)
 
