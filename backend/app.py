@@ -22,6 +22,7 @@ from backend.auth.endpoints import router as auth_router
 from backend.autopilot.endpoints import router as autopilot_router
 from backend.backup import metrics as backup_metrics
 from backend.channels.endpoints import router as channels_router
+from backend.costs import scrape as costs_scrape
 from backend.dashboard.endpoints import router as dashboard_router
 from backend.db import migrate
 from backend.db.engine import create_engine, create_sessionmaker
@@ -153,8 +154,12 @@ def metrics_refreshers(parts: Assembly) -> list[ScrapeRefresher]:
     async def backups() -> None:  # from the backup dir's sidecar files, not the database
         await backup_metrics.refresh(parts.settings.resolved_backup_dir)
 
+    async def costs() -> None:
+        await costs_scrape.refresh_gauges(parts.sessions)
+
     return [
         ScrapeRefresher("publishing", publishing, min_interval_s=5.0, timeout_s=2.0),
+        ScrapeRefresher("costs", costs, min_interval_s=5.0, timeout_s=2.0),
         ScrapeRefresher("alerts", alerts, min_interval_s=5.0, timeout_s=2.0),
         ScrapeRefresher("backups", backups, min_interval_s=5.0, timeout_s=2.0),
     ]

@@ -18,6 +18,12 @@ Several workers on one box share its cores: each horse gets an equal share of th
 the CPU models' thread pools (``OMP_NUM_THREADS``, unless the operator set it). Two
 horses each spinning two OpenMP threads on two cores ran a text model 5-20x slower than
 with one thread each.
+
+Metrics: both workers count every job (queue wait, duration, outcome); the forking worker
+serves what it and its horses counted on its own port (``YTE_WORKER_METRICS_PORT``, see
+``backend/jobs/worker_metrics.py``), the embedded one counts into the API's
+``/metrics``. Only the main thread of a forking worker records metrics: a lock another
+thread held at the fork would stay locked in the horse.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -38,7 +45,13 @@ from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 from rq.timeouts import TimerDeathPenalty
 
+from backend.jobs.metrics import JOB_DURATION, JOBS, QUEUE_WAIT
 from backend.jobs.queues import ALL_QUEUES, QueueName, enqueue
+from backend.jobs.worker_metrics import (
+    WorkerMetrics,
+    multiprocess_active,
+    reexec_in_multiprocess_mode,
+)
 from backend.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -228,16 +241,41 @@ def horse_threads(connection: redis.Redis, hostname: str | None) -> int:
     return max(1, usable_cpus() // max(1, here))
 
 
-class ResilientWorker(Worker):
+def queue_wait_s(job: Job, started: datetime) -> float | None:
+    """Seconds from the job's (last) enqueue to ``started``; None if it was never enqueued."""
+    enqueued = job.enqueued_at
+    if enqueued is None:
+        return None
+    if enqueued.tzinfo is None:
+        enqueued = enqueued.replace(tzinfo=UTC)
+    return max(0.0, (started - enqueued).total_seconds())
+
+
+class MeteredJobs:
+    """Counts each job where it runs (a work horse, or the embedded worker's thread)."""
+
+    def perform_job(self, job: Job, queue: Queue, execution: Any) -> bool:
+        waited = queue_wait_s(job, datetime.now(UTC))
+        if waited is not None:
+            QUEUE_WAIT.labels(queue=queue.name).observe(waited)
+        started = time.perf_counter()
+        ok: bool = super().perform_job(job, queue, execution)  # type: ignore[misc]
+        JOB_DURATION.labels(queue=queue.name).observe(time.perf_counter() - started)
+        JOBS.labels(queue=queue.name, outcome="finished" if ok else "failed").inc()
+        return ok
+
+
+class ResilientWorker(MeteredJobs, Worker):
     """RQ's forking worker, made to survive Redis outages and never to orphan a horse."""
 
     max_connection_wait_time = RECONNECT_MAX_S
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, metrics: WorkerMetrics | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._parent_pid = os.getpid()
         self._redis_down_since: float | None = None
         self._horse_threads = 1
+        self.metrics = metrics
 
     def _redis_failed(self, doing: str, exc: redis.RedisError) -> None:
         now = time.monotonic()
@@ -311,6 +349,21 @@ class ResilientWorker(Worker):
             self._redis_failed(f"bookkeeping of job {job.id}", exc)
         else:
             self._redis_ok()
+        finally:
+            self.fold_metrics()
+
+    def fold_metrics(self) -> None:
+        """Fold the metrics files of horses that have ended into the worker's own."""
+        if self.metrics is None:
+            return
+        try:
+            self.metrics.fold_dead()
+        except (OSError, ValueError, RuntimeError) as exc:  # a scrape is worth less than work
+            log.warning("worker.metrics.fold_failed", error=repr(exc)[:200])
+
+    def handle_work_horse_killed(self, job: Job, retpid: Any, ret_val: Any, rusage: Any) -> None:
+        JOBS.labels(queue=job.origin, outcome="killed").inc()
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         try:
@@ -372,24 +425,43 @@ def wait_for_redis(connection: redis.Redis) -> None:
             return
 
 
+def worker_metrics(settings: Settings) -> WorkerMetrics | None:
+    """The worker's metrics endpoint, serving (None when ``YTE_WORKER_METRICS_PORT`` is 0).
+
+    Without prometheus_client's multiprocess mode this process executes itself again
+    with it (same pid): the mode is chosen when prometheus_client is imported."""
+    if settings.worker_metrics_port == 0:
+        return None
+    if not multiprocess_active():
+        reexec_in_multiprocess_mode()
+    metrics = WorkerMetrics.from_environment()
+    assert metrics is not None  # multiprocess mode is on
+    metrics.clear_stale()
+    metrics.serve(settings.worker_metrics_host, settings.worker_metrics_port)
+    return metrics
+
+
 def run_worker(
     connection: redis.Redis, settings: Settings, names: Sequence[str] | None, burst: bool
 ) -> bool:
     """A forking RQ worker: a job killed mid-way takes only its work horse with it, a Redis
     outage is waited out, and its horse never outlives it."""
+    metrics = worker_metrics(settings)
     wait_for_redis(connection)  # RQ's worker asks Redis for its address when it is made
     scheduler = PeriodicScheduler(connection, recurring_jobs(settings))
     if not burst:
         scheduler.start()
-    worker = ResilientWorker(queues_for(connection, names), connection=connection)
+    worker = ResilientWorker(queues_for(connection, names), connection=connection, metrics=metrics)
     try:
         return worker.work(burst=burst, logging_level="INFO")
     finally:
         worker.end_horse()
         scheduler.stop()
+        if metrics is not None:
+            metrics.close()
 
 
-class _ThreadWorker(SimpleWorker):
+class _ThreadWorker(MeteredJobs, SimpleWorker):
     """SimpleWorker that can live in a non-main thread (no signals; timer-based timeouts)."""
 
     death_penalty_class = TimerDeathPenalty

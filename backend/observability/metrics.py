@@ -5,6 +5,12 @@ raw path, so cardinality stays bounded. Queue metrics are read from RQ at scrape
 Gauges whose truth is in the database (YouTube quota left) are refreshed when ``/metrics``
 is scraped, by the :class:`ScrapeRefresher` s the app registers: at most once per interval,
 each cut off after a timeout, a failure keeping the last values.
+
+Work done in jobs (stages, discovery, uploads, the budget watcher) is counted in the
+process that runs the job: in ``ytempire serve`` for its embedded worker (the API's own
+``/metrics``), in a ``ytempire worker``'s work horses otherwise, which write to the
+worker's multiprocess files (``backend/jobs/worker_metrics.py``) and are served
+on the worker's own port.
 """
 
 from __future__ import annotations
@@ -36,6 +42,58 @@ HTTP_LATENCY = Histogram(
 )
 LOGIN_THROTTLED = Counter("ytempire_login_throttled_total", "Logins refused by throttling")
 BUDGET_ALERTS = Counter("ytempire_budget_alerts_total", "cost.alert events", ["period", "level"])
+
+# --- the stage pipeline (counted where a stage job runs: a work horse or the embedded worker)
+STAGE_OUTCOMES = (
+    "succeeded",  # the stage's outputs are recorded; the next stage (or ready) follows
+    "regenerate",  # the quality gate sent the script back
+    "needs_review",  # held for the owner (quality or render QA)
+    "retry",  # this try failed (timeout, a service that stayed down); another is queued
+    "failed",  # the video failed at this stage
+    "stopped",  # the video was cancelled or paused while the stage ran
+    "superseded",  # another runner took the stage over; this one recorded nothing
+    "held",  # not started: the channel may not spend (paused, over budget)
+    "skipped",  # not started: not the video's next stage, the video gone or not open
+)
+STAGE_DURATION = Histogram(
+    "ytempire_stage_duration_seconds",
+    "Wall time of one stage job that ran its step, whatever its outcome",
+    ["stage"],
+    buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600),
+)
+STAGE_RUNS = Counter(
+    "ytempire_stage_runs_total",
+    "Stage jobs by outcome (" + ", ".join(STAGE_OUTCOMES) + ")",
+    ["stage", "outcome"],
+)
+STAGE_ATTEMPTS = Counter(
+    "ytempire_stage_attempts_total",
+    "Tries of a stage started (a retry inside a job counts as one more)",
+    ["stage"],
+)
+VIDEOS = Counter(
+    "ytempire_videos_total",
+    "Videos whose production ended, by outcome (ready, failed), counted after commit",
+    ["outcome"],
+)
+
+# --- niche discovery runs (the source calls and scores are in backend/niches/metrics.py)
+DISCOVERY_RUNS = Counter(
+    "ytempire_discovery_runs_total", "Daily discovery runs by outcome (ok, failed)", ["outcome"]
+)
+DISCOVERY_RUN_SECONDS = Histogram(
+    "ytempire_discovery_run_seconds",
+    "Wall time of one discovery run",
+    buckets=(1, 5, 10, 30, 60, 120, 300, 600, 1200, 3600),
+)
+DISCOVERY_NEW_NICHES = Counter(
+    "ytempire_discovery_new_niches_total", "Niches added to the catalogue by discovery runs"
+)
+DISCOVERY_TOPICS = Counter("ytempire_discovery_topics_total", "Topics found by discovery runs")
+for _outcome in ("ok", "failed"):
+    DISCOVERY_RUNS.labels(outcome=_outcome)
+for _outcome in ("ready", "failed"):
+    VIDEOS.labels(outcome=_outcome)
 
 
 class QueueCollector(Collector):

@@ -14,9 +14,11 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.agents.crisis_manager import CrisisManager
+from backend.db.session import after_commit
 from backend.events.bus import record_event
 from backend.models import Channel, Video, VideoStage, VideoStatus
 from backend.models.video import PRODUCTION_STAGES
+from backend.observability.metrics import VIDEOS
 from backend.videos import state
 
 log = structlog.get_logger(__name__)
@@ -72,6 +74,7 @@ async def fail_video(
         severity="error",
     )
     await crisis.on_failure(session, connection, channel, error)
+    after_commit(session, VIDEOS.labels(outcome="failed").inc)
     log.error("video.failed", video_id=str(video.id), stage=stage.value, error=error)
     return True
 

@@ -4,10 +4,30 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+# Set by the API when /metrics is scraped (from the database) and by a worker after each
+# spend: "mostrecent" keeps the last value a worker's horse set once the horse is gone.
 QUOTA_LEFT = Gauge(
     "ytempire_youtube_quota_units_left",
     "YouTube Data API units left today (Pacific time) for the Google Cloud project",
     ["project"],
+    multiprocess_mode="mostrecent",
+)
+QUOTA_USED = Gauge(
+    "ytempire_youtube_quota_units_used",
+    "YouTube Data API units used today (Pacific time) for the Google Cloud project",
+    ["project"],
+    multiprocess_mode="mostrecent",
+)
+QUOTA_LIMIT = Gauge(
+    "ytempire_youtube_quota_units_limit",
+    "YouTube Data API units per Pacific day for the Google Cloud project (the setting)",
+    ["project"],
+    multiprocess_mode="mostrecent",
+)
+QUOTA_SPENT = Counter(
+    "ytempire_youtube_quota_units_spent_total",
+    "YouTube Data API units counted before calls by uploads and analytics, by method",
+    ["method"],
 )
 QUOTA_WAITS = Counter(
     "ytempire_youtube_quota_waits_total",

@@ -21,7 +21,7 @@ from backend.db.session import unit_of_work
 from backend.publishing import repository
 from backend.publishing.clock import Clock, SystemClock
 from backend.publishing.errors import QuotaWait
-from backend.publishing.metrics import QUOTA_LEFT, QUOTA_WAITS
+from backend.publishing.metrics import QUOTA_LEFT, QUOTA_LIMIT, QUOTA_SPENT, QUOTA_USED, QUOTA_WAITS
 
 log = structlog.get_logger(__name__)
 
@@ -87,6 +87,7 @@ class QuotaLedger:
             )
         while not await self.try_spend(units):
             await self.wait_for_reset(f"{units} units for {method} do not fit in today's quota")
+        QUOTA_SPENT.labels(method=method).inc(units)
 
     async def mark_exhausted(self) -> None:
         day = pacific_day(self.clock.now())
@@ -125,6 +126,8 @@ class QuotaLedger:
         if row is None:
             left = self.daily_units
         QUOTA_LEFT.labels(project=self.project_id).set(left)
+        QUOTA_USED.labels(project=self.project_id).set(row.units if row else 0)
+        QUOTA_LIMIT.labels(project=self.project_id).set(self.daily_units)
 
 
 @dataclass(frozen=True)
@@ -146,8 +149,9 @@ class QuotaStatus:
 async def quota_status(
     session: AsyncSession, daily_units: int, now: datetime | None = None
 ) -> QuotaStatus:
-    """Units used and left today; also sets the ``ytempire_youtube_quota_units_left`` gauge,
-    so that ``/metrics`` shows it from the process that answers."""
+    """Units used and left today; also sets the ``ytempire_youtube_quota_units_left``
+    (``_used``, ``_limit``) gauges, so that ``/metrics`` shows them from the process that
+    answers."""
     now = now or datetime.now(UTC)
     day = pacific_day(now)
     client = await repository.get_client(session)
@@ -163,4 +167,6 @@ async def quota_status(
     )
     if project:
         QUOTA_LEFT.labels(project=project).set(status.left)
+        QUOTA_USED.labels(project=project).set(status.used)
+        QUOTA_LIMIT.labels(project=project).set(status.limit)
     return status

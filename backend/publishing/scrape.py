@@ -4,8 +4,9 @@ Uploads run in the workers, which expose no metrics endpoint; the database is wh
 process's uploads and quota spends meet. So on a scrape (through
 ``observability.metrics.ScrapeRefresher``: throttled and bounded) the API sets:
 
-- ``ytempire_youtube_quota_units_left{project}`` from :func:`quota.quota_status` (one
-  project: the stored OAuth client's; a replaced client's old label is dropped),
+- ``ytempire_youtube_quota_units_left{project}`` (and ``_used``, ``_limit``) from
+  :func:`quota.quota_status` (one project: the stored OAuth client's; a replaced client's
+  old label is dropped),
 - ``ytempire_youtube_upload_sessions{status}``: upload sessions (one per video) by status,
 - ``ytempire_youtube_upload_confirmed_bytes``: bytes YouTube confirmed over all uploads.
 
@@ -21,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.models import UploadSession, UploadStatus
-from backend.publishing.metrics import QUOTA_LEFT
+from backend.publishing.metrics import QUOTA_LEFT, QUOTA_LIMIT, QUOTA_USED
 from backend.publishing.quota import quota_status
 
 UPLOAD_SESSIONS = Gauge(
@@ -53,7 +54,8 @@ async def refresh_gauges(sessions: async_sessionmaker[AsyncSession], daily_units
     async with sessions() as session:
         quota = await quota_status(session, daily_units)
         counts, confirmed = await upload_totals(session)
-    QUOTA_LEFT.clear()  # a replaced client's project goes; no await until it is set again
+    for gauge in (QUOTA_LEFT, QUOTA_USED, QUOTA_LIMIT):
+        gauge.clear()  # a replaced client's project goes; no await until it is set again
     if quota.project_id is not None:
         QUOTA_LEFT.labels(project=quota.project_id).set(quota.left)
     for status, count in counts.items():

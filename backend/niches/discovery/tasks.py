@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from typing import Any
 
@@ -13,6 +14,12 @@ from backend.jobs.runtime import job_context
 from backend.niches.discovery.service import analyze_niche as _analyze
 from backend.niches.discovery.service import discover
 from backend.niches.discovery.sources.factory import build_sources
+from backend.observability.metrics import (
+    DISCOVERY_NEW_NICHES,
+    DISCOVERY_RUN_SECONDS,
+    DISCOVERY_RUNS,
+    DISCOVERY_TOPICS,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -39,8 +46,18 @@ def run_daily_discovery() -> dict[str, Any]:
 
 
 async def _daily() -> dict[str, Any]:
-    async with job_context() as ctx:
-        report = await discover(
-            ctx.sessions, ctx.redis, ctx.settings, build_sources(ctx.settings, ctx.redis)
-        )
+    started = time.perf_counter()
+    try:
+        async with job_context() as ctx:
+            report = await discover(
+                ctx.sessions, ctx.redis, ctx.settings, build_sources(ctx.settings, ctx.redis)
+            )
+    except BaseException:
+        DISCOVERY_RUNS.labels(outcome="failed").inc()
+        raise
+    finally:
+        DISCOVERY_RUN_SECONDS.observe(time.perf_counter() - started)
+    DISCOVERY_RUNS.labels(outcome="ok").inc()
+    DISCOVERY_NEW_NICHES.inc(len(report.new_niches))
+    DISCOVERY_TOPICS.inc(report.topics)
     return report.as_dict()

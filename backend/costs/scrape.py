@@ -1,0 +1,49 @@
+"""Cost gauges for the API's ``/metrics``, read from the cost ledger when it is scraped.
+
+Every process that serves a model call writes its charge to the ledger (the database), so
+that is where the spend of all workers meets. On a scrape (through
+``observability.metrics.ScrapeRefresher``: throttled and bounded) the API sets, per
+channel, what it spent since the start of the UTC day and month and its budgets, the same
+figures the budget watcher compares (``backend/costs/budget.py``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prometheus_client import Gauge
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.channels import repository as channel_repository
+from backend.costs.budget import period_starts
+from backend.costs.repository import spend_since
+from backend.db.base import utcnow
+
+LABELS = ["channel_id", "channel", "period"]
+SPEND = Gauge(
+    "ytempire_cost_spend_usd",
+    "Spend in the current UTC period (day, month) per channel, from the cost ledger",
+    LABELS,
+)
+BUDGET = Gauge("ytempire_cost_budget_usd", "A channel's budget per period (day, month)", LABELS)
+
+
+async def refresh_gauges(
+    sessions: async_sessionmaker[AsyncSession], now: datetime | None = None
+) -> None:
+    day_start, month_start = period_starts(now or utcnow())
+    async with sessions() as session:
+        channels = await channel_repository.list_all(session)
+        ids = [c.id for c in channels]
+        day = await spend_since(session, ids, day_start)
+        month = await spend_since(session, ids, month_start)
+    SPEND.clear()  # a deleted channel goes; no await until every channel is set again
+    BUDGET.clear()
+    for channel in channels:
+        for period, spend, budget in (
+            ("day", day.get(channel.id, 0), channel.daily_budget_usd),
+            ("month", month.get(channel.id, 0), channel.monthly_budget_usd),
+        ):
+            labels = {"channel_id": str(channel.id), "channel": channel.name, "period": period}
+            SPEND.labels(**labels).set(float(spend))
+            BUDGET.labels(**labels).set(float(budget))
