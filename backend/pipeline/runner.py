@@ -56,6 +56,7 @@ from backend.models import (
     VideoStatus,
 )
 from backend.niches.explorer import store_explorer
+from backend.observability.metrics import STAGE_ATTEMPTS
 from backend.pipeline import repository
 from backend.pipeline.context import StageContext, StepResult, VideoSnapshot, stage_event
 from backend.pipeline.dispatch import dispatch_after_commit, dispatch_next, timeout_for
@@ -244,6 +245,7 @@ class StageRunner:
             explorer=store_explorer(self.ctx.sessions) if past_topics is not None else None,
             ledger=self.ledger,
         )
+        STAGE_ATTEMPTS.labels(stage=self.stage.value).inc()
         stage_ctx.progress(0.0, f"attempt {used + 1}/{self.max_tries}")
         log.info(
             "stage.started",
@@ -310,6 +312,7 @@ class StageRunner:
                 raise Superseded
             tries = (await repository.stage_runs(session, self.video_id))[self.stage].tries
         self.attempt += 1
+        STAGE_ATTEMPTS.labels(stage=self.stage.value).inc()
         return tries
 
     async def _try_failed(self, reason: str, seconds: float) -> dict[str, Any]:
