@@ -1,5 +1,5 @@
 """System (admins only): RQ queues and workers, the AI gateway's models with the reason
-an unavailable one cannot run here, memory, recent alerts."""
+an unavailable one cannot run here, memory, the last backup, recent alerts."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import structlog
 from fastapi import Request, Response
 from rq import Queue, Worker
 
+from backend.backup.status import backup_summary
 from backend.deps import SessionDep, SettingsDep
 from backend.jobs.queues import ALL_QUEUES
 from backend.publishing.quota import quota_status
@@ -106,6 +107,7 @@ async def system_page(
     )
     loaded_bytes = sum(int(m.get("memory_bytes") or 0) for m in models)
     events = await repository.recent_events(session, user.id, limit=20)
+    backup = await asyncio.to_thread(backup_summary, settings)
     return render(
         request,
         "system.html",
@@ -117,6 +119,7 @@ async def system_page(
             "models_error": models_error,
             "loaded_gb": loaded_bytes / 1024**3,
             "events": events,
+            "backup": backup,
             "mode": "embedded" if settings.embedded else "compose",
             "database": "SQLite" if settings.is_sqlite else "PostgreSQL",
             **quota_context(await quota_status(session, settings.youtube_upload_quota)),
