@@ -11,8 +11,23 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     YTE_MODELS_DIR=/app/models
 
 # libgomp1: OpenMP for torch/numpy on CPU. ffmpeg comes from imageio-ffmpeg (a pip wheel).
+# pg_dump/pg_restore/psql for `ytempire backup`: the client of the compose postgres image's
+# major version (PG_MAJOR, keep it equal to docker-compose.yml's postgres:<major>), from the
+# PostgreSQL project's apt repository (Debian's own is older). A newer server than the
+# client's major version cannot be dumped.
+ARG PG_MAJOR=16
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libgomp1 \
+ && apt-get install -y --no-install-recommends libgomp1 ca-certificates curl \
+ && install -d /usr/share/postgresql-common/pgdg \
+ && curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc \
+      https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+ && . /etc/os-release \
+ && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt ${VERSION_CODENAME}-pgdg main" \
+      > /etc/apt/sources.list.d/pgdg.list \
+ && apt-get update \
+ && apt-get install -y --no-install-recommends "postgresql-client-${PG_MAJOR}" \
+ && apt-get purge -y curl && apt-get autoremove -y \
+ && pg_dump --version | grep -q " ${PG_MAJOR}\." \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
