@@ -81,3 +81,132 @@ your yours yourself will well even really thing things video today lets let's do
 we're you're it's that's know need right start started good great welcome watch
 """.split()
 )
+
+
+# --- what a text is about: stems, filler, lexical similarity ------------------------
+_SUFFIXES = ("ingly", "edly", "ations", "ation", "ings", "ness", "ies", "ing", "ers", "est")
+_SUFFIXES_SHORT = ("ed", "es", "ly", "er", "s")
+
+
+def stem(word: str) -> str:
+    """A crude English stem ("eclipses", "eclipsed" -> "eclips"; "studies" -> "study"), so
+    that word forms of one word compare equal. Not linguistics: a comparison key."""
+    word = word.lower().strip("'-")
+    if len(word) <= 3:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    for suffix in (*_SUFFIXES, *_SUFFIXES_SHORT):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word.rstrip("e") if len(word) > 3 else word
+
+
+# Words that carry no information of their own in a narration sentence.
+GENERIC_WORDS = frozenset(
+    """
+thing things stuff ways lot lots people person important interesting fascinating amazing
+incredible basics basic topic topics world many something everything everyone anyone
+someone truly actually understand understanding explore exploring journey dive deep little
+time times different various kind kinds part whole sure help helps need needs think look
+looks also today channel guide subject aspect aspects concept concepts idea ideas fact facts
+simple simply great best better most key essential crucial vital role everyday life lives
+""".split()
+)
+
+
+def content_stems(text: str) -> set[str]:
+    """The stems of the words that say something: no stopwords, no generic words."""
+    words = re.findall(r"[A-Za-z][A-Za-z'-]+", text)
+    return {
+        stem(w)
+        for w in words
+        if len(w) > 2
+        and w.lower() not in STOPWORDS
+        and w.lower() not in GENERIC_WORDS
+        and w.lower() not in _SHORT_STOP
+    }
+
+
+_SHORT_STOP = frozenset(
+    "the and for are was were has had not but its our can you all any how why who".split()
+)
+
+
+def lexical_similarity(a: str, b: str, ignore: frozenset[str] | set[str] = frozenset()) -> float:
+    """Jaccard overlap of two texts' content stems, ``ignore`` (e.g. the topic's) left out."""
+    left, right = content_stems(a) - ignore, content_stems(b) - ignore
+    if not left or not right:
+        return 0.0
+    return len(left & right) / len(left | right)
+
+
+def topic_coverage(text: str, topic: str) -> float:
+    """The share of the topic's content stems that ``text`` uses (1.0: all of them)."""
+    wanted = content_stems(topic) or {stem(w) for w in re.findall(r"[A-Za-z]+", topic)}
+    if not wanted:
+        return 1.0
+    return len(wanted & content_stems(text)) / len(wanted)
+
+
+# Phrases that fill airtime without saying anything. Each entry: (pattern, what it is).
+FILLER_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"\b(in|for) (this|today'?s) video\b", "announces the video"),
+    (r"\blet'?s (dive|get started|jump|take a (closer )?look|explore|begin)\b", "announces"),
+    (r"\bwithout further ado\b", "stock phrase"),
+    (
+        r"\b(it'?s|it is) (important|worth|interesting) (to note|noting|to mention)\b",
+        "stock phrase",
+    ),
+    (r"\bwhen it comes to\b", "stock phrase"),
+    (r"\bat the end of the day\b", "stock phrase"),
+    (r"\b(like|subscribe)\b.*\b(subscribe|button|notifications?|bell)\b", "call to action"),
+    (r"\bstay tuned\b", "call to action"),
+    (r"\b(thanks|thank you) for watching\b", "call to action"),
+    (r"\bmake sure (to|you)\b", "stock phrase"),
+    (r"\bin conclusion\b", "stock phrase"),
+    (r"\bas we all know\b", "stock phrase"),
+    (r"\b(it'?s|it is) no secret\b", "stock phrase"),
+    (
+        r"\bha(s|ve) (long )?(captivated|fascinated|intrigued|amazed) "
+        r"(humanity|people|us|mankind|humans)\b",
+        "stock phrase",
+    ),
+    (
+        r"\b(is|are) (a|an|one) (truly )?(fascinating|interesting|amazing|important|exciting|"
+        r"complex|rare|remarkable) (topic|subject|thing|phenomenon|area|world|event|occurrence)\b",
+        "says nothing specific",
+    ),
+    (r"\bthe key (is|to) (understanding|knowing|understand|know)\b", "says nothing specific"),
+    (r"\bunderstanding the basics\b", "says nothing specific"),
+    (r"\bplays? (a|an) (crucial|vital|important|key|big|major) role\b", "stock phrase"),
+    (r"\bin (the|today'?s) (fast-paced |modern |digital )?(world|age|era)\b", "stock phrase"),
+    (r"\bwhether you'?re (a )?(beginner|expert|new|seasoned)\b", "stock phrase"),
+    (r"\b(game[- ]changer|next level|unlock (the|your) (potential|secrets?))\b", "hype"),
+    (r"\bthe (possibilities|options) are endless\b", "hype"),
+    (
+        r"\bthere are (many|lots of|a lot of|so many) (things|ways|reasons|aspects)\b",
+        "says nothing specific",
+    ),
+    (r"\bone of the most (important|interesting|fascinating|amazing)\b", "says nothing specific"),
+    (r"\b(everything|all) you need to know\b", "stock phrase"),
+    (
+        r"\bhas been (occurring|happening|around) for (centuries|years|ages|decades)\b",
+        "says nothing specific",
+    ),
+)
+_FILLER = [(re.compile(p, re.I), why) for p, why in FILLER_PATTERNS]
+
+
+def filler_reason(sentence: str, topic: str = "") -> str | None:
+    """Why ``sentence`` is generic filler (a stock phrase, or too little information once the
+    topic's own words are set aside), else None."""
+    for pattern, why in _FILLER:
+        if pattern.search(sentence):
+            return why
+    words = sentence.split()
+    informative = content_stems(sentence) - content_stems(topic)
+    if len(words) >= 4 and len(informative) < 2:
+        return "too little information"
+    return None

@@ -24,6 +24,7 @@ async def run(ctx: StageContext) -> StepResult:
         past_scripts=[Script.model_validate(s).narration_text() for s in ctx.past_scripts],
         threshold=ctx.video.quality_threshold,
         target_seconds=planning_seconds(ctx),
+        topic=str(ctx.outputs.get(VideoStage.topic, {}).get("topic") or ctx.video.topic or ""),
     )
     history.append({"score": report.score, "reasons": report.reasons, "checks": report.checks})
     ctx.progress(1.0)
