@@ -30,8 +30,25 @@ from ai.errors import (
 )
 from ai.hardware import Profile, resolve_profile
 from ai.loader import load_local, missing_weights
-from ai.metrics import COST_USD, DEVICE_SECONDS, FALLBACKS, REQUESTS, UNITS
-from ai.registry import MODALITIES, TIERS, Modality, ModelSpec, Registry, load_registry
+from ai.metrics import (
+    COST_USD,
+    DEVICE_SECONDS,
+    FALLBACKS,
+    MODEL_LATENCY,
+    REQUESTS,
+    TOKENS_PER_SECOND,
+    UNITS,
+)
+from ai.registry import (
+    ALLOW_NONCOMMERCIAL_SETTING,
+    MODALITIES,
+    TIERS,
+    Modality,
+    ModelSpec,
+    Registry,
+    check_commercial,
+    load_registry,
+)
 from ai.schemas import Served, Skip, Usage
 from ai.settings import AISettings
 from ai.vram import ModelManager
@@ -70,6 +87,7 @@ class Gateway:
         self.profile = profile or resolve_profile(settings.ai_profile, settings.ai_hardware_dir)
         self.manager = ModelManager(self.profile.memory_budget_bytes, self._load)
         self.chains = {m: self._expand_chain(m) for m in MODALITIES}
+        self.licence_warnings = self._check_licences()
         self._openai: OpenAICloud | None = None
         self._elevenlabs: ElevenLabsCloud | None = None
         self.started_at = time.time()
@@ -102,6 +120,21 @@ class Gateway:
                 )
             specs.append(spec)
         return specs
+
+    def _check_licences(self) -> list[str]:
+        """A non-commercial model in the profile or a chain: refused, or warned about."""
+        selected: dict[str, list[ModelSpec]] = {
+            f"hardware profile {self.profile.name} ({modality})": [
+                spec for i in ids if (spec := self.registry.get(i)) is not None
+            ]
+            for modality, ids in self.profile.models.items()
+        }
+        for modality, chain in self.chains.items():
+            selected[f"YTE_AI_FALLBACK_{modality.upper()}"] = chain
+        warnings = check_commercial(selected, self.settings.ai_allow_noncommercial_models)
+        for warning in warnings:
+            log.warning("ai.licence.noncommercial", detail=warning)
+        return warnings
 
     def alias_chain(self, name: str) -> list[ModelSpec]:
         """The local models an alias stands for on this profile (``aliases:`` in the registry)."""
@@ -217,12 +250,19 @@ class Gateway:
             device=result.device,
             skipped=skipped,
         )
+        seconds = time.perf_counter() - started
         REQUESTS.labels(modality=modality, model=spec.id, backend=spec.backend, outcome="ok").inc()
+        MODEL_LATENCY.labels(modality=modality, model=spec.id).observe(seconds)
         DEVICE_SECONDS.labels(model=spec.id).inc(result.device_seconds)
         COST_USD.labels(model=spec.id).inc(cost)
-        for unit, amount in units(result.value).items():
+        served_units = units(result.value)
+        for unit, amount in served_units.items():
             if amount:
                 UNITS.labels(model=spec.id, unit=unit).inc(amount)
+        generating_s = result.device_seconds or seconds  # a cloud call has no device time
+        tokens = served_units.get("completion_tokens", 0)
+        if modality == "text" and tokens and generating_s > 0:
+            TOKENS_PER_SECOND.labels(model=spec.id).observe(tokens / generating_s)
         log.info(
             "ai.served",
             modality=modality,
@@ -232,7 +272,7 @@ class Gateway:
             device_seconds=usage.device_seconds,
             cost_usd=cost,
             skipped=[s.model for s in skipped],
-            seconds=round(time.perf_counter() - started, 3),
+            seconds=round(seconds, 3),
         )
         return Outcome(result.value, served, usage)
 
@@ -285,6 +325,13 @@ class Gateway:
                     "backend": spec.backend,
                     "tier": spec.tier,
                     "license": spec.license,
+                    "commercial": spec.commercial,
+                    "license_note": spec.license_note or None,
+                    "warning": (
+                        f"NON-COMMERCIAL licence {spec.license}: not for a monetized channel"
+                        if spec.noncommercial
+                        else None
+                    ),
                     "loaded": entry is not None,
                     "device": entry.model.device if entry else None,
                     "memory_bytes": entry.reserved_bytes if entry else 0,
@@ -325,6 +372,11 @@ def unavailable_reason(
         return "no OpenAI API key configured (YTE_OPENAI_API_KEY)"
     if spec.backend == "elevenlabs" and not settings.elevenlabs_api_key:
         return "no ElevenLabs API key configured (YTE_ELEVENLABS_API_KEY)"
+    if spec.noncommercial and not settings.ai_allow_noncommercial_models:
+        return (
+            f"licence {spec.license} forbids commercial use; set "
+            f"{ALLOW_NONCOMMERCIAL_SETTING}=true to opt in"
+        )
     if spec.is_cloud:
         return None
     if spec.device == "cuda" and not (_cuda_available() if cuda is None else cuda):

@@ -22,7 +22,14 @@ from ai.backends.base import LocalModel
 from ai.backends.torch_utils import is_out_of_memory
 from ai.errors import BackendError, OutOfMemory
 from ai.hardware import GIB
-from ai.metrics import LOADED_BYTES, MODEL_EVICTIONS, MODEL_LOAD_SECONDS
+from ai.metrics import (
+    LOADED_BYTES,
+    MEMORY_BUDGET,
+    MEMORY_HELD,
+    MODEL_EVICTIONS,
+    MODEL_LOAD_SECONDS,
+    MODEL_LOADS,
+)
 from ai.registry import ModelSpec
 
 log = structlog.get_logger(__name__)
@@ -48,6 +55,7 @@ class ModelManager:
         self._entries: OrderedDict[str, LoadedEntry] = OrderedDict()
         self._admission = asyncio.Lock()
         self.evictions: list[str] = []
+        MEMORY_BUDGET.set(budget_bytes)
 
     @property
     def used_bytes(self) -> int:
@@ -125,18 +133,23 @@ class ModelManager:
             try:
                 model = await asyncio.to_thread(self._loader, spec)
             except BackendError:
+                MODEL_LOADS.labels(model=spec.id, outcome="failed").inc()
                 raise
             except Exception as exc:
                 if is_out_of_memory(exc):
+                    MODEL_LOADS.labels(model=spec.id, outcome="out_of_memory").inc()
                     raise OutOfMemory(f"{spec.id} ran out of memory while loading") from exc
+                MODEL_LOADS.labels(model=spec.id, outcome="failed").inc()
                 raise BackendError(f"{spec.id} failed to load: {exc}") from exc
             seconds = time.perf_counter() - started
             now = time.monotonic()
             reserved = max(need, model.memory_bytes())
             entry = LoadedEntry(spec, model, reserved, now, now)
             self._entries[spec.id] = entry
+            MODEL_LOADS.labels(model=spec.id, outcome="ok").inc()
             MODEL_LOAD_SECONDS.labels(model=spec.id).observe(seconds)
             LOADED_BYTES.labels(model=spec.id).set(reserved)
+            MEMORY_HELD.set(self.used_bytes)
             log.info(
                 "ai.model.loaded",
                 model=spec.id,
@@ -156,11 +169,12 @@ class ModelManager:
                 )
             victim = min(idle, key=lambda e: e.last_used)
             log.info("ai.model.evict", model=victim.spec.id, for_model=for_model)
+            MODEL_EVICTIONS.labels(model=victim.spec.id).inc()  # an unload is not an eviction
             await self._evict(victim)
 
     async def _evict(self, entry: LoadedEntry) -> None:
         self._entries.pop(entry.spec.id, None)
         self.evictions.append(entry.spec.id)
-        MODEL_EVICTIONS.labels(model=entry.spec.id).inc()
         LOADED_BYTES.labels(model=entry.spec.id).set(0)
+        MEMORY_HELD.set(self.used_bytes)
         await asyncio.to_thread(entry.model.unload)

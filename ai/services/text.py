@@ -97,12 +97,15 @@ async def chat_stream(gateway: Gateway, request: ChatRequest) -> ChatStream:
         return Attempt(_prepend(first, events), meter.device)
 
     chain = gateway.chain_for("text", request.model)
+    requested = time.perf_counter()  # the call's latency runs from here to the last token
     spec, started, skipped = await gateway.first_success("text", chain, attempt)
     served = Served(
         model=spec.id, backend=spec.backend, tier=spec.tier, device=started.device, skipped=skipped
     )
     stream = ChatStream(served, started.value)
-    stream.events = _finalize(gateway, spec, stream, started.value, meters[spec.id], skipped)
+    stream.events = _finalize(
+        gateway, spec, stream, started.value, meters[spec.id], skipped, requested
+    )
     return stream
 
 
@@ -144,9 +147,9 @@ async def _finalize(
     events: AsyncIterator[TextEvent],
     meter: _Meter,
     skipped: list[Skip],
+    started: float,
 ) -> AsyncIterator[TextEvent]:
     """Pass events through; price the call when the final result arrives."""
-    started = time.perf_counter()
     async for event in events:
         if isinstance(event, TextResult):
             cloud = _cloud_usage(event) if spec.is_cloud else None
