@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -39,6 +40,7 @@ class Canvas:
     image: Image.Image
     palette: Palette
     text_boxes: list[Box] = field(default_factory=list)
+    text_sizes: list[int] = field(default_factory=list)  # font size (px) of each box
 
     def __post_init__(self) -> None:
         self.layer = Image.new("RGBA", self.image.size, (0, 0, 0, 0))
@@ -55,6 +57,7 @@ class Canvas:
         box = self.draw.textbbox((x, y), text, font=font)
         drawn = (int(box[0]), int(box[1]), math.ceil(box[2]), math.ceil(box[3]))
         self.text_boxes.append(drawn)
+        self.text_sizes.append(_size(font))
         return drawn
 
     def finish(self) -> Image.Image:
@@ -591,13 +594,19 @@ DRAWERS = {
 }
 
 
+class SlideDrawing(NamedTuple):
+    image: Image.Image
+    boxes: list[Box]  # every text box drawn
+    sizes: list[int]  # the font size of each
+
+
 def compose(
     image: Image.Image, spec: SlideSpec, palette: Palette, rng: random.Random
-) -> tuple[Image.Image, list[Box]]:
-    """``spec`` drawn over the background ``image``: the slide and the boxes of its text."""
+) -> SlideDrawing:
+    """``spec`` drawn over the background ``image``: the slide, its text boxes and sizes."""
     canvas = Canvas(image, palette)
     if spec.layout == "thumbnail":
         draw_thumbnail_visual(canvas, spec, rng)
     else:
         DRAWERS[spec.layout](canvas, spec, content_box(*image.size), rng)
-    return canvas.finish(), canvas.text_boxes
+    return SlideDrawing(canvas.finish(), canvas.text_boxes, canvas.text_sizes)

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from ai.backends.base import ImageJob
-from ai.backends.slide_layouts import Box, compose
+from ai.backends.slide_layouts import SlideDrawing, compose
 from ai.backends.slide_style import Palette, palette_for, slide_rng, slide_text
 from ai.slide_spec import SlideSpec
 from ai.text_fit import Font, Weight, fit_text, load_font, wrap_words
@@ -55,11 +55,9 @@ def render_slide(prompt: str, width: int, height: int, seed: int) -> Image.Image
     return image
 
 
-def render_spec(
-    spec: SlideSpec, prompt: str, width: int, height: int, seed: int
-) -> tuple[Image.Image, list[Box]]:
-    """The slide of ``spec`` (its palette from the spec's theme, else the prompt) and the
-    boxes of the text drawn on it."""
+def render_spec(spec: SlideSpec, prompt: str, width: int, height: int, seed: int) -> SlideDrawing:
+    """The slide of ``spec`` (its palette from the spec's theme, else the prompt), with the
+    boxes and sizes of the text drawn on it."""
     key = f"{prompt}\x00{spec.model_dump_json()}"
     rng = slide_rng(key, seed)
     palette = palette_for(
