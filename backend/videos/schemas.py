@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from backend.agents.script import MAX_SCENES, MIN_SCENES, Scene, Script
-from backend.models import StageStatus, VideoStage, VideoStatus
+from backend.models import StageStatus, VideoFormat, VideoStage, VideoStatus
 
 # Control characters other than tab and newlines: PostgreSQL cannot store NUL in text, and
 # none of them belongs in a narration.
@@ -130,6 +130,10 @@ class VideoDetail(VideoOut):
     approved_by: uuid.UUID | None = None
     approved_at: datetime | None = None
     approved_score: float | None = None
+    # Render QA (backend.render.qa): each check's verdict, reason and times; None: not yet.
+    render_qa: dict[str, Any] | None = None
+    format: VideoFormat = VideoFormat.long
+    parent_video_id: uuid.UUID | None = None  # a Short: the long video it was cut from
     # What the owner can do now, by the status machine: retry, cancel, discard, approve,
     # regenerate, edit_script (a button for each, never one that would be refused).
     actions: list[str] = []
