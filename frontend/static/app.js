@@ -281,6 +281,14 @@
         niche ? "/niches?niche=" + encodeURIComponent(niche) : "/niches");
       return;
     }
+    if (event.type === "system.alert" || event.type === "system.alert_resolved") {
+      // backend/alerts: disk, backups, quota, queues, stuck videos, failure rate (or a test)
+      var resolved = event.type === "system.alert_resolved";
+      var kind = resolved || event.severity === "info" ? "info" : (event.severity === "critical" ? "error" : "warning");
+      toast(kind, resolved ? "Alert cleared" : "System alert", event.message,
+        event.video_id ? "/videos/" + event.video_id : "/system#alerting");
+      return;
+    }
     if (event.type === "channel.paused" || event.type === "channel.resumed") {
       toast("info", event.type === "channel.paused" ? "Channel paused" : "Channel resumed", event.message,
         event.channel_id ? "/channels/" + event.channel_id : null);

@@ -30,6 +30,7 @@ ALERT_TYPES = (
     "cost.alert",
     "channel.paused",
     "niche.alert",
+    "system.alert",
 )
 
 

@@ -13,15 +13,18 @@ import structlog
 from fastapi import Request, Response
 from rq import Queue, Worker
 
+from backend.alerts import panel as alert_panel
+from backend.alerts.tasks import send_test
 from backend.backup.status import backup_summary
 from backend.deps import SessionDep, SettingsDep
 from backend.jobs.queues import ALL_QUEUES
 from backend.publishing.quota import quota_status
 from backend.settings import Settings
 from backend.web import repository
+from backend.web.deps import Csrf
 from backend.web.pages.admin import AdminPageUser
 from backend.web.pages.common import quota_context
-from backend.web.routing import page_router
+from backend.web.routing import page_router, redirect
 from backend.web.templating import render
 
 log = structlog.get_logger(__name__)
@@ -123,7 +126,20 @@ async def system_page(
             "mode": "embedded" if settings.embedded else "compose",
             "database": "SQLite" if settings.is_sqlite else "PostgreSQL",
             **quota_context(await quota_status(session, settings.youtube_upload_quota)),
+            "alerting": await alert_panel.panel(session, connection, settings, user.id),
         },
         user=user,
         section="system",
     )
+
+
+@router.post("/system/alerts/test", dependencies=[Csrf])
+async def send_test_alert(
+    request: Request, user: AdminPageUser, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """A test alert to this admin's dashboard and every delivery channel; the page shows how
+    each went (the results wait in Redis for the redirect)."""
+    connection: redis.Redis = request.app.state.redis.sync
+    results = await send_test(session, connection, settings, [user.id])
+    alert_panel.store_test(connection, user.id, results)
+    return redirect("/system#alerting")
