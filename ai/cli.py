@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ai.hardware import detect_machine, resolve_profile
-from ai.registry import load_registry
+from ai.registry import NonCommercialModel, load_registry
 from ai.security import UnsafeBinding, allowed_hosts, check_binding
 from ai.settings import DEFAULT_AI_API_KEY, AISettings, get_ai_settings
 from ai.weights import pull, verify
@@ -89,6 +89,8 @@ class ModelRow:
     backend: str
     tier: str
     license: str
+    commercial: bool | None  # None: not stated (only for models built in code)
+    license_note: str
     vram_gb: float
     in_chain: bool
     runs_here: bool
@@ -97,6 +99,25 @@ class ModelRow:
 
 def model_rows(settings: AISettings) -> tuple[str, list[ModelRow], list[dict[str, Any]]]:
     """The active profile's name, every model with whether it runs here, and the aliases."""
+    profile, rows, aliases, _ = _inspect(settings)
+    return profile, rows, aliases
+
+
+def _gateway_or_exit(
+    settings: AISettings,
+) -> tuple[str, list[ModelRow], list[dict[str, Any]], list[str]]:
+    """Like :func:`_inspect`; a profile the licence gate refuses ends the command (exit 2)."""
+    try:
+        return _inspect(settings)
+    except NonCommercialModel as exc:
+        console.print(f"[red]refused:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from exc
+
+
+def _inspect(
+    settings: AISettings,
+) -> tuple[str, list[ModelRow], list[dict[str, Any]], list[str]]:
+    """Profile name, rows, aliases and the licence warnings of the gateway these settings make."""
     from ai.gateway import Gateway, unavailable_reason
 
     machine = detect_machine()
@@ -113,6 +134,8 @@ def model_rows(settings: AISettings) -> tuple[str, list[ModelRow], list[dict[str
                 spec.backend,
                 spec.tier,
                 spec.license,
+                spec.commercial,
+                spec.license_note,
                 spec.vram_gb,
                 spec.id in in_chain,
                 reason is None,
@@ -138,27 +161,40 @@ def model_rows(settings: AISettings) -> tuple[str, list[ModelRow], list[dict[str
                 "served_by": serving,
             }
         )
-    return profile.name, rows, aliases
+    return profile.name, rows, aliases, list(gateway.licence_warnings)
+
+
+def _commercial_cell(row: ModelRow) -> str:
+    if row.commercial is False:
+        return "[red bold]NO (non-commercial)[/]"
+    if row.commercial is None:
+        return "[yellow]unknown[/]"
+    return f"yes: {row.license_note}" if row.license_note else "yes"
 
 
 @models_app.command("list")
 def list_models(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON document instead")] = False,
 ) -> None:
-    """Every registered model: tier, license, and whether it runs on this machine (and why not)."""
+    """Every registered model: tier, licence and commercial use, and whether it runs here."""
     settings = get_ai_settings()
-    profile, rows, aliases = model_rows(settings)
+    profile, rows, aliases, warnings = _gateway_or_exit(settings)
     if as_json:
         typer.echo(
             json.dumps(
-                {"profile": profile, "models": [asdict(r) for r in rows], "aliases": aliases},
+                {
+                    "profile": profile,
+                    "models": [asdict(r) for r in rows],
+                    "aliases": aliases,
+                    "licence_warnings": warnings,
+                },
                 indent=1,
             )
         )
         return
     table = Table(title=f"models (profile {profile})")
     table.add_column("id", no_wrap=True)
-    for column in ("modality", "tier", "license", "VRAM GB", "runs here"):
+    for column in ("modality", "tier", "license", "commercial use", "VRAM GB", "runs here"):
         table.add_column(column, overflow="fold")
     for row in rows:
         verdict = "[green]yes[/]" if row.runs_here else f"[yellow]no[/]: {row.reason}"
@@ -167,11 +203,14 @@ def list_models(
             row.modality,
             row.tier,
             row.license,
+            _commercial_cell(row),
             f"{row.vram_gb:g}",
             verdict,
         )
     console.print(table)
     console.print("* in this machine's fallback chains (YTE_AI_FALLBACK_<MODALITY>)")
+    for warning in warnings:
+        console.print(f"[red bold]warning:[/] {warning}", soft_wrap=True)
     alias_table = Table(title="aliases (models/registry.yaml): answered by local models")
     for column in ("alias", "modality", "served here by"):
         alias_table.add_column(column, overflow="fold")
@@ -234,7 +273,7 @@ def verify_models(
     """
     settings = get_ai_settings()
     registry = load_registry(settings.ai_registry_path)
-    profile_name, rows, _ = model_rows(settings)
+    profile_name, rows, _, _ = _gateway_or_exit(settings)
     by_id = {r.id: r for r in rows}
     profile_mode = not model_ids and not all_models
     if model_ids:

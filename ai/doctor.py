@@ -6,7 +6,7 @@ import subprocess
 from dataclasses import dataclass
 
 from ai.hardware import detect_machine, load_profiles, match_profile
-from ai.registry import load_registry
+from ai.registry import ALLOW_NONCOMMERCIAL_SETTING, ModelSpec, load_registry, noncommercial_message
 from ai.settings import AISettings
 from ai.weights import verify
 
@@ -46,6 +46,7 @@ def doctor_checks(settings: AISettings) -> list[DoctorCheck]:
     registry = load_registry(settings.ai_registry_path)
     wanted = {m for ids in profile.models.values() for m in ids}
     wanted |= {m for per in registry.defaults.get("cpu", {}).values() for m in per}
+    checks.append(_licences(settings, profile.name, [registry.get(m) for m in sorted(wanted)]))
     for model_id in sorted(wanted):
         spec = registry.get(model_id)
         if spec is not None:
@@ -59,6 +60,24 @@ def doctor_checks(settings: AISettings) -> list[DoctorCheck]:
     eleven = "configured" if settings.elevenlabs_api_key else "not set (optional)"
     checks.append(DoctorCheck("elevenlabs key", True, eleven))
     return checks
+
+
+def _licences(settings: AISettings, profile: str, specs: list[ModelSpec | None]) -> DoctorCheck:
+    """Whether every model the profile selects may be used on a monetized channel."""
+    barred = [s for s in specs if s is not None and s.noncommercial]
+    if not barred:
+        return DoctorCheck("licences", True, "every selected model allows commercial use")
+    names = ", ".join(f"{s.id} ({s.license})" for s in barred)
+    if settings.ai_allow_noncommercial_models:
+        return DoctorCheck(
+            "licences",
+            True,
+            f"WARNING: NON-COMMERCIAL {names} in use ({ALLOW_NONCOMMERCIAL_SETTING}=true); "
+            "not for a monetized channel",
+        )
+    return DoctorCheck(
+        "licences", False, noncommercial_message(barred[0], f"profile {profile}") + f" [{names}]"
+    )
 
 
 def _ffmpeg() -> DoctorCheck:

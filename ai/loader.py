@@ -66,6 +66,12 @@ def load_local(spec: ModelSpec, models_dir: Path) -> LocalModel:
         from ai.backends.speech_vits import VitsSpeech
 
         return VitsSpeech.from_dir(folder, spec.dtype, device, spec.voices)
+    if spec.backend == "kokoro":
+        from ai.backends.speech_kokoro import KokoroSpeech
+
+        return KokoroSpeech.from_dir(
+            folder, spec.file or "kokoro-v1_0.pth", device, spec.speakers, spec.voices, spec.options
+        )
     if spec.backend == "espeak":
         from ai.backends.speech_espeak import EspeakSpeech
 

@@ -24,6 +24,7 @@ BackendKind = Literal[
     "sentence-embeddings",
     "openai",
     "elevenlabs",
+    "kokoro",
 ]
 CLOUD_BACKENDS: frozenset[str] = frozenset({"openai", "elevenlabs"})
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +39,12 @@ class ModelSpec(BaseModel):
     backend: BackendKind
     tier: Tier
     description: str = ""
+    # SPDX-like id of the weights' (or the service's) licence, and whether a monetized
+    # channel may use what the model produces; None only for entries built in code, the
+    # registry file must say (load_registry refuses an entry without it)
     license: str = "unknown"
+    commercial: bool | None = None
+    license_note: str = ""  # the conditions attached to commercial use, when there are any
     # where the weights are: a folder under models_dir, or a file inside a pip package
     path: str | None = None
     package: str | None = None
@@ -53,6 +59,9 @@ class ModelSpec(BaseModel):
     remote_id: str | None = None  # the provider's model name for cloud backends
     price: dict[str, float] = Field(default_factory=dict)
     voices: dict[str, str] = Field(default_factory=dict)
+    # a multi-voice model's own voices: voice id -> its language (an eSpeak NG voice name,
+    # used for G2P), e.g. kokoro's af_heart -> en-us
+    speakers: dict[str, str] = Field(default_factory=dict)
     options: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -62,11 +71,34 @@ class ModelSpec(BaseModel):
             raise ValueError(f"{self.id}: backend {self.backend} cannot be in tier {self.tier}")
         if is_cloud and not self.remote_id:
             raise ValueError(f"{self.id}: a cloud model needs remote_id")
+        if self.backend == "kokoro":
+            if not self.speakers:
+                raise ValueError(f"{self.id}: a kokoro model lists its voices under speakers")
+            unknown = sorted(set(self.voices.values()) - set(self.speakers))
+            if unknown:
+                raise ValueError(f"{self.id}: voices name speakers it does not list: {unknown}")
         return self
 
     @property
     def is_cloud(self) -> bool:
         return self.tier == "cloud"
+
+    @property
+    def noncommercial(self) -> bool:
+        """The licence forbids use on a monetized channel (unknown is not the same)."""
+        return self.commercial is False
+
+    def licence_summary(self) -> str:
+        """``apache-2.0``, ``cc-by-nc-4.0 (NON-COMMERCIAL)``, ``llama3.1 (conditions: ...)``."""
+        if self.commercial is False:
+            return f"{self.license} (NON-COMMERCIAL)"
+        if self.commercial is None:
+            return f"{self.license} (commercial use unknown)"
+        return (
+            f"{self.license} (conditions: {self.license_note})"
+            if self.license_note
+            else (self.license)
+        )
 
     def local_dir(self, models_dir: Path) -> Path | None:
         """The folder holding this model's files, or None for cloud/procedural models."""
@@ -151,7 +183,51 @@ class Registry(BaseModel):
         return list(self.defaults.get(tier, {}).get(modality, []))
 
 
+ALLOW_NONCOMMERCIAL_SETTING = "YTE_AI_ALLOW_NONCOMMERCIAL_MODELS"
+
+
+class NonCommercialModel(ValueError):
+    """A profile or chain selects a model whose licence forbids commercial use."""
+
+
 def load_registry(path: Path | None = None) -> Registry:
     source = path or DEFAULT_REGISTRY
     data = yaml.safe_load(source.read_text())
+    for entry in data.get("models") or []:
+        if isinstance(entry, dict) and (
+            entry.get("commercial") is None or not entry.get("license")
+        ):
+            raise ValueError(
+                f"{source}: model {entry.get('id')!r} must state its licence "
+                "(license: <spdx id>) and whether it allows commercial use (commercial: true|false)"
+            )
     return Registry.model_validate(data)
+
+
+def noncommercial_message(spec: ModelSpec, where: str) -> str:
+    return (
+        f"{where} selects {spec.id}, whose licence {spec.license} does not allow commercial use "
+        f"(a monetized channel may not use it): pick a commercially licensed model, or set "
+        f"{ALLOW_NONCOMMERCIAL_SETTING}=true to opt in knowingly"
+    )
+
+
+def check_commercial(selected: dict[str, list[ModelSpec]], allow_noncommercial: bool) -> list[str]:
+    """Refuse non-commercial models unless opted in; with the opt-in, the warnings to show.
+
+    ``selected``: where each list of models comes from (``profile rtx5090-32gb``,
+    ``YTE_AI_FALLBACK_SPEECH``) -> the models it selects.
+    """
+    warnings: list[str] = []
+    for where, specs in selected.items():
+        for spec in specs:
+            if not spec.noncommercial:
+                continue
+            message = noncommercial_message(spec, where)
+            if not allow_noncommercial:
+                raise NonCommercialModel(message)
+            warnings.append(
+                f"{where} uses {spec.id} ({spec.license}): NON-COMMERCIAL licence, allowed by "
+                f"{ALLOW_NONCOMMERCIAL_SETTING}=true; do not use it on a monetized channel"
+            )
+    return list(dict.fromkeys(warnings))

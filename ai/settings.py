@@ -64,6 +64,9 @@ class AISettings(BaseSettings):
     ai_registry_path: Path | None = None  # None: models/registry.yaml shipped with the code
     ai_hardware_dir: Path | None = None  # None: hardware/ shipped with the code
     ai_request_timeout_seconds: float = Field(default=600, gt=0)  # per backend attempt
+    # a profile or chain may select a model whose licence forbids commercial use (e.g.
+    # mms-tts-eng, CC-BY-NC-4.0) only with this opt-in; it is then served with a warning
+    ai_allow_noncommercial_models: bool = False
 
     @field_validator("data_dir", "models_dir")
     @classmethod

@@ -18,6 +18,7 @@ from ai.registry import ModelSpec, Registry, package_dir
 
 NAMED_GROUP = "Named voices (every speech model has one)"
 ESPEAK_GROUP = "eSpeak NG voices (CPU, installed)"
+KOKORO_GROUP = "Kokoro-82M voices (GPU, pulled)"
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,12 @@ def _speech_models(registry: Registry) -> list[ModelSpec]:
     return registry.of_modality("speech")
 
 
-BACKEND_NAMES = {"espeak": "eSpeak", "openai": "OpenAI", "elevenlabs": "ElevenLabs"}
+BACKEND_NAMES = {
+    "espeak": "eSpeak",
+    "openai": "OpenAI",
+    "elevenlabs": "ElevenLabs",
+    "kokoro": "Kokoro",
+}
 
 
 def _speaks_as(spec: ModelSpec, own: str) -> str:
@@ -86,10 +92,30 @@ def named_voices(registry: Registry) -> list[Voice]:
     return voices
 
 
-def installed_voices(registry: Registry) -> list[Voice]:
-    """Every voice a channel can pick here: named voices, then eSpeak NG's."""
+def kokoro_voices(spec: ModelSpec, models_dir: Path) -> list[Voice]:
+    """A Kokoro model's own voices whose style file was pulled (``voices/<id>.pt``)."""
+    folder = spec.local_dir(models_dir)
+    if folder is None:
+        return []
+    return [
+        Voice(voice, f"{voice} ({language})", KOKORO_GROUP, language, {spec.id: voice})
+        for voice, language in spec.speakers.items()
+        if (folder / "voices" / f"{voice}.pt").is_file()
+    ]
+
+
+def installed_voices(registry: Registry, models_dir: Path | None = None) -> list[Voice]:
+    """Every voice a channel can pick here: named voices, eSpeak NG's, and (given the
+    models dir) the own voices of the Kokoro models pulled into it."""
     voices = named_voices(registry)
     seen = {v.id for v in voices}
+    if models_dir is not None:
+        for spec in _speech_models(registry):
+            if spec.backend == "kokoro":
+                for voice in kokoro_voices(spec, models_dir):
+                    if voice.id not in seen:
+                        seen.add(voice.id)
+                        voices.append(voice)
     for spec in _speech_models(registry):
         if spec.backend == "espeak":
             for voice in espeak_voices(spec.package or "espeakng_loader"):

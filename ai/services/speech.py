@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ai.audio import convert, wav_duration
 from ai.backends.base import CloudUsage, SpeechAudio, WordTiming
 from ai.backends.speech_espeak import EspeakSpeech
+from ai.backends.speech_kokoro import KokoroSpeech
 from ai.backends.speech_vits import VitsSpeech
 from ai.errors import UnknownVoice
 from ai.gateway import Attempt, Gateway, Outcome
@@ -63,6 +64,8 @@ class SpeechService:
             return bool(ELEVENLABS_VOICE_ID.match(voice))
         if spec.backend == "vits":
             return voice.isdigit()
+        if spec.backend == "kokoro":
+            return voice in spec.speakers
         return False
 
     async def synthesize(self, request: SpeechRequest) -> Outcome[SpeechOutput]:
@@ -135,5 +138,7 @@ def _synthesize_local(model: object, text: str, voice: str, request: SpeechReque
     if isinstance(model, EspeakSpeech):
         return model.synthesize(text, voice, request.speed, request.pitch)
     if isinstance(model, VitsSpeech):
+        return model.synthesize(text, voice, request.speed)
+    if isinstance(model, KokoroSpeech):
         return model.synthesize(text, voice, request.speed)
     raise TypeError(f"{type(model).__name__} is not a speech model")

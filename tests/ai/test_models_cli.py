@@ -57,8 +57,9 @@ def test_list_says_what_runs_here_and_why_not(cli: dict[str, Any]) -> None:
         assert rows[cpu_model]["in_chain"] is True
     assert "CUDA" in rows["llama-3.1-8b-instruct"]["reason"]
     assert rows["llama-3.1-8b-instruct"]["runs_here"] is False
-    assert "weights not found" in rows["mms-tts-eng"]["reason"]  # device auto: CPU would do
-    assert "ytempire models pull mms-tts-eng" in rows["mms-tts-eng"]["reason"]
+    assert "weights not found" in rows["kokoro-82m"]["reason"]  # device auto: CPU would do
+    assert "ytempire models pull kokoro-82m" in rows["kokoro-82m"]["reason"]
+    assert "forbids commercial use" in rows["mms-tts-eng"]["reason"]  # opt-in only
     assert "YTE_OPENAI_API_KEY" in rows["openai-gpt-4o-mini"]["reason"]
     assert "YTE_ELEVENLABS_API_KEY" in rows["eleven-multilingual-v2"]["reason"]
     assert rows["mms-tts-eng"]["license"].startswith("cc-by-nc-4.0")

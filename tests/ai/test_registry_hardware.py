@@ -81,7 +81,8 @@ def test_registry_rejects_inconsistent_entries(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="unknown model"):
         Registry.model_validate({"models": [], "defaults": {"cpu": {"text": ["ghost"]}}})
     path = tmp_path / "registry.yaml"
-    path.write_text(yaml.safe_dump({"models": [{**base, "tier": "cloud"}]}))
+    stated = {**base, "tier": "cloud", "license": "proprietary", "commercial": True}
+    path.write_text(yaml.safe_dump({"models": [stated]}))
     with pytest.raises(ValidationError, match="remote_id"):
         load_registry(path)
 
