@@ -29,6 +29,7 @@ from backend.web.deps import Csrf, PageUser
 from backend.web.forms import PRIVACY_CHOICES, ChannelForm, PublishingForm, validation_messages
 from backend.web.middleware import csp_allowing_forms_to
 from backend.web.pages.common import analytics_charts, notice_for
+from backend.web.pages.music import music_root, music_summary
 from backend.web.routing import page_router, redirect
 from backend.web.templating import render
 
@@ -171,6 +172,7 @@ async def detail_page(
             "publishing": publishing_form or PublishingForm.of(channel),
             "privacy_choices": PRIVACY_CHOICES,
             "autopilot": await autopilot_service.schedule(session, channel, utcnow(), settings),
+            "music": music_summary(music_root(request), channel),
         },
         user=user,
         section="channels",

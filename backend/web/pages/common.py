@@ -17,6 +17,8 @@ NOTICES = {
     "channel_created": "Channel created. Queue its first video below.",
     "channel_saved": "Channel settings saved.",
     "channel_paused": "Channel paused: no new work starts until you resume it.",
+    "music_added": "Track added: the channel's videos use its own tracks from now on.",
+    "music_removed": "Track removed.",
     "channel_resumed": "Channel resumed.",
     "video_queued": "Video queued. Its stages appear here as the workers run them.",
     "video_retried": "Video queued again; it resumes at its first unfinished stage.",
