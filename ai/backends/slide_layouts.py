@@ -2,7 +2,7 @@
 
 Each layout sets its text inside the slide's *content box*: the part of the frame that
 stays in view through the video's pan and zoom and clear of the burned-in caption strip
-(landscape: x 10-90 %, y 10-72 %; portrait: y 7-55 %). Every text block is fitted with
+(landscape: x 10-90 %, y 10-72 %; portrait: y 10-55 %). Every text block is fitted with
 ``ai.text_fit`` (largest size that fits, never below a size that reads at 1080p; what still
 does not fit is cut with an ellipsis), and every drawn box is recorded, so tests can check
 that nothing overflows its box or overlaps another.
@@ -29,7 +29,7 @@ ELLIPSIS = "…"
 def content_box(width: int, height: int) -> Box:
     """Where a slide's content goes: in view through the motion, above the captions."""
     if height > width:
-        return (int(width * 0.10), int(height * 0.07), int(width * 0.90), int(height * 0.55))
+        return (int(width * 0.10), int(height * 0.10), int(width * 0.90), int(height * 0.55))
     return (int(width * 0.10), int(height * 0.10), int(width * 0.90), int(height * 0.72))
 
 

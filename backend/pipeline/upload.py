@@ -84,6 +84,7 @@ from backend.publishing.publish import PublishOutcome, publish
 from backend.publishing.steps import StepOutcome
 from backend.videos import service as videos_service
 from backend.videos import state
+from backend.videos.thumbnails import artifact_name
 
 log = structlog.get_logger(__name__)
 
@@ -620,7 +621,9 @@ def build_plan(
     if mp4 is None:
         raise AppError("the rendered video file is missing", code="render_missing")
     video_dir = media_dir / str(video.id)
-    thumbnail = _artifact(video_dir, runs.get(VideoStage.thumbnail), "thumbnail")
+    thumbnail = _artifact(
+        video_dir, runs.get(VideoStage.thumbnail), artifact_name(video.thumbnail_variant)
+    )
     captions = _artifact(video_dir, render, "subtitles")
     return UploadPlan(
         video_file=mp4,

@@ -6,6 +6,11 @@ pixels around its centre. Zoom is exponential in time (constant perceived speed)
 centre moves linearly, so the window edges are concave/convex in time and every window
 lies inside the box spanned by the first and last one; the renderer pre-crops the image to
 that box once (Pillow), and ffmpeg only scales and crops it per frame.
+
+Consecutive scenes differ in kind (zoom in, zoom out, pan in one of four directions) and a
+zoom's focus point (the centre or a rule-of-thirds point) differs from the last zoom's.
+The reach is bounded so that the middle 80 % of the picture (where the slide renderer puts
+its text) stays in view through every motion.
 """
 
 from __future__ import annotations
@@ -16,9 +21,21 @@ import random
 from dataclasses import dataclass
 
 KINDS = ("zoom_in", "zoom_out", "pan_right", "pan_left", "pan_down", "pan_up")
-ZOOM_MAX = 1.18
-PAN_ZOOM = 1.2
+ZOOM_MAX = 1.15
+PAN_ZOOM = 1.12
 PAN_REACH = 0.85  # share of the free travel a pan uses
+FOCUS_REACH = 0.5  # share of the free room a zoom's focus moves off the centre
+# where a zoom drifts to, as a fraction (-1..1) of the free room: the centre, the four
+# rule-of-thirds points, left and right of the middle
+FOCI: tuple[tuple[float, float], ...] = (
+    (0.0, 0.0),
+    (-0.66, -0.66),
+    (0.66, -0.66),
+    (-0.66, 0.66),
+    (0.66, 0.66),
+    (-1.0, 0.0),
+    (1.0, 0.0),
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +52,7 @@ class Motion:
     end: Window
     frame_w: int
     frame_h: int
+    focus: tuple[float, float] = (0.0, 0.0)  # a zoom's focus (fractions of the free room)
 
     def half_size(self, w: Window) -> tuple[float, float]:
         return self.frame_w / (2 * w.zoom), self.frame_h / (2 * w.zoom)
@@ -73,27 +91,39 @@ def choose_kind(
     frame_w: int,
     frame_h: int,
 ) -> str:
-    """A motion unlike the previous scene's; wide spare room favours the matching pan."""
+    """A motion unlike the previous scene's; wide spare room favours the matching pan (the
+    other direction than the previous one's)."""
     if base_w > frame_w * 1.25:
-        return rng.choice(("pan_right", "pan_left"))
+        return rng.choice([k for k in ("pan_right", "pan_left") if k != previous])
     if base_h > frame_h * 1.25:
-        return rng.choice(("pan_down", "pan_up"))
+        return rng.choice([k for k in ("pan_down", "pan_up") if k != previous])
     return rng.choice([k for k in KINDS if k != previous])
 
 
+def choose_focus(rng: random.Random, previous: tuple[float, float] | None) -> tuple[float, float]:
+    """A zoom's focus point, not the previous zoom's."""
+    return rng.choice([f for f in FOCI if f != previous])
+
+
 def plan_motion(
-    kind: str, rng: random.Random, base_w: float, base_h: float, frame_w: int, frame_h: int
+    kind: str,
+    rng: random.Random,
+    base_w: float,
+    base_h: float,
+    frame_w: int,
+    frame_h: int,
+    focus: tuple[float, float] = (0.0, 0.0),
 ) -> Motion:
     mid = Window(base_w / 2, base_h / 2, 1.0)
     if kind in ("zoom_in", "zoom_out"):
-        # Drift towards a point of interest while zooming, a third of the free room away.
+        # Drift towards the focus point while zooming (half the free room at most).
         hw, hh = frame_w / (2 * ZOOM_MAX), frame_h / (2 * ZOOM_MAX)
-        focus = Window(
-            base_w / 2 + rng.uniform(-1, 1) * (base_w / 2 - hw) * 0.6,
-            base_h / 2 + rng.uniform(-1, 1) * (base_h / 2 - hh) * 0.6,
+        target = Window(
+            base_w / 2 + focus[0] * (base_w / 2 - hw) * FOCUS_REACH,
+            base_h / 2 + focus[1] * (base_h / 2 - hh) * FOCUS_REACH,
             ZOOM_MAX,
         )
-        start, end = (mid, focus) if kind == "zoom_in" else (focus, mid)
+        start, end = (mid, target) if kind == "zoom_in" else (target, mid)
     else:
         zoom = PAN_ZOOM
         hw, hh = frame_w / (2 * zoom), frame_h / (2 * zoom)
@@ -107,25 +137,32 @@ def plan_motion(
             a = Window(base_w / 2 + off * span_x, base_h / 2 - span_y, zoom)
             b = Window(base_w / 2 - off * span_x, base_h / 2 + span_y, zoom)
         start, end = (a, b) if kind in ("pan_right", "pan_down") else (b, a)
+        focus = (0.0, 0.0)
     return Motion(
         kind,
         _clamp_window(start, base_w, base_h, frame_w, frame_h),
         _clamp_window(end, base_w, base_h, frame_w, frame_h),
         frame_w,
         frame_h,
+        focus,
     )
 
 
 def plan_motions(
     seed: str, bases: list[tuple[float, float]], frame: tuple[int, int]
 ) -> list[Motion]:
-    """One motion per scene, reproducible from ``seed``; no two neighbours alike."""
+    """One motion per scene, reproducible from ``seed``; no two neighbours alike (kind), and
+    no zoom drifting to the last zoom's focus point."""
     motions: list[Motion] = []
     previous: str | None = None
+    last_focus: tuple[float, float] | None = None
     for index, (base_w, base_h) in enumerate(bases):
         rng = scene_rng(seed, index)
         kind = choose_kind(rng, previous, base_w, base_h, *frame)
-        motions.append(plan_motion(kind, rng, base_w, base_h, *frame))
+        focus = choose_focus(rng, last_focus)
+        motions.append(plan_motion(kind, rng, base_w, base_h, *frame, focus=focus))
+        if kind.startswith("zoom"):
+            last_focus = focus
         previous = kind
     return motions
 

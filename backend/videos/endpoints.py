@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, status
 from backend.channels import service as channel_service
 from backend.deps import CurrentUser, SessionDep, parse_uuid
 from backend.models import VideoStage, VideoStatus
-from backend.videos import repository, service
+from backend.videos import repository, service, thumbnails
 from backend.videos.dependencies import DispatcherDep
 from backend.videos.schemas import (
     PublishRequest,
@@ -141,3 +141,21 @@ async def put_script(
     video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
     await service.update_script(session, video, data, user.id)
     return service.script_out(video)
+
+
+@router.get("/videos/{video_id}/thumbnails")
+async def get_thumbnails(
+    video_id: str, user: CurrentUser, session: SessionDep
+) -> thumbnails.ThumbnailsOut:
+    """The thumbnail variants (each with its headline and checks) and the picked one."""
+    video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    return await thumbnails.variants(session, video)
+
+
+@router.put("/videos/{video_id}/thumbnail")
+async def pick_thumbnail(
+    video_id: str, data: thumbnails.ThumbnailPick, user: CurrentUser, session: SessionDep
+) -> thumbnails.ThumbnailsOut:
+    """Pick the thumbnail variant the upload sends (before the video is uploaded)."""
+    video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    return await thumbnails.pick(session, video, data.variant)

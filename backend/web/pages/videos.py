@@ -22,7 +22,7 @@ from backend.models import ChannelStatus, User, Video, VideoStatus
 from backend.models.video import STAGE_ORDER
 from backend.pipeline.stages import PRODUCTION_STAGES
 from backend.publishing.guardrails import MADE_FOR_KIDS_UNSET, NOT_CONNECTED
-from backend.videos import repository, service
+from backend.videos import repository, service, thumbnails
 from backend.videos.dependencies import DispatcherDep
 from backend.videos.schemas import ScriptEdit, VideoDetail
 from backend.web.charts import bar_list, fmt_money
@@ -58,6 +58,7 @@ VIDEO_NOTICES = {
     "public at the time you chose.",
     "upload_cancelled": "Upload stopped; the video is ready again. Publishing it later resumes "
     "the upload where it stopped.",
+    "thumbnail_picked": "Thumbnail picked: the upload sends this one.",
 }
 LABELS = {
     "title": "Title",
@@ -241,6 +242,8 @@ async def _video_page(
             "publish_error": publish_error,
             "publish_reasons": publish_reasons or [],
             "slot": slot or {"at": "", "tz": "UTC"},
+            "thumbs": await thumbnails.variants(session, video),
+            "thumb_locked": video.status in thumbnails.UPLOADED,
             **await video_analytics_context(session, video),
         },
         user=user,
@@ -335,6 +338,18 @@ async def approve_video(
     video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
     await service.approve(session, video, user.id, dispatcher=dispatcher)
     return redirect(f"/videos/{video.id}?notice=video_approved")
+
+
+@router.post("/videos/{video_id}/thumbnail", dependencies=[Csrf])
+async def pick_thumbnail(
+    video_id: str,
+    user: PageUser,
+    session: SessionDep,
+    variant: Annotated[int, Form(ge=0, le=len(thumbnails.VARIANT_ARTIFACTS) - 1)],
+) -> Response:
+    video = await service.get_owned(session, user.id, parse_uuid(video_id, "video"))
+    await thumbnails.pick(session, video, variant)
+    return redirect(f"/videos/{video.id}?notice=thumbnail_picked")
 
 
 @router.post("/videos/{video_id}/regenerate", dependencies=[Csrf])

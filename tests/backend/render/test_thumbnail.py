@@ -19,15 +19,17 @@ def image(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("suffix", [".jpg", ".png"])
 def test_thumbnail_is_1280x720(image: Path, tmp_path: Path, suffix: str) -> None:
-    out = make_thumbnail(image, "Why the Deep Ocean Glows", tmp_path / f"thumb{suffix}")
+    out = make_thumbnail(image, "Why the Deep Ocean Glows", tmp_path / f"thumb{suffix}").path
     with Image.open(out) as thumb:
         assert thumb.size == (1280, 720)
         assert thumb.format == ("JPEG" if suffix == ".jpg" else "PNG")
 
 
-def test_long_title_is_wrapped_and_drawn(image: Path, tmp_path: Path) -> None:
+def test_long_title_is_cut_wrapped_and_drawn(image: Path, tmp_path: Path) -> None:
     title = "Ten Astonishing Secrets of the Deep Ocean That Scientists Still Cannot Explain"
-    out = make_thumbnail(image, title, tmp_path / "thumb.png")
+    thumb = make_thumbnail(image, title, tmp_path / "thumb.png")
+    assert len(thumb.headline.split()) <= 5
+    out = thumb.path
     pixels = np.asarray(Image.open(out).convert("RGB"))
     white = np.all(pixels > 240, axis=2)
     assert white.sum() > 20_000  # big white letters
