@@ -63,16 +63,14 @@ class _Hashing:
 
 
 class _CountingWriter:
-    """The archive file itself: counts and hashes the bytes that reach the disk."""
+    """The archive file itself: counts the bytes that reach the disk."""
 
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
         self.size = 0
-        self.digest = hashlib.sha256()
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         self._out.write(data)
-        self.digest.update(data)
         self.size += len(data)
         return len(data)
 

@@ -182,6 +182,7 @@ async def create_backup(
         else:
             dump, member = work / "sqlite.db", "db/sqlite.db"
             snapshot = await asyncio.to_thread(db.dump_sqlite, url, dump)
+        dump_seconds = time.monotonic() - started
         files = data_files(settings)
         key_source = secret_key_source(settings)
         if key_source == "environment":
@@ -204,7 +205,7 @@ async def create_backup(
             "media_bytes": 0,
             "not_included": ["model weights (models_dir): `ytempire models pull` re-fetches"],
         }
-        size, sha = await asyncio.to_thread(
+        size = await asyncio.to_thread(
             _write_archive, partial, passphrase, member, dump, files, manifest
         )
         os.replace(partial, final)
@@ -219,7 +220,6 @@ async def create_backup(
             "archive": final.name,
             "created_at": created.isoformat(),
             "size": size,
-            "sha256": sha,
             "encrypted": bool(passphrase),
             "db_dialect": manifest["db_dialect"],
             "schema_revision": manifest["schema_revision"],
@@ -228,10 +228,17 @@ async def create_backup(
             "media_bytes": manifest["media_bytes"],
             "secret_key": key_source,
             "create_seconds": round(seconds, 3),
+            "dump_seconds": round(dump_seconds, 3),
             "verified": None,
         },
     )
-    log.info("backup.created", archive=final.name, size=size, seconds=round(seconds, 1))
+    log.info(
+        "backup.created",
+        archive=final.name,
+        size=size,
+        seconds=round(seconds, 1),
+        database_seconds=round(dump_seconds, 1),
+    )
     return BackupResult(final, size, manifest, seconds, notes)
 
 
@@ -242,7 +249,7 @@ def _write_archive(
     dump: Path,
     files: list[tuple[str, Path]],
     manifest: dict[str, Any],
-) -> tuple[int, str]:
+) -> int:
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as out:
         writer = ArchiveWriter(out, passphrase or None)
@@ -258,7 +265,7 @@ def _write_archive(
         writer.close(manifest)
         out.flush()
         os.fsync(out.fileno())
-    return writer.file.size, writer.file.digest.hexdigest()
+    return writer.file.size
 
 
 # --- sidecars, list, prune --------------------------------------------------------------
