@@ -134,7 +134,8 @@ def recurring_jobs(settings: Settings) -> list[Recurring]:
             "backup",
             QueueName.maintenance,
             "backend.backup.tasks.scheduled_backup",
-            settings.backup_interval_seconds,
+            # an hourly check: it backs up when the newest archive is older than the interval
+            min(3600, settings.backup_interval_seconds),
         ),
     ]
 
