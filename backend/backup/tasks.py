@@ -1,10 +1,13 @@
 """The scheduled backup: create, verify, keep the newest ``YTE_BACKUP_KEEP``.
 
-The scheduler enqueues :func:`scheduled_backup` (RQ's default 180 s timeout); it only
-enqueues :func:`run_scheduled_backup` with a timeout fit for a whole backup and verify.
+The scheduler enqueues :func:`scheduled_backup` every hour (RQ's default 180 s timeout);
+when the newest archive is older than ``YTE_BACKUP_INTERVAL_SECONDS`` it enqueues
+:func:`run_scheduled_backup` with a timeout fit for a whole backup and verify. Deciding
+from the archives, not from the process's start, keeps the pace across restarts, and a
+failed backup is tried again at the next check.
 The outcome is kept in ``<backup dir>/last-run.json`` (and each archive's sidecar), not in
 the database, so it survives a restore. A failure raises ``backup.failed`` for every
-active administrator (the dashboard's alert list and toasts) and fails the job.
+active administrator (the dashboard's alert list and toasts; once a day) and fails the job.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 import structlog
 from sqlalchemy import select
 
-from backend.backup.service import create_backup, prune, verify_backup
+from backend.backup.service import create_backup, list_backups, prune, verify_backup
 from backend.db.session import unit_of_work
 from backend.events.bus import record_event
 from backend.jobs.queues import QueueName, enqueue
@@ -31,11 +34,30 @@ log = structlog.get_logger(__name__)
 
 STATE_FILE = "last-run.json"
 JOB_ID = "ytempire-backup-run"
+CHECK_INTERVAL_S = 3600  # how often the worker looks whether a backup is due
+CHECK_SLACK_S = 300
 
 
-def scheduled_backup() -> str:
-    """Recurring entry point: hand the backup to a job allowed to run long enough."""
+def check_interval(settings: Settings) -> int:
+    return min(CHECK_INTERVAL_S, settings.backup_interval_seconds)
+
+
+def due(settings: Settings, now: datetime | None = None) -> bool:
+    """A backup is due when the newest archive is older than the interval (less a check's
+    slack), or there is none. Read from the backup dir, so a restarted worker keeps the pace."""
+    backups = list_backups(settings.resolved_backup_dir)
+    if not backups:
+        return True
+    age = ((now or datetime.now(UTC)) - backups[0].created_at).total_seconds()
+    return age >= settings.backup_interval_seconds - CHECK_SLACK_S
+
+
+def scheduled_backup() -> str | None:
+    """Recurring entry point (every check interval): when a backup is due, hand it to a job
+    allowed to run long enough; None when the newest archive is recent enough."""
     settings = get_settings()
+    if not due(settings):
+        return None
     connection = sync_redis(settings)
     try:
         return enqueue(
@@ -100,6 +122,7 @@ def read_state(directory: Path) -> dict[str, Any] | None:
 async def alert_admins(settings: Settings, error: str) -> None:
     """``backup.failed`` for each active admin; a database that is down is only logged."""
     message = f"The scheduled backup failed: {error[:300]}"
+    day = datetime.now(UTC).date().isoformat()  # one alert a day; the hourly retries log
     try:
         async with job_context(settings) as ctx, unit_of_work(ctx.sessions) as session:
             admins = await session.scalars(
@@ -114,6 +137,7 @@ async def alert_admins(settings: Settings, error: str) -> None:
                     message=message,
                     severity="error",
                     data={"backup_dir": str(settings.resolved_backup_dir)},
+                    dedup_key=f"backup.failed:{admin_id}:{day}",
                 )
     except Exception as exc:  # the alert must not hide the backup's own failure
         log.error("backup.alert_failed", error=f"{type(exc).__name__}: {exc}")

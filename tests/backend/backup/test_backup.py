@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -207,3 +207,16 @@ def test_an_unknown_archive_is_refused(tmp_path: Path) -> None:
     bogus.write_bytes(json.dumps({"not": "a tar"}).encode() * 100)
     result = Machine(settings).cli("backup", "verify", str(bogus))
     assert result.exit_code == 1 and "not a readable backup archive" in result.output
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_the_hourly_check_backs_up_only_when_the_newest_archive_is_old(
+    source: Machine,
+) -> None:
+    settings = source.settings
+    assert tasks.due(settings)  # no archive yet
+    await tasks.backup_once(settings)
+    assert not tasks.due(settings)
+    later = datetime.now(UTC) + timedelta(seconds=settings.backup_interval_seconds)
+    assert tasks.due(settings, now=later)
+    assert tasks.check_interval(settings) == 3600
