@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ai.backends.base import WordTiming
+
 # Frame size per video format. The formats are ``backend.models.VideoFormat``'s values (a
 # StrEnum, so its members are these strings); this library names them here only, as keys.
 FRAME_SIZES: dict[str, tuple[int, int]] = {"long": (1920, 1080), "short": (1080, 1920)}
@@ -14,11 +16,13 @@ FRAME_SIZES: dict[str, tuple[int, int]] = {"long": (1920, 1080), "short": (1080,
 class RenderScene:
     """What the renderer needs of one scene: its still image, shown while its narration
     audio plays, and the narration text (for the captions). ``backend.agents.script.Script``
-    builds these from its scenes in ``render_scenes``."""
+    builds these from its scenes in ``render_scenes``. ``words``: the narration's words as
+    the speech engine timed them in the clip (None: captions are estimated from text)."""
 
     image_path: Path
     audio_path: Path
     narration: str
+    words: tuple[WordTiming, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class RenderSpec:
     basename: str = "video"
     card_s: float = 2.0
     crossfade_s: float = 0.5
+    caption_style: str = "line"  # or "word_highlight": the spoken word lit up (Shorts)
 
     @property
     def frame_size(self) -> tuple[int, int]:

@@ -23,7 +23,7 @@ from backend.render.audio import (
     write_raw,
 )
 from backend.render.caption_track import write_caption_track
-from backend.render.captions import Cue, chunk_narration, time_chunks, write_srt
+from backend.render.captions import CAPTION_STYLES, Cue, scene_cues, write_srt
 from backend.render.errors import RenderInputError
 from backend.render.ffmpeg import run_ffmpeg_with_progress, video_encoder
 from backend.render.graph import GraphInputs, ffmpeg_args
@@ -55,6 +55,10 @@ def check_spec(spec: RenderSpec) -> None:
         raise RenderInputError(f"unknown format {spec.fmt!r}; use one of {sorted(FRAME_SIZES)}")
     if spec.fps <= 0 or spec.card_s < 0 or spec.crossfade_s < 0:
         raise RenderInputError("fps must be positive, card_s and crossfade_s not negative")
+    if spec.caption_style not in CAPTION_STYLES:
+        raise RenderInputError(
+            f"unknown caption style {spec.caption_style!r}; use one of {list(CAPTION_STYLES)}"
+        )
     for i, scene in enumerate(spec.scenes):
         for label, path in (("image", scene.image_path), ("audio", scene.audio_path)):
             if not path.is_file():
@@ -67,9 +71,15 @@ def _cues(
     cues: list[Cue] = []
     for seg in timeline.scenes():
         assert seg.scene_index is not None
-        chunks = chunk_narration(spec.scenes[seg.scene_index].narration, layout.caption_chars)
-        if chunks:
-            cues += time_chunks(chunks, seg.start_s(timeline.fps), narration_s[seg.scene_index])
+        scene = spec.scenes[seg.scene_index]
+        cues += scene_cues(
+            scene.narration,
+            scene.words,
+            seg.start_s(timeline.fps),
+            narration_s[seg.scene_index],
+            layout.caption_chars,
+            scene=seg.scene_index,
+        )
     return cues
 
 
@@ -141,7 +151,7 @@ def _prepare(
         soundtrack = mix_soundtrack(placed, timeline.total_s, music)
         raw = write_raw(soundtrack.samples, work / "soundtrack.f32")
         loudness = measure_loudness(raw)
-        captions = write_caption_track(cues, timeline.total_s, layout, work)
+        captions = write_caption_track(cues, timeline.total_s, layout, work, spec.caption_style)
         assert soundtrack.voice is not None
         narration = write_narration_wav(soundtrack.voice, work / "narration.wav")
         boxes = tuple(caption_boxes(captions, layout.caption_y))
