@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 if TYPE_CHECKING:
+    from ai.backends.base import WordTiming
     from backend.render import RenderScene
 
 MIN_SCENES, MAX_SCENES = 3, 20
@@ -233,8 +234,14 @@ class Script(BaseModel):
             elapsed += seconds
         return starts
 
-    def render_scenes(self, images: Sequence[Path], voices: Sequence[Path]) -> list[RenderScene]:
-        """The renderer's input: per scene its still, its narration clip and the words spoken.
+    def render_scenes(
+        self,
+        images: Sequence[Path],
+        voices: Sequence[Path],
+        words: Sequence[tuple[WordTiming, ...] | None] | None = None,
+    ) -> list[RenderScene]:
+        """The renderer's input: per scene its still, its narration clip and the words spoken
+        (with ``words``, each clip's word timings from the speech engine, for the captions).
 
         The one place a script's scenes become :class:`backend.render.RenderScene`; the
         renderer, a leaf library, knows nothing of scripts."""
@@ -245,7 +252,12 @@ class Script(BaseModel):
                 f"{len(self.scenes)} scenes need as many images and voice clips; "
                 f"got {len(images)} images and {len(voices)} clips"
             )
+        timings = list(words) if words is not None else [None] * len(self.scenes)
+        if len(timings) != len(self.scenes):
+            raise ValueError(f"{len(self.scenes)} scenes need as many word timings")
         return [
-            RenderScene(image_path=image, audio_path=voice, narration=text)
-            for image, voice, text in zip(images, voices, self.spoken_texts(), strict=True)
+            RenderScene(image_path=image, audio_path=voice, narration=text, words=timed)
+            for image, voice, text, timed in zip(
+                images, voices, self.spoken_texts(), timings, strict=True
+            )
         ]

@@ -36,6 +36,8 @@ class StyleSettings(BaseModel):
     # The built-in music bed (backend/render/music.py); a channel's own tracks win over it.
     music_mood: Literal["calm", "upbeat", "dramatic", "none"] = "calm"
     shorts: bool = False  # a vertical Short is cut from every long video once it is ready
+    # Shorts' burned-in captions: a line at a time, or the line with the spoken word lit up
+    caption_style: Literal["line", "word_highlight"] = "line"
 
 
 def _clean(value: str) -> str:

@@ -6,14 +6,16 @@ import asyncio
 import threading
 from pathlib import Path
 
+from ai.backends.base import WordTiming
 from ai.cost import local_cost
 from backend.agents.script import Script
 from backend.costs.service import Charge, provider_name
 from backend.media.disk import ensure_room, render_estimate_bytes, wav_seconds
-from backend.models import VideoStage
+from backend.models import VideoFormat, VideoStage
 from backend.pipeline.context import StageContext, StepResult, VideoChanges
 from backend.pipeline.steps.script import target_seconds
 from backend.render import RenderResult, RenderSpec, render_video, verify_render
+from backend.render.captions import read_words
 from backend.render.music import NO_MUSIC, music_dir_for
 from backend.render.qa import QaInputs, QaReport, card_intervals, check_render
 
@@ -26,6 +28,7 @@ async def run(ctx: StageContext) -> StepResult:
     scenes = script.render_scenes(
         [ctx.artifact(VideoStage.images, f"image_{i:02d}") for i in numbers],
         [ctx.artifact(VideoStage.voice, f"voice_{i:02d}") for i in numbers],
+        [voice_words(ctx, i) for i in numbers],
     )
     spec = RenderSpec(
         scenes=scenes,
@@ -36,6 +39,7 @@ async def run(ctx: StageContext) -> StepResult:
         intro_text=script.title,
         outro_text=f"{OUTRO} — {ctx.video.channel_name}",
         basename="video",
+        caption_style=caption_style(ctx),
     )
 
     # refused before any work when it would not fit (a retryable try, with the reason)
@@ -91,6 +95,20 @@ async def run(ctx: StageContext) -> StepResult:
         charges=[charge],
         video=VideoChanges(render_qa=qa.as_json()),
     )
+
+
+def voice_words(ctx: StageContext, number: int) -> tuple[WordTiming, ...] | None:
+    """Scene ``number``'s word timings as the voice step stored them (None: none stored)."""
+    name = ctx.artifacts[VideoStage.voice].get(f"voice_words_{number:02d}")
+    return read_words(ctx.video_dir / name) if name else None
+
+
+def caption_style(ctx: StageContext) -> str:
+    """The channel's caption style for Shorts ("line" or "word_highlight"); long videos
+    always get lines."""
+    if ctx.video.format != VideoFormat.short:
+        return "line"
+    return str(ctx.video.style.get("caption_style", "line"))
 
 
 def channel_music_dir(ctx: StageContext) -> Path | None:
