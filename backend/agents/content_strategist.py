@@ -1,11 +1,18 @@
 """ContentStrategist: the LLM writes the script; pydantic validates it.
 
 Two strategies, both real model output:
-- ``json``: one structured JSON answer, validated; malformed output is retried with the
-  validation error fed back (bounded).
+- ``json``: one structured JSON answer, validated: per scene the narration, a visual
+  description (subject, setting, composition, style) and the slide content (key fact, items,
+  big number, quote, comparison, chart) with a layout hint. Malformed output, or a title that
+  does not name the topic, is retried with the error fed back (bounded); a malformed optional
+  field is dropped, not fatal.
 - ``guided``: for tiny CPU models (SmolLM2-135M) that cannot hold a JSON schema: a title, a
   hook and each scene's narration are asked for in plain text (one short call each, the scene's
   angle given by a fixed documentary structure), cleaned, and assembled into a ``Script`` here.
+  Each part is judged as it comes (the title names the topic; a scene is on the topic, says
+  something new and is not filler) and asked again within the attempt bound; the best answer
+  is kept. The visual description and slide content are derived from the narration
+  (``backend.agents.scene_content``).
 ``auto`` picks ``guided`` when the text model the gateway will use is a CPU-tier model.
 """
 
@@ -14,16 +21,37 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal
 
+import numpy as np
 import openai
 import structlog
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from ai.calls import chat
-from backend.agents.script import WORDS_PER_MINUTE, Scene, Script
-from backend.agents.text_cleanup import clean_narration, clean_title, key_phrases, strip_markup
+from ai.calls import chat, embed
+from backend.agents.scene_content import derived_visual
+from backend.agents.script import (
+    WORDS_PER_MINUTE,
+    BigNumber,
+    ChartPoint,
+    Comparison,
+    Scene,
+    Script,
+    Visual,
+)
+from backend.agents.text_cleanup import (
+    clean_narration,
+    clean_title,
+    content_stems,
+    key_phrases,
+    lexical_similarity,
+    names_topic,
+    sentence_keys,
+    sentences,
+    strip_markup,
+    topic_coverage,
+)
 from backend.costs.service import Charge, OnCharge, charge_of, total_device_seconds
 
 log = structlog.get_logger(__name__)
@@ -33,15 +61,24 @@ OnProgress = Callable[[float, str], None]
 MAX_ATTEMPTS = 3
 # The angle of each scene in guided mode: the structure is ours, the words are the model's.
 SCENE_ANGLES = (
-    "what {topic} is, in simple words",
-    "why {topic} matters right now",
+    "{topic}: what it is, in simple words",
+    "how {topic} works, step by step",
     "one surprising fact about {topic}",
-    "a common mistake people make with {topic}",
-    "one practical tip for {topic}",
-    "how a beginner can get started with {topic}",
-    "a quick example of {topic} in everyday life",
+    "the history of {topic}: when and where it started",
+    "a common mistake people make about {topic}",
+    "one practical tip about {topic}",
+    "a real example of {topic} that people can see",
     "what the future looks like for {topic}",
 )
+# A scene whose words overlap a previous scene's this much (topic words aside) repeats it.
+SCENE_OVERLAP_MAX = 0.35
+# ... or whose embedding is this close to one (all-MiniLM-L6-v2: scenes of one topic ~0.6-0.8,
+# the same thing reworded > 0.85). A soft problem: such an answer is asked again, and kept
+# when nothing better comes.
+SCENE_COSINE_MAX = 0.8
+# Asking again is bounded per part (``max_attempts``), per script (a retry per scene, two
+# more) and in time: past the budget the first usable answer of each part is kept.
+TIME_BUDGET_S = 240.0
 
 
 class ScriptGenerationError(RuntimeError):
@@ -60,6 +97,8 @@ class ContentStrategist:
         max_attempts: int = MAX_ATTEMPTS,
         style: str = "clean documentary style",
         on_charge: OnCharge | None = None,
+        time_budget_s: float = TIME_BUDGET_S,
+        embedding_model: str = "embeddings",
     ) -> None:
         """``on_charge`` gets each call's charge as soon as the call is served (the ledger),
         so calls of a script that is never finished are paid for all the same."""
@@ -68,6 +107,10 @@ class ContentStrategist:
         self.max_attempts = max_attempts
         self.style = style
         self.on_charge = on_charge
+        self.time_budget_s = time_budget_s
+        self.embedding_model = embedding_model
+        self._retries_left = 0
+        self._deadline = 0.0
 
     async def write(
         self,
@@ -176,7 +219,12 @@ class ContentStrategist:
                 f"{len(answer.split())} words written, {_tokens(usages)} tokens",
             )
             try:
-                return parse_script(answer, brief.style), usages
+                script = parse_script(answer, brief.style, brief.topic)
+                if attempt < self.max_attempts and not names_topic(script.title, brief.topic):
+                    raise ValueError(f"the title must name the topic '{brief.topic}'")
+                return script.model_copy(
+                    update={"title": titled(script.title, brief.topic)}
+                ), usages
             except (ValueError, ValidationError) as exc:
                 error = _short_error(exc)
                 log.warning("script.invalid", attempt=attempt, error=error)
@@ -200,6 +248,10 @@ class ContentStrategist:
         seen: set[str] = set()
         parts = 2 + brief.scene_count()
         words = 0
+        topic = brief.topic
+        self._retries_left = brief.scene_count() + 2
+        self._deadline = time.monotonic() + self.time_budget_s
+        novelty = _Novelty(self, client, usages)
 
         def written(done: int, text: str) -> None:
             nonlocal words
@@ -207,41 +259,65 @@ class ContentStrategist:
             report(done / parts, f"{words} words written ({done}/{parts} parts)")
 
         report(0.0, f"writing the title (0/{parts} parts)")
-        title = await self._retry_text(
+        title = await self._best_text(
             client,
             usages,
             brief.title_messages(),
             24,
             lambda t: clean_title(t) if len(clean_title(t)) >= 8 else "",
+            _judged(lambda t: [] if names_topic(t, topic) else ["off topic"]),
         )
+        title = titled(title, topic)
         written(1, title)
-        hook = await self._retry_text(
+        hook = await self._best_text(
             client,
             usages,
             brief.hook_messages(),
             48,
-            lambda t: clean_narration(t, seen=seen, max_words=30),
+            lambda t: clean_narration(t, seen=set(seen), max_words=30, topic=topic),
+            _judged(lambda t: [] if topic_coverage(t, topic) > 0 else ["off topic"]),
         )
+        seen.update(sentence_keys(hook))
         written(2, hook)
         scenes: list[Scene] = []
-        for index in range(brief.scene_count()):
-            angle = SCENE_ANGLES[index % len(SCENE_ANGLES)].format(topic=brief.topic)
-            narration = await self._retry_text(
-                client,
-                usages,
-                brief.scene_messages(angle),
-                56,
-                lambda t: clean_narration(t, seen=seen, max_words=brief.words_per_scene() + 8),
-                required=False,
-            )
+        said: list[str] = [hook]
+        angles = iter(range(len(SCENE_ANGLES)))
+        for done in range(brief.scene_count()):
+            narration = ""
+            # an angle whose answers all repeat earlier scenes or drift gives way to the next
+            for index in angles:
+                angle = SCENE_ANGLES[index].format(topic=topic)
+                narration = await self._best_text(
+                    client,
+                    usages,
+                    brief.scene_messages(angle),
+                    brief.scene_tokens(),
+                    lambda t: clean_narration(
+                        t, seen=set(seen), max_words=brief.words_per_scene() + 8, topic=topic
+                    ),
+                    novelty.judge(
+                        lambda t: scene_problems(t, topic, said, brief.words_per_scene())
+                    ),
+                    required=False,
+                    keep_flawed=lambda problems: (
+                        "repeats an earlier scene" not in problems and "off topic" not in problems
+                    ),
+                )
+                if narration:
+                    break
             if narration:
+                seen.update(sentence_keys(narration))
+                said.append(narration)
+                await novelty.accept(narration)
+                visual = derived_visual(narration, topic, brief.style, len(scenes))
                 scenes.append(
                     Scene(
                         narration=narration,
-                        image_prompt=image_prompt(narration, brief.topic, brief.style),
+                        image_prompt=Visual.model_validate(visual).prompt(),
+                        visual=Visual.model_validate(visual),
                     )
                 )
-            written(3 + index, narration)
+            written(3 + done, narration)
         try:
             script = Script(
                 title=title,
@@ -256,17 +332,29 @@ class ContentStrategist:
             ) from exc
         return script, usages
 
-    async def _retry_text(
+    async def _best_text(
         self,
         client: openai.AsyncOpenAI,
         usages: list[Charge],
         messages: list[dict[str, str]],
         max_tokens: int,
-        clean: Any,
+        clean: Callable[[str], str],
+        problems: Callable[[str], Awaitable[list[str]]],
         *,
         required: bool = True,
+        keep_flawed: Callable[[list[str]], bool] = lambda _problems: True,
     ) -> str:
+        """The first cleaned answer without problems, else (after ``max_attempts`` calls,
+        or once the script's retries or time are spent) the one with the fewest that
+        ``keep_flawed`` allows; "" or an error when none."""
+        best: tuple[int, str] | None = None
         for attempt in range(self.max_attempts):
+            if attempt > 0:
+                if best is not None and (
+                    self._retries_left <= 0 or time.monotonic() > self._deadline
+                ):
+                    break
+                self._retries_left -= 1
             raw = await self._chat(
                 client,
                 messages,
@@ -275,15 +363,104 @@ class ContentStrategist:
                 temperature=0.6 + 0.15 * attempt,
                 seed=1000 + attempt,
             )
-            text: str = clean(raw)
-            if text:
+            text = clean(raw)
+            if not text:
+                log.info("script.guided.retry", attempt=attempt + 1, raw=raw[:120])
+                continue
+            found = await problems(text)
+            if not found:
                 return text
-            log.info("script.guided.retry", attempt=attempt + 1, raw=raw[:120])
+            log.info("script.guided.retry", attempt=attempt + 1, problems=found, text=text[:120])
+            if keep_flawed(found) and (best is None or len(found) < best[0]):
+                best = (len(found), text)
+        if best is not None:
+            return best[1]
         if required:
             raise ScriptGenerationError(
                 f"the model gave no usable text after {self.max_attempts} attempts"
             )
         return ""
+
+
+def _judged(check: Callable[[str], list[str]]) -> Callable[[str], Awaitable[list[str]]]:
+    async def judge(text: str) -> list[str]:
+        return check(text)
+
+    return judge
+
+
+class _Novelty:
+    """Whether a scene says what an earlier one said in other words: its embedding against
+    the accepted scenes' (one small embeddings call per answer, charged). Without an
+    embeddings backend the check is skipped, never fatal."""
+
+    def __init__(
+        self, strategist: ContentStrategist, client: openai.AsyncOpenAI, usages: list[Charge]
+    ) -> None:
+        self.strategist, self.client, self.usages = strategist, client, usages
+        self.vectors: dict[str, np.ndarray] = {}
+        self.accepted: list[np.ndarray] = []
+        self.available = True
+
+    async def vector(self, text: str) -> np.ndarray | None:
+        if text not in self.vectors and self.available:
+            try:
+                result = await embed(self.client, [text], model=self.strategist.embedding_model)
+            except (openai.OpenAIError, ValueError) as exc:
+                log.info("script.novelty_skipped", error=str(exc)[:200])
+                self.available = False
+                return None
+            charge = charge_of("embeddings", result.usage, result.served)
+            self.usages.append(charge)
+            if self.strategist.on_charge is not None:
+                await self.strategist.on_charge(charge)
+            vector = np.asarray(result.vectors[0], dtype=float)
+            self.vectors[text] = vector / (np.linalg.norm(vector) or 1.0)
+        return self.vectors.get(text)
+
+    def judge(self, lexical: Callable[[str], list[str]]) -> Callable[[str], Awaitable[list[str]]]:
+        async def problems(text: str) -> list[str]:
+            found = lexical(text)
+            if found or not self.accepted:
+                return found
+            vector = await self.vector(text)
+            if vector is not None and max(float(v @ vector) for v in self.accepted) >= (
+                SCENE_COSINE_MAX
+            ):
+                found.append("close to an earlier scene")
+            return found
+
+        return problems
+
+    async def accept(self, text: str) -> None:
+        vector = await self.vector(text)
+        if vector is not None:
+            self.accepted.append(vector)
+
+
+def scene_problems(text: str, topic: str, said: Sequence[str], words: int) -> list[str]:
+    """What is wrong with a scene's narration: not about the topic, saying what an earlier
+    part said, too short."""
+    problems: list[str] = []
+    if topic_coverage(text, topic) == 0:
+        problems.append("off topic")
+    ignore = content_stems(topic)
+    if any(lexical_similarity(text, before, ignore) >= SCENE_OVERLAP_MAX for before in said):
+        problems.append("repeats an earlier scene")
+    if len(text.split()) < words // 2:
+        problems.append("too short")
+    return problems
+
+
+def titled(title: str, topic: str) -> str:
+    """The title, led by the topic when it does not name it (a title is about its topic)."""
+    if names_topic(title, topic):
+        return title
+    head = topic[:1].upper() + topic[1:]
+    if title.lower().startswith(topic.lower()):
+        return title
+    combined = f"{head}: {title}"
+    return combined if len(combined) <= 100 else head
 
 
 class _Brief:
@@ -309,6 +486,10 @@ class _Brief:
     def words_per_scene(self) -> int:
         return max(15, (self.target_words() - 20) // self.scene_count())
 
+    def scene_tokens(self) -> int:
+        """Room for a scene's sentences (about 1.5 tokens a word) and a little to cut."""
+        return min(120, round(self.words_per_scene() * 1.6) + 24)
+
     def max_tokens(self) -> int:
         return min(4000, 400 + self.target_words() * 3)
 
@@ -325,6 +506,14 @@ class _Brief:
             f"Write a YouTube video script about {self.topic!r} for a {self.niche} channel. "
             f"Tone: {self.tone}. About {self.target_words()} spoken words in total "
             f"({self.target_seconds:.0f} seconds), {self.scene_count()} scenes.{self._language()}"
+            f" The title names the topic. Every scene is about {self.topic} and says something "
+            "the others do not: a concrete fact, example or step, no filler such as 'in this "
+            "video' or 'when it comes to'. Per scene describe the picture (subject, setting, "
+            "composition, style) and the slide: its key fact in a few words, and where the "
+            "narration has them a list of items, one big number with its unit, a quote, a "
+            "comparison of two sides, or a chart of label/value pairs using only numbers the "
+            "narration says. layout is one of key_fact, list, big_number, quote, comparison, "
+            "chart, and differs from the previous scene's."
             f"{self._feedback()}\nReply with one JSON object: {JSON_SHAPE}"
         )
 
@@ -333,7 +522,8 @@ class _Brief:
             {
                 "role": "user",
                 "content": f"Write one short, catchy YouTube video title about {self.topic}. "
-                f"Reply with the title only.{self._language()}{self._feedback()}",
+                f"The title must contain the words '{self.topic}'. "
+                f"Reply with the title only.{self._language()}",
             }
         ]
 
@@ -350,16 +540,21 @@ class _Brief:
         ]
 
     def scene_messages(self, angle: str) -> list[dict[str, str]]:
+        # No feedback here: a tiny model copies what it is told to avoid. A regenerated
+        # script differs by its sampling and by the judging of each part.
         return [
             {
                 "role": "system",
-                "content": f"You write {self.tone} YouTube narration in plain, clear sentences.",
+                "content": (
+                    f"You write {self.tone} YouTube narration about {self.topic} "
+                    "in plain, clear sentences."
+                ),
             },
             {
                 "role": "user",
                 "content": (
-                    f"Write two short sentences of narration about {angle}. Plain sentences, "
-                    f"no lists, no headings.{self._language()}{self._feedback()}"
+                    f"Write three short sentences of narration about {angle}. Give concrete "
+                    f"details. Plain sentences, no lists, no headings.{self._language()}"
                 ),
             },
         ]
@@ -368,12 +563,30 @@ class _Brief:
 JSON_SYSTEM = "You are a YouTube scriptwriter. You answer with valid JSON only, no prose."
 JSON_SHAPE = (
     '{"title": "...", "hook": "...", "scenes": [{"narration": "...", '
-    '"image_prompt": "..."}], "description": "...", "tags": ["...", "..."]}'
+    '"visual": {"subject": "...", "setting": "...", "composition": "...", "style": "..."}, '
+    '"key_fact": "...", "items": ["..."], "big_number": {"value": "...", "unit": "...", '
+    '"label": "..."}, "quote": "...", "comparison": {"left": {"label": "...", "text": "..."}, '
+    '"right": {"label": "...", "text": "..."}}, "chart": [{"label": "...", "value": 0}], '
+    '"layout": "key_fact"}], "description": "...", "tags": ["...", "..."]}'
 )
+# A scene's optional parts: a malformed one is dropped (and derived from the narration),
+# never fatal to the whole script.
+_OPTIONAL: dict[str, TypeAdapter[Any]] = {
+    "visual": TypeAdapter(Visual | None),
+    "key_fact": TypeAdapter(str),
+    "items": TypeAdapter(list[str]),
+    "big_number": TypeAdapter(BigNumber | None),
+    "quote": TypeAdapter(str),
+    "comparison": TypeAdapter(Comparison | None),
+    "chart": TypeAdapter(list[ChartPoint]),
+}
+_LIMITS = {"key_fact": 160, "quote": 300}
 
 
-def parse_script(answer: str, style: str = "") -> Script:
-    """The first JSON object in ``answer`` as a ``Script`` (image prompts filled if missing)."""
+def parse_script(answer: str, style: str = "", topic: str = "") -> Script:
+    """The first JSON object in ``answer`` as a ``Script``. Each scene's picture is its
+    visual description (derived from the narration where the model gave none), and its image
+    prompt is composed from it; malformed optional parts are dropped."""
     match = re.search(r"\{.*\}", answer, re.S)
     if not match:
         raise ValueError("the answer contains no JSON object")
@@ -383,23 +596,43 @@ def parse_script(answer: str, style: str = "") -> Script:
         raise ValueError(f"invalid JSON: {exc.msg} at character {exc.pos}") from exc
     if not isinstance(data, dict):
         raise ValueError("the JSON is not an object")
-    for scene in data.get("scenes") or []:
-        if isinstance(scene, dict) and scene.get("narration") and not scene.get("image_prompt"):
-            scene["image_prompt"] = image_prompt(
-                str(scene["narration"]), str(data.get("title", "")), style
-            )
+    subject = topic or str(data.get("title", ""))
+    scenes = data.get("scenes")
+    if isinstance(scenes, list):
+        data["scenes"] = [
+            _scene_data(scene, subject, style, index) if isinstance(scene, dict) else scene
+            for index, scene in enumerate(scenes)
+        ]
     return Script.model_validate(data)
 
 
-def image_prompt(narration: str, topic: str, style: str) -> str:
-    phrases = key_phrases(narration, limit=6)
-    subject = ", ".join(phrases) if phrases else topic
-    return f"{topic}: {subject}; {style}, cinematic lighting, no text"[:480]
+def _scene_data(scene: dict[str, Any], topic: str, style: str, index: int) -> dict[str, Any]:
+    out = dict(scene)
+    for key, adapter in _OPTIONAL.items():
+        if key not in out:
+            continue
+        try:
+            value = adapter.validate_python(out[key])
+        except ValidationError:
+            out.pop(key)
+            continue
+        if isinstance(value, str) and len(value) > _LIMITS.get(key, 10**6):
+            out.pop(key)
+    narration = str(out.get("narration") or "")
+    if len(narration.strip()) >= 10:
+        visual = out.get("visual")
+        if not (isinstance(visual, dict) and visual.get("subject")):
+            visual = derived_visual(narration, topic, style, index)
+        elif style and not visual.get("style"):
+            visual = {**visual, "style": style}
+        out["visual"] = visual
+        out["image_prompt"] = Visual.model_validate(visual).prompt()
+    return out
 
 
 def describe(hook: str, title: str, scenes: Sequence[Scene], topic: str) -> str:
     chapters = [
-        f"{i + 1}. {strip_markup(s.narration).split('.')[0][:90].strip()}"
+        f"{i + 1}. {(sentences(strip_markup(s.narration)) or [s.narration])[0][:90].strip()}"
         for i, s in enumerate(scenes)
     ]
     tag = "#" + re.sub(r"[^A-Za-z0-9]", "", topic.title())

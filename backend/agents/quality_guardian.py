@@ -19,6 +19,7 @@ from backend.agents.text_cleanup import (
     content_stems,
     filler_reason,
     lexical_similarity,
+    names_topic,
     sentences,
     topic_coverage,
 )
@@ -41,14 +42,15 @@ SIMILARITY_OK, SIMILARITY_COPY = 0.80, 0.95  # cosine to a past script: fine bel
 # script off its topic, with scenes that repeat one another, mostly filler, or under 70 % /
 # over 140 % of its target length at 0.6.
 GATES = {"policy": 0.5, "topic": 0.6, "scene_variety": 0.6, "filler": 0.6, "length": 0.6}
-# Title and topic: the title names the topic (half its words, stemmed), or its embedding is
-# this close (all-MiniLM-L6-v2: a matching title ~0.8, "The Sun's Umbra" to "solar eclipses"
-# 0.43, an unrelated one < 0.1). A scene is on topic with a topic word or an embedding this
-# close to the topic (on-topic scenes 0.25-0.75, another subject < 0.1); without embeddings,
-# with a word it shares with the rest of the script.
-TITLE_TOPIC_COVERAGE, TITLE_TOPIC_COSINE, SCENE_TOPIC_COSINE = 0.5, 0.55, 0.2
+# Title and topic: the title names the topic (``names_topic``: its words, stemmed), or its
+# embedding is this close (all-MiniLM-L6-v2: a title naming it ~0.75, "The Lunar Eclipse of
+# August 2024" to "solar eclipses" 0.66, "The Sun's Umbra" 0.43, an unrelated one < 0.1).
+# A scene is on topic with a topic word or an embedding this close to the topic (on-topic
+# scenes 0.25-0.75, another subject < 0.1); without embeddings, with a word it shares with
+# the rest of the script.
+TITLE_TOPIC_COSINE, SCENE_TOPIC_COSINE = 0.7, 0.2
 # Two scenes repeat one another at this overlap of their words (the topic's set aside) or
-# this embedding cosine (different scenes of one topic up to ~0.75, a rewording > 0.9).
+# this embedding cosine (different scenes of one topic up to ~0.8, a rewording > 0.9).
 SCENE_REPEAT_OVERLAP, SCENE_REPEAT_COSINE = 0.4, 0.85
 FILLER_SHARE_FAIL = 0.3  # this share of the scenes' sentences being filler fails the script
 
@@ -274,7 +276,7 @@ def check_topic(script: Script, topic: str, reasons: list[str], meaning: Meaning
     """Half for a title that names the topic, half for the share of scenes about it."""
     coverage = topic_coverage(script.title, topic)
     cosine = meaning.title_topic if meaning is not None else None
-    title_ok = coverage >= TITLE_TOPIC_COVERAGE or (
+    title_ok = names_topic(script.title, topic) or (
         cosine is not None and cosine >= TITLE_TOPIC_COSINE
     )
     if not title_ok:

@@ -30,7 +30,10 @@ _NUMBER = re.compile(
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _STOP_LABEL = frozenset("and or but while whereas so because which that than then".split())
-_LEADING = frozenset("of by in on for to at from about around nearly over almost the a an".split())
+_LEADING = frozenset(
+    "of by in on for to at from about around nearly over almost the a an is are was were be "
+    "it its as".split()
+)
 _CONTRAST = re.compile(
     r"\s*,?\s+\b(while|whereas|but|versus|vs\.?|compared (?:to|with)|instead of|rather than)\b\s+",
     re.I,
@@ -143,12 +146,13 @@ def strongest_sentence(narration: str) -> str:
 
 
 def key_fact(narration: str) -> str:
-    return _clip(strongest_sentence(narration), KEY_FACT_WORDS, 160)
+    """The narration's most informative sentence, short, without its full stop."""
+    return _clip(strongest_sentence(narration), KEY_FACT_WORDS, 160).rstrip(".")
 
 
 def list_items(narration: str) -> list[str]:
     """An enumeration the narration makes ("Mercury, Venus and Mars"), else its sentences
-    (three or more) in short form."""
+    (two or more) in short form."""
     text = strip_markup(narration)
     for match in _LIST.finditer(text):
         parts = re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", match.group(1))
@@ -159,7 +163,7 @@ def list_items(narration: str) -> list[str]:
             if all(1 <= len(p.split()) <= 6 for p in parts):
                 return [p[:1].upper() + p[1:] for p in parts[:8]]
     said = sentences(text)
-    if len(said) >= 3:
+    if len(said) >= 2:
         return [_clip(s, LIST_WORDS, 120) for s in said[:6]]
     return []
 

@@ -28,9 +28,17 @@ def _key(sentence: str) -> str:
     return re.sub(r"[^a-z0-9 ]", "", sentence.lower()).strip()
 
 
-def clean_narration(text: str, *, seen: set[str] | None = None, max_words: int = 60) -> str:
+def sentence_keys(text: str) -> set[str]:
+    """The comparison keys of ``text``'s sentences, as :func:`clean_narration`'s ``seen``."""
+    return {_key(s) for s in sentences(strip_markup(text))}
+
+
+def clean_narration(
+    text: str, *, seen: set[str] | None = None, max_words: int = 60, topic: str | None = None
+) -> str:
     """Plain prose: markup stripped, sentences already ``seen`` (or repeated) dropped,
-    at most ``max_words`` words, ending at a sentence end. ``seen`` is updated."""
+    at most ``max_words`` words, ending at a sentence end. ``seen`` is updated. With a
+    ``topic``, generic filler sentences (:func:`filler_reason`) are dropped too."""
     seen = seen if seen is not None else set()
     kept: list[str] = []
     words = 0
@@ -38,6 +46,8 @@ def clean_narration(text: str, *, seen: set[str] | None = None, max_words: int =
         key = _key(sentence)
         count = len(sentence.split())
         if not key or key in seen or count < 3 or _META.match(sentence):
+            continue
+        if topic is not None and filler_reason(sentence, topic):
             continue
         if kept and words + count > max_words:
             break
@@ -148,6 +158,14 @@ def topic_coverage(text: str, topic: str) -> float:
     if not wanted:
         return 1.0
     return len(wanted & content_stems(text)) / len(wanted)
+
+
+def names_topic(title: str, topic: str) -> bool:
+    """Whether ``title`` names ``topic``: every one of its words (stemmed) for a topic of one
+    or two words ("solar eclipses" is not "lunar eclipse"), three in five for a longer one."""
+    wanted = content_stems(topic)
+    need = 1.0 if len(wanted) <= 2 else 0.6
+    return topic_coverage(title, topic) >= need
 
 
 # Phrases that fill airtime without saying anything. Each entry: (pattern, what it is).

@@ -22,6 +22,8 @@ def fake_llm(answer: ChatHandler, requests: list[dict[str, object]]) -> openai.A
         if request.url.path.endswith("/models"):
             requests.append({"path": request.url.path})
             return httpx.Response(200, json={"object": "list", "data": []})
+        if request.url.path.endswith("/embeddings"):  # a chat-only server
+            return httpx.Response(404, json={"error": {"message": "no embeddings model"}})
         body = json.loads(request.content)
         requests.append(body)
         text = answer(body["messages"])

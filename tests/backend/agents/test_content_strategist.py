@@ -77,17 +77,33 @@ async def test_feedback_reaches_the_prompt() -> None:
     assert "too short: 40 words" in prompt and "repetitive wording" in prompt
 
 
+# What a small model might say about each scene's angle: one distinct thing each.
+ANGLE_ANSWERS = {
+    "what it is": "Zone 2 cardio is steady exercise at about 65% of your maximum heart rate.",
+    "works": "In zone 2 cardio your muscles burn mostly fat, and lactate stays low.",
+    "surprising": "Elite cyclists spend about 80% of their zone 2 cardio hours riding slowly.",
+    "history": "Coaches in Germany first measured lactate for zone 2 cardio in the 1970s.",
+    "mistake": "Most people run their zone 2 cardio too fast, and the talk test catches it.",
+    "tip": "Wear a chest strap for zone 2 cardio, since wrist sensors lag behind.",
+    "example": "A brisk uphill walk with a backpack counts as zone 2 cardio for beginners.",
+    "future": "Cheap lactate meters may soon let anyone check zone 2 cardio at home.",
+}
+
+
+def angle_answer(asked: str) -> str:
+    return next(text for key, text in ANGLE_ANSWERS.items() if key in asked)
+
+
 async def test_guided_assembles_and_cleans_plain_text() -> None:
     def answer(messages: list[dict[str, str]]) -> str:
         asked = messages[-1]["content"]
         if "title" in asked:
             return '"**Zone 2 Cardio: The Easy Way to Get Fit**"\nMore text'
         if "opening sentence" in asked:
-            return "Here's a hook. Easy running can change your health more than sprints can."
-        angle = asked.split("about ", 1)[1].split(".")[0]
+            return "Here's a hook. Zone 2 cardio can change your health more than sprints can."
         return (
-            f"1. Let us talk about {angle} today. It is easier than it sounds. "
-            f"It is easier than it sounds. And an unfinished"
+            f"1. {angle_answer(asked)} When it comes to fitness, the key is understanding "
+            "the basics. Short and plain. And an unfinished"
         )
 
     requests: list[dict[str, object]] = []
@@ -95,17 +111,54 @@ async def test_guided_assembles_and_cleans_plain_text() -> None:
         fake_llm(answer, requests), topic="zone 2 cardio", niche="fitness", target_seconds=60
     )
     assert script.title == "Zone 2 Cardio: The Easy Way to Get Fit"
-    assert script.hook == "Easy running can change your health more than sprints can."
-    assert len(script.scenes) == 6 and len(usages) == 8
+    assert script.hook == "Zone 2 cardio can change your health more than sprints can."
+    assert len(script.scenes) == 6 and len(usages) == 8  # each part right the first time
     text = script.narration_text()
-    assert text.count("It is easier than it sounds.") == 1  # repeated sentence dropped
+    assert "When it comes to" not in text  # generic filler dropped
+    assert text.count("Short and plain.") == 1  # a sentence said once
     assert "unfinished" not in text and "**" not in text
+    for scene in script.scenes:  # the picture is described, and the prompt composed from it
+        assert scene.visual is not None and scene.image_prompt == scene.visual.prompt()
+        assert scene.visual.subject and scene.visual.composition
+    assert len({s.visual.composition for s in script.scenes if s.visual}) == 6
+
+
+async def test_guided_asks_again_when_a_scene_repeats_or_drifts_and_keeps_the_topic() -> None:
+    calls: dict[str, int] = {}
+
+    def answer(messages: list[dict[str, str]]) -> str:
+        asked = messages[-1]["content"]
+        if "title" in asked:
+            return "Ten Easy Ways to Feel Great"  # never names the topic
+        if "opening sentence" in asked:
+            return "Zone 2 cardio is the workout you can do every single day."
+        key = next(k for k in ANGLE_ANSWERS if k in asked)
+        calls[key] = calls.get(key, 0) + 1
+        if key == "works" and calls[key] == 1:  # the first scene again, in other order
+            return "Zone 2 cardio is steady exercise, about 65% of maximum heart rate, you see."
+        if key == "surprising" and calls[key] == 1:
+            return "Portugal has hundreds of hidden beaches along the Atlantic coast."
+        return angle_answer(asked)
+
+    requests: list[dict[str, object]] = []
+    script, _ = await ContentStrategist(strategy="guided").write(
+        fake_llm(answer, requests), topic="zone 2 cardio", niche="fitness", target_seconds=60
+    )
+    assert calls["works"] == 2 and calls["surprising"] == 2  # asked again, once each
+    assert script.scenes[1].narration == ANGLE_ANSWERS["works"]
+    assert script.scenes[2].narration == ANGLE_ANSWERS["surprising"]
+    assert "Portugal" not in script.narration_text()
+    titles = [r for r in requests if "title" in str(r.get("messages", ""))]
+    assert len(titles) == 3  # the title was asked for three times, then led by the topic
+    assert script.title == "Zone 2 cardio: Ten Easy Ways to Feel Great"
 
 
 async def test_auto_uses_json_when_the_server_lists_no_cpu_model() -> None:
     requests: list[dict[str, object]] = []
     client = fake_llm(lambda _m: json.dumps(VALID), requests)
-    await ContentStrategist().write(client, topic="x y", niche="fitness", target_seconds=60)
+    await ContentStrategist().write(
+        client, topic="zone 2 cardio", niche="fitness", target_seconds=60
+    )
     assert len(requests) == 2  # the model listing, then one JSON answer
 
 
@@ -133,8 +186,7 @@ async def test_progress_is_reported_as_each_part_is_written() -> None:
             return "Zone 2 Cardio: The Easy Way to Get Fit"
         if "opening sentence" in asked:
             return "Easy running can change your health more than sprints can."
-        angle = asked.split("about ", 1)[1].split(".")[0]
-        return f"Here is a plain fact about {angle}. Knowing {angle} helps you every day."
+        return angle_answer(asked)
 
     reports: list[tuple[float, str]] = []
     script, _ = await ContentStrategist(strategy="guided").write(
