@@ -43,6 +43,11 @@ _SYMBOLS = (
 VOCAB = {item[0]: int(item[1:]) for item in _SYMBOLS.split(" ")} | {" ": 16}
 SPEAKERS = {"af_heart": "en-us", "af_bella": "en-us", "bm_george": "en", "ef_dora": "es"}
 ALIASES = {"alloy": "af_heart", "fable": "bm_george", "default": "af_heart"}
+# kokoro's own modules, built with one LSTM layer and torch's old weight_norm
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:dropout option adds dropout:UserWarning",
+    "ignore:`torch.nn.utils.weight_norm` is deprecated:FutureWarning",
+)
 FRAMES_PER_SECOND = 40  # Kokoro: 600 samples of 24 kHz audio per predicted duration unit
 
 
@@ -297,3 +302,19 @@ def test_the_registry_entry_lists_voices_in_several_languages() -> None:
     assert set(spec.voices.values()) <= set(spec.speakers)
     g2p = EspeakPhonemizer("espeakng_loader")
     assert all(g2p.knows(language) for language in set(spec.speakers.values()))
+
+
+def test_pickers_list_the_pulled_kokoro_voices(kokoro_dir: Path) -> None:
+    from ai.voices import KOKORO_GROUP, installed_voices
+
+    base = load_registry()
+    registry = Registry(
+        models=[*base.models, kokoro_spec(kokoro_dir)], defaults=base.defaults, aliases=base.aliases
+    )
+    voices = {v.id: v for v in installed_voices(registry, kokoro_dir.parent)}
+    assert voices["ef_dora"].group == KOKORO_GROUP and voices["ef_dora"].language == "es"
+    assert voices["bm_george"].served_by == {"tiny-kokoro": "bm_george"}
+    assert "Kokoro af_heart" in voices["alloy"].label  # a named voice says how Kokoro speaks it
+    # the shipped entry's voices are listed only once pulled (none are, here)
+    assert "af_sky" not in voices and "am_michael" not in voices
+    assert "ef_dora" not in {v.id for v in installed_voices(registry)}
