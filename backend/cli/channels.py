@@ -161,6 +161,7 @@ def describe(channel: Channel, owner: User | None, youtube: ConnectionState | No
         ("voice", str((channel.voice_settings or {}).get("voice", "en-us"))),
         ("music", _music(channel)),
         ("shorts", "on" if (channel.style_settings or {}).get("shorts") else "off"),
+        ("shorts captions", str((channel.style_settings or {}).get("caption_style", "line"))),
         ("youtube", _youtube(youtube)),
         ("made for kids", _made_for_kids(channel.made_for_kids)),
         ("privacy", channel.privacy.value),
@@ -331,6 +332,9 @@ def update(
     shorts: bool | None = typer.Option(
         None, "--shorts/--no-shorts", help="Cut a vertical Short from each long video."
     ),
+    caption_style: str | None = typer.Option(
+        None, "--caption-style", help="Shorts' captions: line, or word_highlight (spoken word lit)."
+    ),
     retention_days: int | None = typer.Option(
         None,
         "--media-retention-days",
@@ -362,7 +366,11 @@ def update(
         changes["media_retention_days"] = retention_days or None
     style_changes = {
         key: value
-        for key, value in (("music_mood", music_mood), ("shorts", shorts))
+        for key, value in (
+            ("music_mood", music_mood),
+            ("shorts", shorts),
+            ("caption_style", caption_style),
+        )
         if value is not None
     }
     if not changes and not style_changes:
