@@ -118,3 +118,13 @@ def test_every_rule_has_a_severity_and_a_summary() -> None:
     for rule in rules():
         assert rule["labels"]["severity"] in {"warning", "critical"}, rule["alert"]
         assert rule["annotations"]["summary"], rule["alert"]
+
+
+def test_prometheus_loads_the_rules_file_compose_mounts() -> None:
+    config = yaml.safe_load((ROOT / "prometheus.yml").read_text())
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    volumes = compose["services"]["prometheus"]["volumes"]
+    mount = next(v for v in volumes if str(v).startswith("./docker/prometheus:"))
+    target = str(mount).split(":")[1]
+    assert f"{target}/{RULES.name}" in config["rule_files"]
+    assert "alerting" not in config  # no Alertmanager (see the comment in prometheus.yml)
