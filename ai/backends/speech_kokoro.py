@@ -235,7 +235,7 @@ def plan_passes(words: list[_Word], vocab: dict[str, int], max_phonemes: int) ->
     size = 0
     for word in words:
         cost = len(word.spoken()) + 1
-        if current and size + cost > max_phonemes:
+        while current and size + cost > max_phonemes:
             cut = _best_cut(current)
             groups.append(current[:cut])
             current = current[cut:]

@@ -256,6 +256,17 @@ def test_long_text_is_spoken_in_several_passes_and_stays_in_time(kokoro_dir: Pat
     _check_timings(audio, text)
 
 
+def test_no_pass_outgrows_the_model_whatever_the_words() -> None:
+    words = split_words("Short one. " + "x " * 30 + "then a very long word, and more words follow.")
+    for word in words:
+        word.phonemes = "ab" * 60 if word.core == "very" else word.core
+    passes = plan_passes(words, VOCAB, 40)
+    assert [w.text for p in passes for w in p.words] == [w.text for w in words]  # all, in order
+    assert all(len(p.ids) <= 42 for p in passes)
+    lone = next(p for p in passes if any(w.core == "very" for w in p.words))
+    assert len(lone.words) == 1 and lone.spans[0] == (1, 41)  # cut to fit, on its own
+
+
 def test_espeak_phonemes_become_kokoro_symbols_per_language(kokoro: KokoroSpeech) -> None:
     g2p = kokoro.g2p
     assert kokoro_phonemes("həlˈo^ʊ", "en-us") == "həlˈO"
