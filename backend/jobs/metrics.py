@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
+from backend.jobs.queues import ALL_QUEUES
+
 QUEUE_WAIT = Histogram(
     "ytempire_queue_wait_seconds",
     "Time from a job's enqueue to its start on a worker, by queue",
@@ -22,3 +24,7 @@ JOB_DURATION = Histogram(
     ["queue"],
     buckets=(0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1200, 3600),
 )
+
+for _queue in ALL_QUEUES:  # at 0 from the start (an alert's increase() sees the first one)
+    for _outcome in ("finished", "failed", "killed"):
+        JOBS.labels(queue=_queue.value, outcome=_outcome)

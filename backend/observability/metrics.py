@@ -28,6 +28,7 @@ from prometheus_client.registry import Collector
 from rq import Queue
 
 from backend.jobs.queues import ALL_QUEUES
+from backend.models.video import VideoStage
 
 log = structlog.get_logger(__name__)
 
@@ -90,10 +91,20 @@ DISCOVERY_NEW_NICHES = Counter(
     "ytempire_discovery_new_niches_total", "Niches added to the catalogue by discovery runs"
 )
 DISCOVERY_TOPICS = Counter("ytempire_discovery_topics_total", "Topics found by discovery runs")
+
+# Every series an alert divides or takes increase() of shows in /metrics from the start, at
+# 0: a series born at 1 would hide its first event from increase().
 for _outcome in ("ok", "failed"):
     DISCOVERY_RUNS.labels(outcome=_outcome)
 for _outcome in ("ready", "failed"):
     VIDEOS.labels(outcome=_outcome)
+for _period in ("daily", "monthly"):
+    for _level in ("80", "100"):
+        BUDGET_ALERTS.labels(period=_period, level=_level)
+for _stage in VideoStage:
+    STAGE_ATTEMPTS.labels(stage=_stage.value)
+    for _outcome in STAGE_OUTCOMES:
+        STAGE_RUNS.labels(stage=_stage.value, outcome=_outcome)
 
 
 class QueueCollector(Collector):

@@ -4,7 +4,8 @@ The worker is started without ``PROMETHEUS_MULTIPROC_DIR``, as an operator would
 executes itself again in multiprocess mode (same pid) with a private directory. A video
 runs its real topic stage (succeeds) and its real script stage, made to time out by
 ``YTE_SCRIPT_TIMEOUT_SECONDS`` and ``YTE_STAGE_DELAY_SECONDS``; each stage runs in a forked
-work horse over the real Redis and PostgreSQL, and the counts reach the scrape.
+work horse over the real Redis and PostgreSQL, and the counts reach the scrape; so do the
+cost.alert counts of the budget watcher, a job in a horse as well.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from __future__ import annotations
 import socket
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
+from rq import Queue
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend.models import VideoStatus
+from backend.models import CostEvent, VideoStatus
 from backend.settings import Settings
 from tests.backend.pipeline.conftest import WorkerProcess, make_channel, wait_for
 from tests.backend.pipeline.test_pipeline import queue_video
@@ -90,9 +93,13 @@ async def test_worker_serves_stage_metrics_counted_in_its_work_horses(
     worker = WorkerProcess(settings, tmp_path / "worker.log", **env)
     try:
         video_id = await queue_video(db, connection, channel, topic="Why the sky is blue")
-        video = await wait_for(
-            db, video_id, lambda v, _runs: v.status == VideoStatus.failed, timeout_s=120
-        )
+        try:  # two starts of the CLI (the re-exec) and two stages: room for a loaded box
+            video = await wait_for(
+                db, video_id, lambda v, _runs: v.status == VideoStatus.failed, timeout_s=180
+            )
+        except AssertionError as exc:
+            tail = (tmp_path / "worker.log").read_text()[-4000:]
+            raise AssertionError(f"{exc}; the worker's log ends:\n{tail}") from exc
         assert video.error is not None and video.error.startswith("script failed after 1")
 
         samples = scrape_until(
@@ -118,6 +125,28 @@ async def test_worker_serves_stage_metrics_counted_in_its_work_horses(
             assert value(samples, "ytempire_worker_jobs_total", **finished) == 1
         # no per-process gauges (pid labels) in a worker's scrape
         assert not any("pid" in dict(labels) for _name, labels in samples)
+
+        # The budget watcher, a job in a horse too: its cost.alert counts reach the scrape.
+        async with db() as session:
+            session.add(
+                CostEvent(
+                    id=uuid.uuid4(),
+                    channel_id=channel.id,
+                    kind="text",
+                    provider="test",
+                    amount_usd=channel.daily_budget_usd,
+                )
+            )
+            await session.commit()
+        Queue("maintenance", connection=connection).enqueue("backend.costs.tasks.watch_budgets")
+        samples = scrape_until(
+            port,
+            {
+                key("ytempire_budget_alerts_total", period="daily", level="80"): 1.0,
+                key("ytempire_budget_alerts_total", period="daily", level="100"): 1.0,
+                key("ytempire_budget_alerts_total", period="monthly", level="80"): 0.0,
+            },
+        )
 
         # The horses' files were folded into the worker's own: one set of files per kind.
         directory = Path(environ_of(worker.proc.pid)["PROMETHEUS_MULTIPROC_DIR"])
