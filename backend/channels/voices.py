@@ -29,7 +29,7 @@ _PREFIX = "ytempire:voice-preview"
 
 
 def catalogue(settings: Settings) -> list[Voice]:
-    return installed_voices(load_registry(settings.ai_registry_path))
+    return installed_voices(load_registry(settings.ai_registry_path), settings.models_dir)
 
 
 def find(settings: Settings, voice_id: str) -> Voice:
