@@ -1,13 +1,15 @@
 """Render benchmark: our renderer against the naive moviepy way, on the same timeline.
 
-Builds its own inputs (generated 1920x1080 stills, synthetic narration, a music loop),
+Builds its own inputs (generated 1920x1080 stills, synthetic narration, the built-in music
+bed of ``--mood``, ducked under the voice),
 renders the full video with ``backend.render.render_video`` and the first
 ``--naive-seconds`` of the same timeline the naive way (moviepy ``CompositeVideoClip`` with
 a per-frame resize for the zoom, crossfades, subtitles as ``TextClip``s, mixed audio), then
 prints seconds, x real time and the ratio. The naive figure is extrapolated from its
 segment. Both encode with libx264 ``ultrafast`` so the comparison is about composition,
 not encoder presets. CPU seconds and the load average are printed because on a shared
-machine wall-clock time alone misleads.
+machine wall-clock time alone misleads. Render QA (``backend.render.qa``) then runs on the
+finished file, as the render stage does, and its time is printed against the render's.
 
     .venv/bin/python scripts/render_bench.py [--seconds 180] [--naive-seconds 20]
 """
@@ -24,7 +26,9 @@ from pathlib import Path
 from ai.text_fit import font_path
 from backend.render import RenderScene, RenderSpec, render_video, verify_render
 from backend.render.captions import chunk_narration, time_chunks
-from backend.render.samples import make_music_dir, make_scenes
+from backend.render.music import builtin_dir
+from backend.render.qa import QaInputs, card_intervals, check_render
+from backend.render.samples import make_scenes
 
 STORY = (
     "Far beneath the waves sunlight fades and the water turns cold. Here strange creatures "
@@ -47,14 +51,16 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def build_inputs(root: Path, seconds: float, scenes: int) -> tuple[list[RenderScene], Path]:
+def build_inputs(
+    root: Path, seconds: float, scenes: int, mood: str
+) -> tuple[list[RenderScene], Path]:
     per_scene = seconds / scenes
     made = make_scenes(root / "scenes", scenes, per_scene)
     with_text = [
         RenderScene(s.image_path, s.audio_path, narration_text(per_scene, i * 7))
         for i, s in enumerate(made)
     ]
-    return with_text, make_music_dir(root / "music", seconds=30.0)
+    return with_text, builtin_dir(mood, root / "music")
 
 
 def render_naive(spec: RenderSpec, seconds: float, out: Path) -> float:
@@ -132,10 +138,11 @@ def main() -> None:
         "--naive-seconds", type=float, default=20.0, help="length of the naive render (0 skips it)"
     )
     parser.add_argument("--keep", type=Path, help="keep the outputs in this folder")
+    parser.add_argument("--mood", default="calm", help="built-in music bed: calm, upbeat, dramatic")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="render_bench_") as tmp:
         root = args.keep or Path(tmp)
-        scenes, music = build_inputs(root, args.seconds, args.scenes)
+        scenes, music = build_inputs(root, args.seconds, args.scenes, args.mood)
         spec = RenderSpec(
             scenes=scenes,
             title="Secrets of the Deep Ocean",
@@ -150,6 +157,19 @@ def main() -> None:
         ours_cpu = cpu_seconds() - cpu0
         verify_render(result, result.narration_s)
         ours_speed = result.duration_s / result.seconds
+        cpu0 = cpu_seconds()
+        qa = check_render(
+            QaInputs(
+                result.video_path,
+                (result.width, result.height),
+                narration_path=result.narration_track,
+                planned_s=result.expected_duration_s,
+                held_stills=card_intervals(result),
+                spoken=(result.intro_s, result.intro_s + result.narration_s),
+                captions=result.caption_boxes,
+            )
+        )
+        qa_cpu = cpu_seconds() - cpu0
         rows = [("ours (full video)", result.duration_s, result.seconds, ours_cpu, ours_speed)]
         if args.naive_seconds > 0:
             cpu0 = cpu_seconds()
@@ -173,6 +193,13 @@ def main() -> None:
     print(f"{'render':<32}{'video s':>9}{'wall s':>9}{'CPU s':>9}{'x real time':>13}")
     for name, video_s, wall_s, cpu_s, speed in rows:
         print(f"{name:<32}{video_s:>9.1f}{wall_s:>9.1f}{cpu_s:>9.1f}{speed:>13.2f}")
+    print(
+        f"render QA: {qa.seconds:.1f} s wall, {qa_cpu:.1f} s CPU "
+        f"({qa.seconds / result.seconds:.0%} of the render's wall time); "
+        f"{'passed' if qa.passed else 'FAILED: ' + '; '.join(qa.reasons)}"
+    )
+    loudness = next(c for c in qa.checks if c.name == "loudness")
+    print(f"music: {result.music_path.name if result.music_path else None}, {loudness.reason}")
     if len(rows) == 2:
         naive_speed = rows[1][4]
         print(f"naive extrapolated to the full video: {result.duration_s / naive_speed:.0f} s")
