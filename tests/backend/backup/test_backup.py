@@ -3,6 +3,7 @@ retention and the scheduled job."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from backend.backup import metrics, service, tasks
 from backend.db import migrate
 from backend.db.engine import create_engine, create_sessionmaker
 from backend.db.session import unit_of_work
+from backend.jobs.worker import recurring_jobs
 from backend.models import Event, User, Video
 from tests.backend.backup.conftest import (
     TOKENS,
@@ -220,3 +222,30 @@ async def test_the_hourly_check_backs_up_only_when_the_newest_archive_is_old(
     later = datetime.now(UTC) + timedelta(seconds=settings.backup_interval_seconds)
     assert tasks.due(settings, now=later)
     assert tasks.check_interval(settings) == 3600
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_the_recurring_entry_hands_the_backup_to_a_long_job(
+    source: Machine, redis_url: str
+) -> None:
+    from rq import Queue
+
+    from backend.redis_client import sync_redis
+    from backend.settings import use_settings
+
+    settings = source.settings.model_copy(update={"redis_url": redis_url})
+    jobs = {j.name: j for j in recurring_jobs(settings)}
+    assert jobs["backup"].func == "backend.backup.tasks.scheduled_backup"
+    assert jobs["backup"].interval_s == 3600
+    queue = Queue("maintenance", connection=sync_redis(settings))
+    use_settings(settings)
+    try:
+        assert await asyncio.to_thread(tasks.scheduled_backup) == tasks.JOB_ID
+        queued = queue.fetch_job(tasks.JOB_ID)
+        assert queued is not None and queued.timeout == 3 * settings.backup_timeout_seconds
+        summary = await asyncio.to_thread(tasks.run_scheduled_backup)  # what the worker runs
+        assert summary["ok"] and archives(source)[0].name == summary["archive"]
+        assert await asyncio.to_thread(tasks.scheduled_backup) is None  # not due for a day
+    finally:
+        use_settings(None)
+        queue.empty()
