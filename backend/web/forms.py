@@ -13,7 +13,17 @@ from backend.channels.schemas import ChannelCreate, ChannelUpdate
 from backend.models import Channel
 from backend.models.channel import CHANNEL_DEFAULTS as D
 
-TEXT_FIELDS = ("name", "niche", "language", "format", "tone", "voice", "music_mood", "shorts")
+TEXT_FIELDS = (
+    "name",
+    "niche",
+    "language",
+    "format",
+    "tone",
+    "voice",
+    "music_mood",
+    "shorts",
+    "caption_style",
+)
 NUMBER_FIELDS = (
     "cadence_per_day",
     "daily_budget_usd",
@@ -35,6 +45,7 @@ LABELS = {
     "voice": "Voice",
     "music_mood": "Music",
     "shorts": "Shorts",
+    "caption_style": "Shorts captions",
 }
 # Labels of the other form and query fields of the pages (login, queue, analytics, niches).
 FIELD_LABELS = {
@@ -158,6 +169,7 @@ STYLE_KEYS = {
     "target_minutes": "target_minutes",
     "music_mood": "music_mood",
     "shorts": "shorts",
+    "caption_style": "caption_style",
 }
 VOICE_KEYS = {"voice": "voice"}
 
@@ -184,6 +196,7 @@ class ChannelForm:
                 "voice": D.voice,
                 "music_mood": "calm",
                 "shorts": "no",
+                "caption_style": "line",
             }
         )
 
@@ -206,6 +219,7 @@ class ChannelForm:
                 "voice": str(voice.get("voice", D.voice)),
                 "music_mood": str(style.get("music_mood", "calm")),
                 "shorts": "yes" if style.get("shorts") else "no",
+                "caption_style": str(style.get("caption_style", "line")),
             }
         )
 
