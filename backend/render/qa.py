@@ -154,8 +154,10 @@ def stream_ends(video_path: Path) -> dict[int, float]:
     return ends
 
 
-def _black(log_text: str, total: float) -> Check:
-    spans = [(float(a), float(b)) for a, b in _BLACK.findall(log_text)]
+def _black(log_text: str, total: float, held: tuple[Interval, ...]) -> Check:
+    """Black stretches; a dark title card (a designed still, faded in from black) is not one."""
+    found = [(float(a), float(b)) for a, b in _BLACK.findall(log_text)]
+    spans = [s for s in found if _outside(s, held) >= BLACK_MIN_S]
     if spans:
         where = ", ".join(f"{a:.1f} to {b:.1f} s" for a, b in spans)
         return Check("black_frames", False, f"black picture at {where}", spans)
@@ -259,7 +261,7 @@ def check_render(inputs: QaInputs) -> QaReport:
     total = max(ends.values(), default=0.0)
     log_text = _analyse(inputs, total)
     checks = [
-        _black(log_text, total),
+        _black(log_text, total, inputs.held_stills),
         _frozen(log_text, total, inputs.held_stills),
         _silence(log_text, inputs, total),
         _loudness(log_text),
