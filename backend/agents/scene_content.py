@@ -16,7 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
-from backend.agents.text_cleanup import STOPWORDS, key_phrases, sentences, strip_markup
+from backend.agents.text_cleanup import (
+    STOPWORDS,
+    key_phrases,
+    names_topic,
+    sentences,
+    strip_markup,
+)
 
 if TYPE_CHECKING:
     from backend.agents.script import Layout, Scene
@@ -255,7 +261,7 @@ def derived_visual(narration: str, topic: str, style: str, index: int) -> dict[s
     words name, a framing that varies with the scene's position, the channel's style."""
     fact = key_fact(narration)
     phrases = key_phrases(fact, limit=4)
-    subject = f"{topic}: {fact}" if topic and topic.lower() not in fact.lower() else fact
+    subject = f"{topic}: {fact}" if topic and not names_topic(fact, topic) else fact
     if len(subject.split()) > 24:
         subject = f"{topic}: " + " ".join(phrases) if phrases else subject[:200]
     lowered = f"{narration} {topic}".lower()

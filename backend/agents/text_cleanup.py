@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 _MARKUP = re.compile(r"(```.*?```|`|\*\*|__|#+\s|^\s*[-*•]\s+|^\s*\d+[.)]\s+)", re.S | re.M)
-_LABEL = re.compile(r"^\s*(title|hook|narration|scene \d+|voiceover|narrator)\s*:\s*", re.I)
+_LABEL = re.compile(
+    r"^\s*(title|hook|narration|scene \d+|voiceover|narrator|answer|a|q)\s*:\s*", re.I
+)
 # A sentence ends at . ! or ? -- not at the point of a decimal number ("7.5 minutes").
 _SENTENCE = re.compile(r"(?:[^.!?]|\.(?=\d))+[.!?]+[\"')\]]*")
 _SPEAKER = re.compile(r"\[[^\]]*\]|\([^)]*\)")
@@ -57,12 +59,16 @@ def clean_narration(
     return " ".join(kept)
 
 
-def clean_title(text: str, *, max_chars: int = 90) -> str:
+def clean_title(text: str, *, max_chars: int = 70) -> str:
+    """The first line, unquoted, one sentence; a longer one is cut at its last clause
+    boundary (", ", " - ", ": ") that leaves at least 20 characters, else at a word."""
     first = next((ln for ln in text.splitlines() if strip_markup(ln)), "")
     line = strip_markup(first)
     line = re.split(r"(?<=[.!?])\s", line)[0].strip().strip("\"“”'").strip()
     if len(line) > max_chars:
-        line = line[:max_chars].rsplit(" ", 1)[0]
+        cuts = [m.start() for m in re.finditer(r",\s|\s[-\u2013\u2014]\s|:\s", line)]
+        cuts = [c for c in cuts if 20 <= c <= max_chars]
+        line = line[: cuts[-1]] if cuts else line[:max_chars].rsplit(" ", 1)[0]
     return line.rstrip(" .,:;-")
 
 
@@ -184,6 +190,14 @@ FILLER_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\b(thanks|thank you) for watching\b", "call to action"),
     (r"\bmake sure (to|you)\b", "stock phrase"),
     (r"\bin conclusion\b", "stock phrase"),
+    (r"\bin the realm of\b", "stock phrase"),
+    (r"\bdon'?t forget to\b", "call to action"),
+    (r"^\s*(I|I'm|I am|I've|I have|let me|we'll|we will)\b", "the narrator talks about itself"),
+    (
+        r"\bI (was|am|have|had|first|started|love|think|believe|want)\b",
+        "the narrator talks about itself",
+    ),
+    (r"\b(share|tell) (with )?you\b|\bwith you\b", "talks to the viewer, not about the topic"),
     (r"\bas we all know\b", "stock phrase"),
     (r"\b(it'?s|it is) no secret\b", "stock phrase"),
     (
