@@ -9,7 +9,9 @@ figures the budget watcher compares (``backend/costs/budget.py``).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
+from decimal import Decimal
 
 from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,7 +21,9 @@ from backend.costs.budget import period_starts
 from backend.costs.repository import spend_since
 from backend.db.base import utcnow
 
-LABELS = ["channel_id", "channel", "period"]
+# By channel name, never id (no raw ids in /metrics); channels of different owners that
+# share a name are summed (spend and budgets alike), so their ratio still means something.
+LABELS = ["channel", "period"]
 SPEND = Gauge(
     "ytempire_cost_spend_usd",
     "Spend in the current UTC period (day, month) per channel, from the cost ledger",
@@ -37,13 +41,17 @@ async def refresh_gauges(
         ids = [c.id for c in channels]
         day = await spend_since(session, ids, day_start)
         month = await spend_since(session, ids, month_start)
-    SPEND.clear()  # a deleted channel goes; no await until every channel is set again
-    BUDGET.clear()
+    totals: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     for channel in channels:
         for period, spend, budget in (
-            ("day", day.get(channel.id, 0), channel.daily_budget_usd),
-            ("month", month.get(channel.id, 0), channel.monthly_budget_usd),
+            ("day", day.get(channel.id, Decimal(0)), channel.daily_budget_usd),
+            ("month", month.get(channel.id, Decimal(0)), channel.monthly_budget_usd),
         ):
-            labels = {"channel_id": str(channel.id), "channel": channel.name, "period": period}
-            SPEND.labels(**labels).set(float(spend))
-            BUDGET.labels(**labels).set(float(budget))
+            total = totals[(channel.name, period)]
+            total[0] += spend
+            total[1] += budget
+    SPEND.clear()  # a deleted channel goes; no await until every channel is set again
+    BUDGET.clear()
+    for (name, period), (spend, budget) in totals.items():
+        SPEND.labels(channel=name, period=period).set(float(spend))
+        BUDGET.labels(channel=name, period=period).set(float(budget))

@@ -88,7 +88,7 @@ async def test_the_api_serves_what_its_embedded_worker_counted(
         assert delta("ytempire_queue_wait_seconds_count", queue=queue) == 1
         assert delta("ytempire_worker_jobs_total", queue=queue, outcome="finished") == 1
 
-    day = {"channel_id": str(channel.id), "channel": channel.name, "period": "day"}
+    day = {"channel": channel.name, "period": "day"}
     assert get(after, "ytempire_cost_spend_usd", **day) == 0.25
     assert get(after, "ytempire_cost_budget_usd", **day) == float(channel.daily_budget_usd)
     month = {**day, "period": "month"}
