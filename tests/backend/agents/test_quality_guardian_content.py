@@ -131,3 +131,35 @@ async def test_with_embeddings_an_off_topic_title_fails(
     report = await review(script, gateway_client)
     assert not report.passed
     assert any("similarity" in r and "does not match the topic" in r for r in report.reasons)
+
+
+async def test_the_old_demo_script_fails_on_topic_repeats_and_filler() -> None:
+    """What the CPU demo wrote before these checks (SmolLM2-135M, "solar eclipses")."""
+    narrations = [
+        "A solar eclipse is a rare celestial event that occurs when the Earth's magnetic "
+        "field is blocked by the Moon's orbit.",
+        "This phenomenon has been occurring for centuries, with the Moon's orbit changing "
+        "depending on the Earth's tilt.",
+        "A solar eclipse is a rare celestial event that occurs when the Earth is aligned "
+        "with the Moon's orbit around the Sun.",
+        "When it comes to solar eclipses, many people make a mistake by not being prepared.",
+        "When it comes to solar eclipses, the key is understanding the basics.",
+        "This happens when the Moon passes through the Earth's shadow on the Moon's horizon, "
+        "creating a shadow of the Earth's moon.",
+    ]
+    script = Script(
+        title="The Sun's Umbra: A Cloud of Unseen Light",
+        hook="As the last quarter moon rises over the horizon, a celestial event is about "
+        "to unfold.",
+        scenes=[Scene(narration=n, image_prompt="the Moon before the Sun") for n in narrations],
+        description="A video about solar eclipses.",
+        tags=["solar eclipses"],
+    )
+    seconds = script.word_count() / 150 * 60
+    report, _ = await QualityGuardian().review(
+        None, script, target_seconds=seconds, topic="solar eclipses"
+    )
+    assert not report.passed
+    assert any(r.startswith("the title does not match the topic") for r in report.reasons)
+    assert any(r.startswith("scenes 1 and 3 repeat one another") for r in report.reasons)
+    assert any("sentences are generic filler" in r for r in report.reasons)
