@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -27,6 +27,7 @@ def _quote(path: Path) -> str:
     return "'" + str(path.resolve()).replace("'", "'\\''") + "'"
 
 
+@lru_cache(maxsize=64)
 def _fit(text: str, layout: Layout) -> tuple[list[str], int]:
     """The wrapping and size :func:`backend.render.overlays.caption_strip` uses."""
     return fit_lines(
@@ -38,13 +39,23 @@ def _fit(text: str, layout: Layout) -> tuple[list[str], int]:
     )
 
 
+@lru_cache(maxsize=8)
+def _plain_strip(text: str, layout: Layout) -> Image.Image:
+    """The line as :func:`caption_strip` draws it, shared by its highlighted copies (the
+    outline and shadow are the costly part; each word's copy only redraws one word)."""
+    strip = Image.new("RGBA", (layout.width, layout.caption_strip_h), (0, 0, 0, 0))
+    lines, size = _fit(text, layout)
+    top = layout.caption_strip_h - layout.caption_bottom_pad - len(lines) * size * 1.18
+    draw_text_block(strip, lines, size, layout.width / 2, top)
+    return strip
+
+
 def highlight_strip(text: str, word_index: int, layout: Layout) -> Image.Image:
     """``caption_strip(text)`` with its ``word_index``-th word (from 0) in the accent colour."""
-    strip = Image.new("RGBA", (layout.width, layout.caption_strip_h), (0, 0, 0, 0))
+    strip = _plain_strip(text, layout).copy()
     lines, size = _fit(text, layout)
     step = size * 1.18
     top = layout.caption_strip_h - layout.caption_bottom_pad - len(lines) * step
-    draw_text_block(strip, lines, size, layout.width / 2, top)
     font = load_font("bold", size)
     bold_px = faux_bold_px(size)
     seen = 0
