@@ -127,13 +127,16 @@ def _words(text: str) -> list[str]:
 
 
 def _clip(text: str, max_words: int, max_chars: int) -> str:
-    """A short form of ``text``: its first clause when that is long enough, else the first
-    ``max_words`` words; at most ``max_chars``."""
+    """A short form of ``text``: its first clause when the whole is too long and that clause
+    fits, else its first ``max_words`` words; at most ``max_chars``, cut at a word."""
     text = text.strip()
     words = text.split()
-    if len(words) > max_words:
+    if len(words) > max_words or len(text) > max_chars:
         head = re.split(r"[,;:]|\s[-\u2013\u2014]\s", text, maxsplit=1)[0].strip()
-        text = head if 5 <= len(head.split()) <= max_words else " ".join(words[:max_words])
+        if 4 <= len(head.split()) <= max_words and len(head) <= max_chars:
+            text = head
+        elif len(words) > max_words:
+            text = " ".join(words[:max_words])
     if len(text) > max_chars:
         text = text[:max_chars].rsplit(" ", 1)[0]
     return text.rstrip(" ,;:-\u2013\u2014")
