@@ -53,6 +53,9 @@ def _run(work: Awaitable[T]) -> T:
     ) as exc:
         err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(1) from exc
+    except OSError as exc:  # a full disk, a folder that cannot be written
+        err_console.print(f"[red]error:[/red] {exc.strerror or exc}: {exc.filename or ''}")
+        raise typer.Exit(1) from exc
 
 
 def _mb(size: float) -> str:

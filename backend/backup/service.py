@@ -184,6 +184,7 @@ async def create_backup(
             snapshot = await asyncio.to_thread(db.dump_sqlite, url, dump)
         dump_seconds = time.monotonic() - started
         files = data_files(settings)
+        _check_room(directory, dump.stat().st_size + sum(p.stat().st_size for _, p in files))
         key_source = secret_key_source(settings)
         if key_source == "environment":
             notes.append(
@@ -266,6 +267,19 @@ def _write_archive(
         out.flush()
         os.fsync(out.fileno())
     return writer.file.size
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else 0
+
+
+def _check_room(directory: Path, need: int) -> None:
+    """Refuse to start what the disk cannot hold (with 64 MB to spare)."""
+    free = shutil.disk_usage(directory).free
+    if free < need + 64 * 1024 * 1024:
+        raise BackupError(
+            f"{directory} has {free / 1e9:.2f} GB free; this needs about {need / 1e9:.2f} GB"
+        )
 
 
 # --- sidecars, list, prune --------------------------------------------------------------
@@ -464,6 +478,7 @@ async def restore_backup(
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     token = uuid.uuid4().hex[:8]
+    _check_room(data_dir, _size(archive))
     staging = data_dir / f"{STAGING}{token}"
     staging.mkdir()
     notes: list[str] = []
