@@ -44,7 +44,9 @@ MIN_SIZE = 40
 WHITE = (255, 255, 255)
 YELLOW = (255, 214, 10)
 LEADERS = frozenset("why how what when where who which this these".split())
-FILLERS = frozenset("a an the of to in on at for and or with from by is are".split())
+FILLERS = frozenset(
+    "a an the of to in on at for and or with from by is are that during into about".split()
+)
 
 Box = tuple[int, int, int, int]
 Region = Literal["left", "right", "top", "bottom"]
@@ -100,19 +102,23 @@ class Thumbnail:
 
 def headline_words(text: str, max_words: int = MAX_WORDS) -> str:
     """At most ``max_words`` words of ``text``, upper case: all of them, else the first
-    clause when it is short enough, else the first words (not ending on "of", "the")."""
-    words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'&%$.-]*", text)
-    words = [w.rstrip(".") or w for w in words]
+    clause when it has 2 to ``max_words`` words, else the title's closing phrase (where
+    English puts the subject: "What happens during a total solar eclipse" -> "TOTAL SOLAR
+    ECLIPSE"), not starting with a filler ("a", "of", "during")."""
+    words = [w.rstrip(".") or w for w in _WORD.findall(text)]
     if len(words) <= max_words:
         return " ".join(words).upper()
     clause = re.split(r"[:|\N{EM DASH}\N{EN DASH}]|\s-\s|,", text, maxsplit=1)[0]
-    clause_words = re.findall(r"[A-Za-z0-9][A-Za-z0-9'&%$.-]*", clause)
+    clause_words = _WORD.findall(clause)
     if 2 <= len(clause_words) <= max_words:
         return " ".join(clause_words).upper()
-    kept = words[:max_words]
-    while len(kept) > 1 and kept[-1].lower() in FILLERS:
-        kept.pop()
-    return " ".join(kept).upper()
+    tail = words[-max_words:]
+    while len(tail) > 1 and tail[0].lower() in FILLERS | LEADERS:
+        tail = tail[1:]
+    return " ".join(tail).upper()
+
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'&%$.-]*")
 
 
 # -- measuring --------------------------------------------------------------------------------
@@ -296,18 +302,15 @@ def _fit_headline(headline: str, box: Box) -> _Setting:
 
 
 def shortenings(words: list[str]) -> list[list[str]]:
-    """``words`` and ever shorter versions of it: leading fillers and question words go
-    first ("WHY THE SKY GOES DARK" -> "SKY GOES DARK"), then words from the end (never
-    ending on a filler)."""
+    """``words`` and ever shorter versions of it, dropping words from the front (a headline's
+    subject closes it: "TOTAL SOLAR ECLIPSE" -> "SOLAR ECLIPSE"), never starting with a
+    filler or a question word once shortened."""
     out = [words]
     current = list(words)
     while len(current) > 1:
-        if current[0].lower() in FILLERS | LEADERS:
+        current = current[1:]
+        while len(current) > 1 and current[0].lower() in FILLERS | LEADERS:
             current = current[1:]
-        else:
-            current = current[:-1]
-            while len(current) > 1 and current[-1].lower() in FILLERS:
-                current = current[:-1]
         out.append(current)
     return out
 

@@ -25,7 +25,14 @@ from backend.pipeline.steps.files import write_atomic
 
 SIZES = {"long": "1920x1080", "short": "1080x1920"}
 CONCURRENCY = 4  # requests in flight: enough for a batch, bounded
-HEADING_WORDS = 6
+HEADED = ("list", "chart", "comparison")
+# units a big number reads with ("7.5 minutes"); another word the script put there is left
+# to the caption's sentence
+UNITS = frozenset(
+    "% ° x km m cm mm kg g t mph kph km/h kmh mi miles metres meters kilometres kilometers "
+    "seconds minutes hours days weeks months years decades centuries degrees times people "
+    "million billion trillion thousand percent dollars euros usd".split()
+)
 GLUED_UNITS = ("%", "\N{DEGREE SIGN}", "x")
 
 
@@ -42,36 +49,37 @@ def _clip(text: str, limit: int) -> str:
     return (cut or text[: limit - 1]) + "…"
 
 
-def _heading(scene: Scene) -> str:
-    """A short heading from what the scene's picture is of."""
-    subject = scene.visual.subject if scene.visual is not None else scene.image_prompt
-    words = subject.replace(",", " ").split()
-    if words and words[0].lower() in ("a", "an", "the") and len(words) > 2:
-        words = words[1:]
-    text = " ".join(words[:HEADING_WORDS])
-    return _clip(text[:1].upper() + text[1:], 120)
+def _heading(scene: Scene, layout: str) -> str:
+    """The heading over a list, chart or comparison: the scene's key fact (what the items,
+    bars or sides are about). The other layouts' text stands alone."""
+    if layout not in HEADED:
+        return ""
+    return _clip(scene.key_fact or scene.narration, 120)
 
 
 def _chart(scene: Scene) -> list[ChartPoint]:
     return [ChartPoint(label=_clip(p.label, 24), value=p.value) for p in scene.chart[:8]]
 
 
-def _attempt(scene: Scene, layout: str, heading: str, theme: str) -> SlideSpec | None:
+def _attempt(scene: Scene, layout: str, theme: str) -> SlideSpec | None:
     """The spec of ``scene`` in ``layout``, or None when the scene lacks that content."""
     fact = _clip(scene.key_fact or scene.narration, 400)
-    base: dict[str, Any] = {"layout": layout, "title": heading, "theme": theme}
+    base: dict[str, Any] = {"layout": layout, "title": _heading(scene, layout), "theme": theme}
     if layout == "key_fact":
         return SlideSpec(**base, text=fact)
     if layout == "list" and len(scene.items) >= 2:
         return SlideSpec(**base, items=[_clip(i, 120) for i in scene.items[:5]])
     if layout == "big_number" and scene.big_number is not None:
         number, unit, label = scene.big_number.value, scene.big_number.unit, scene.big_number.label
+        if unit.lower() not in UNITS:
+            unit = ""
         if unit in GLUED_UNITS:  # "73%"
-            shown, caption = f"{number}{unit}", label
+            shown = f"{number}{unit}"
         elif unit and len(number) + len(unit) < 16:  # "4.6 km"
-            shown, caption = f"{number} {unit}", label
-        else:  # the unit reads in the caption: "93 million" / "kilometres from the Sun"
-            shown, caption = number, f"{unit} {label}"
+            shown = f"{number} {unit}"
+        else:
+            shown = number
+        caption = label
         return SlideSpec(**base, number=_clip(shown, 16), text=_clip(caption.strip() or fact, 400))
     if layout == "quote" and scene.quote:
         return SlideSpec(layout="quote", theme=theme, text=_clip(scene.quote, 400))
@@ -101,14 +109,13 @@ def slide_specs(script: Script) -> list[SlideSpec]:
     specs: list[SlideSpec] = []
     previous: str | None = None
     for scene in script.scenes:
-        heading = _heading(scene)
         theme = f"{script.title} {scene.image_prompt}"
         wanted = [scene.layout] if scene.layout else []
         spec = None
         for layout in [*wanted, *FALLBACKS]:
             if layout == previous:
                 continue
-            spec = _attempt(scene, layout, heading, theme)
+            spec = _attempt(scene, layout, theme)
             if spec is None and layout == "quote":  # the narration's own words as a quote
                 quote = _clip(scene.key_fact or scene.narration, 300)
                 spec = SlideSpec(layout="quote", theme=theme, text=quote)
