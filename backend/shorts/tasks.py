@@ -16,7 +16,6 @@ by its dotted path once the long video is ready, for channels whose style asks f
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import shutil
 import tempfile
 import time
@@ -46,6 +45,7 @@ from backend.models.video import PRODUCTION_STAGES
 from backend.pipeline.outcome import video_event
 from backend.pipeline.upload import after_ready
 from backend.render import RenderResult, RenderSpec, make_thumbnail, render_video, verify_render
+from backend.render.captions import read_words
 from backend.render.music import NO_MUSIC, music_dir_for
 from backend.render.qa import Check, QaInputs, QaReport, card_intervals, check_render, holds
 from backend.shorts.cut import CARD_S, MAX_S, MIN_S, Cut, ShortTooShort, cut_scenes, plan_cut
@@ -79,11 +79,13 @@ class _Source:
     script: Script
     images: list[Path]
     voices: list[Path]
+    words: list[Path | None]  # each scene's word timings as the voice step stored them
     clip_seconds: list[float]
     thumbnail_text: str | None
     title: str
     tags: list[str]
     music_mood: str
+    caption_style: str
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,11 @@ class ShortMaker:
         voices = [folder / runs[VideoStage.voice].artifacts[f"voice_{i:02d}"] for i in numbers]
         if not all(p.is_file() for p in (*images, *voices)):
             return "the long video's images or narration were pruned"
+        voice_artifacts = runs[VideoStage.voice].artifacts or {}
+        words = [
+            folder / name if (name := voice_artifacts.get(f"voice_words_{i:02d}")) else None
+            for i in numbers
+        ]
         thumb_out = runs[VideoStage.thumbnail].output if VideoStage.thumbnail in runs else {}
         seo = (thumb_out or {}).get("seo") or {}
         return _Source(
@@ -199,11 +206,13 @@ class ShortMaker:
             script=script,
             images=images,
             voices=voices,
+            words=words,
             clip_seconds=[float(s) for s in (runs[VideoStage.render].output or {})["clip_seconds"]],
             thumbnail_text=seo.get("thumbnail_text"),
             title=video.title or script.title,
             tags=list(video.tags or script.tags),
             music_mood=mood_of(channel.style_settings or {}),
+            caption_style=str((channel.style_settings or {}).get("caption_style", "line")),
         )
 
     def _produce(self, source: _Source, out_dir: Path) -> _Made:
@@ -211,13 +220,11 @@ class ShortMaker:
         started = time.perf_counter()
         cut = plan_cut(source.clip_seconds)
         out_dir.mkdir(parents=True, exist_ok=True)
-        scenes = source.script.render_scenes(source.images, source.voices)
+        timings = [read_words(p) if p is not None and p.is_file() else None for p in source.words]
+        # captions on the spoken word where the voice step stored its timings
+        scenes = source.script.render_scenes(source.images, source.voices, timings)
         with tempfile.TemporaryDirectory(prefix=".short.", dir=out_dir) as tmp:
             chosen = cut_scenes(scenes, cut, Path(tmp))
-            fields = {f.name for f in dataclasses.fields(RenderSpec)}
-            extra: dict[str, Any] = {}
-            if "caption_style" in fields:  # the renderer's word-by-word captions, if offered
-                extra["caption_style"] = "word_highlight"
             spec = RenderSpec(
                 scenes=chosen,
                 title=source.script.title,
@@ -230,7 +237,7 @@ class ShortMaker:
                 outro_text="Full video on the channel",
                 basename="video",
                 card_s=CARD_S,
-                **extra,
+                caption_style=source.caption_style,  # the channel's Shorts captions
             )
             result = render_video(spec)
         verify_render(result, result.narration_s)

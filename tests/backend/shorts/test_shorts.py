@@ -13,13 +13,15 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ai.backends.base import WordTiming
+from backend.agents.script import Script
 from backend.db.base import utcnow
 from backend.jobs.runtime import JobContext
 from backend.models import StageRun, StageStatus, Video, VideoFormat, VideoStage, VideoStatus
 from backend.models.video import PRODUCTION_STAGES
 from backend.publishing.guardrails import video_file
 from backend.render import probe
-from backend.render.captions import read_srt
+from backend.render.captions import read_srt, words_json
 from backend.render.layout import layout_for
 from backend.render.samples import make_scenes
 from backend.settings import Settings
@@ -77,11 +79,26 @@ async def _long_video(
     db: async_sessionmaker[AsyncSession], settings: Settings, tmp_path: Path
 ) -> uuid.UUID:
     channel = await make_channel(
-        db, settings, style_settings={"target_minutes": 0.5, "shorts": True, "music_mood": "calm"}
+        db,
+        settings,
+        style_settings={
+            "target_minutes": 0.5,
+            "shorts": True,
+            "music_mood": "calm",
+            "caption_style": "word_highlight",
+        },
     )
     video_id = uuid.uuid4()
     folder = settings.media_dir / str(video_id)
     scenes = make_scenes(folder, 3, SCENE_S)
+    spoken = Script.model_validate(SCRIPT).spoken_texts()
+    for i, text in enumerate(spoken, start=1):  # engine word timings: words spread evenly
+        words = text.split()
+        step = (SCENE_S - 0.5) / len(words)
+        timed = [
+            WordTiming(w, 0.25 + k * step, 0.25 + (k + 0.8) * step) for k, w in enumerate(words)
+        ]
+        (folder / f"words_{i:02d}.json").write_text(words_json(timed), encoding="utf-8")
     now = utcnow()
     async with db() as session:
         session.add(
@@ -103,7 +120,8 @@ async def _long_video(
                 f"image_{i + 1:02d}": s.image_path.name for i, s in enumerate(scenes)
             },
             VideoStage.voice: {
-                f"voice_{i + 1:02d}": s.audio_path.name for i, s in enumerate(scenes)
+                **{f"voice_{i + 1:02d}": s.audio_path.name for i, s in enumerate(scenes)},
+                **{f"voice_words_{i:02d}": f"words_{i:02d}.json" for i in range(1, 4)},
             },
             VideoStage.render: {"video": "video.mp4", "subtitles": "video.srt"},
         }
@@ -164,6 +182,8 @@ async def test_a_ready_long_video_gets_one_vertical_short(
     assert MIN_S <= info.duration_s <= MAX_S, info.duration_s
     cues = read_srt(folder / runs[VideoStage.render].artifacts["subtitles"])
     assert len(cues) >= 3
+    # on the spoken word: the first caption starts with the first word (after the 1 s card)
+    assert abs(cues[0].start_s - (1.0 + 0.25)) < 0.1, cues[0]
 
     # the captions are burned in: the caption strip has ink while a cue shows, none before
     layout = layout_for("short")
