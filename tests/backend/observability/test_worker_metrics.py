@@ -10,7 +10,9 @@ cost.alert counts of the budget watcher, a job in a horse as well.
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
 import time
 import urllib.request
 import uuid
@@ -37,9 +39,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def scrape(port: int) -> Samples:
+def exposition(port: int) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-        text = response.read().decode()
+        return str(response.read().decode())
+
+
+def scrape(port: int) -> Samples:
+    text = exposition(port)
     return {
         (s.name, frozenset(s.labels.items())): s.value
         for family in text_string_to_metric_families(text)
@@ -158,6 +164,16 @@ async def test_worker_serves_stage_metrics_counted_in_its_work_horses(
             assert time.monotonic() < deadline, f"horse files left: {sorted(pids)}"
             time.sleep(0.5)
         assert "horses" in pids
+        if shutil.which("promtool"):  # the exposition Prometheus itself would parse
+            lint = subprocess.run(
+                ["promtool", "check", "metrics"],
+                input=exposition(port),
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert lint.returncode == 0, lint.stdout + lint.stderr
         after = scrape(port)  # folding changed nothing a scrape sees
         for name, labels in samples:
             if name.startswith("ytempire_stage_") or name.startswith("ytempire_videos_"):
