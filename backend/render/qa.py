@@ -98,6 +98,7 @@ _SILENCE_START = re.compile(r"silence_start:\s*(-?[\d.]+)")
 _SILENCE_END = re.compile(r"silence_end:\s*([\d.]+)")
 _INTEGRATED = re.compile(r"Summary:.*?I:\s+(-?[\d.]+|-inf) LUFS", re.DOTALL)
 _TB = re.compile(r"^#tb (\d+): (\d+)/(\d+)$", re.MULTILINE)
+_KIND = re.compile(r"^#media_type (\d+): (\w+)$", re.MULTILINE)
 _PACKET = re.compile(r"^\s*(\d+),\s*(-?\d+),\s*(-?\d+),\s*(\d+),", re.MULTILINE)
 
 
@@ -118,7 +119,7 @@ def _outside(interval: Interval, excluded: tuple[Interval, ...]) -> float:
     return max(0.0, length)
 
 
-def _analyse(inputs: QaInputs, total: float) -> str:
+def _analyse(inputs: QaInputs) -> str:
     """The one decoding pass; returns ffmpeg's log with every detector's findings."""
     args = ["-i", str(inputs.video_path)]
     graph = [
@@ -140,21 +141,28 @@ def _analyse(inputs: QaInputs, total: float) -> str:
     return proc.stderr + proc.stdout
 
 
-def stream_ends(video_path: Path) -> dict[int, float]:
-    """Where each stream's last packet ends, in seconds (a packet dump: no decoding)."""
+def stream_ends(video_path: Path) -> dict[str, float]:
+    """Where the first video and audio streams' last packets end, in seconds, by kind
+    (a packet dump: no decoding)."""
     proc = run_ffmpeg(
         ["-i", str(video_path), "-map", "0", "-c", "copy", "-f", "framecrc", "-"],
         what=f"read the packets of {video_path.name}",
     )
     bases = {int(i): int(num) / int(den) for i, num, den in _TB.findall(proc.stdout)}
-    ends: dict[int, float] = {}
+    kinds: dict[int, str] = {}
+    for index, kind in _KIND.findall(proc.stdout):
+        if kind not in kinds.values():
+            kinds[int(index)] = kind
+    ends: dict[str, float] = {}
     for index, _dts, pts, duration in _PACKET.findall(proc.stdout):
         i = int(index)
-        ends[i] = max(ends.get(i, 0.0), (int(pts) + int(duration)) * bases.get(i, 0.0))
+        if i in kinds:
+            end = (int(pts) + int(duration)) * bases.get(i, 0.0)
+            ends[kinds[i]] = max(ends.get(kinds[i], 0.0), end)
     return ends
 
 
-def _black(log_text: str, total: float, held: tuple[Interval, ...]) -> Check:
+def _black(log_text: str, held: tuple[Interval, ...]) -> Check:
     """Black stretches; a dark title card (a designed still, faded in from black) is not one."""
     found = [(float(a), float(b)) for a, b in _BLACK.findall(log_text)]
     spans = [s for s in found if _outside(s, held) >= BLACK_MIN_S]
@@ -209,10 +217,10 @@ def _loudness(log_text: str) -> Check:
     return Check("loudness", ok, reason, value=lufs)
 
 
-def _drift(ends: dict[int, float]) -> Check:
-    if len(ends) < 2:
+def _drift(ends: dict[str, float]) -> Check:
+    if "video" not in ends or "audio" not in ends:
         return Check("av_drift", False, "the file lacks an audio or a video stream")
-    video, audio = ends.get(0, 0.0), ends.get(1, 0.0)
+    video, audio = ends["video"], ends["audio"]
     drift = audio - video
     ok = abs(drift) <= DRIFT_MAX_S
     reason = f"audio ends {drift:+.2f} s from the video (limit ± {DRIFT_MAX_S:g} s)"
@@ -259,9 +267,9 @@ def check_render(inputs: QaInputs) -> QaReport:
     started = time.perf_counter()
     ends = stream_ends(inputs.video_path)
     total = max(ends.values(), default=0.0)
-    log_text = _analyse(inputs, total)
+    log_text = _analyse(inputs)
     checks = [
-        _black(log_text, total, inputs.held_stills),
+        _black(log_text, inputs.held_stills),
         _frozen(log_text, total, inputs.held_stills),
         _silence(log_text, inputs, total),
         _loudness(log_text),
