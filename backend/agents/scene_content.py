@@ -35,6 +35,11 @@ _NUMBER = re.compile(
     re.I,
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_MONTH = re.compile(
+    r"\b(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(tember)?|"
+    r"oct(ober)?|nov(ember)?|dec(ember)?)\.?\s+$",
+    re.I,
+)
 _STOP_LABEL = frozenset("and or but while whereas so because which that than then".split())
 _LEADING = frozenset(
     "of by in on for to at from about around nearly over almost the a an is are was were be "
@@ -82,6 +87,8 @@ def said_numbers(narration: str) -> list[SaidNumber]:
     for sentence in sentences(strip_markup(narration)) or [narration]:
         for match in _NUMBER.finditer(sentence):
             digits, percent, scale = match.group(1), match.group(2), match.group(3)
+            if _MONTH.search(sentence[: match.start()]):  # "October 28": a date, no quantity
+                continue
             bare = float(digits.replace(",", ""))
             value = bare * _SCALES.get((scale or "").lower(), 1.0)
             rest = sentence[match.end() :]

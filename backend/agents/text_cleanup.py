@@ -69,7 +69,15 @@ def clean_title(text: str, *, max_chars: int = 70) -> str:
         cuts = [m.start() for m in re.finditer(r",\s|\s[-\u2013\u2014]\s|:\s", line)]
         cuts = [c for c in cuts if 20 <= c <= max_chars]
         line = line[: cuts[-1]] if cuts else line[:max_chars].rsplit(" ", 1)[0]
-    return line.rstrip(" .,:;-")
+    line = line.rstrip(" .,:;-")
+    # cut short by the token limit ("... A TRIVAL OF THE"): back to the last clause boundary
+    if re.search(r"\b(of|the|a|an|and|or|to|in|on|for|with|by|at|from|that|is)$", line, re.I):
+        cuts = [m.start() for m in re.finditer(r",\s|\s[-\u2013\u2014]\s|:\s", line)]
+        cuts = [c for c in cuts if c >= 15]
+        line = line[: cuts[-1]].rstrip(" .,:;-") if cuts else ""
+    if line.isupper() and len(line) > 12:  # shouted: title case
+        line = " ".join(w[:1].upper() + w[1:] for w in line.lower().split())
+    return line
 
 
 def key_phrases(text: str, limit: int = 6) -> list[str]:
