@@ -6,7 +6,8 @@ SDXL or a cloud model draws), and ``slide``, the scene's layout and content as a
 ignore it). The scenes are requested concurrently (at most ``CONCURRENCY`` at a time) so
 that the gateway's micro-batcher can run them through SDXL in batches. Seeds are derived
 from the video and the scene and recorded in the stage output with the model that served
-each scene and its layout, so a re-run draws the same pictures.
+each scene and its layout, so a re-run draws the same pictures. Picture models get a negative
+prompt against drawn text (a scene's words are the narration's and the captions').
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from backend.pipeline.steps.files import write_atomic
 
 SIZES = {"long": "1920x1080", "short": "1080x1920"}
 CONCURRENCY = 4  # requests in flight: enough for a batch, bounded
+# what a picture model must not draw (a scene's words are the narration's and the captions')
+NEGATIVE_PROMPT = "text, letters, words, caption, watermark, logo, signature, blurry"
 HEADED = ("list", "chart", "comparison")
 # units a big number reads with ("7.5 minutes"); another word the script put there is left
 # to the caption's sentence
@@ -142,7 +145,12 @@ async def run(ctx: StageContext) -> StepResult:
         prompt = f"{scene.image_prompt}. {style}".strip(". ") if style else scene.image_prompt
         async with limit:
             image = await generate_image(
-                ctx.ai(), prompt, size=size, seed=scene_seed(ctx.video.id, index), slide=spec
+                ctx.ai(),
+                prompt,
+                size=size,
+                seed=scene_seed(ctx.video.id, index),
+                negative_prompt=NEGATIVE_PROMPT,
+                slide=spec,
             )
         write_atomic(ctx.video_dir / f"images/scene_{index:02d}.png", image.images[0])
         async with ledger:  # one ledger write at a time
