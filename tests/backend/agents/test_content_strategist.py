@@ -213,3 +213,22 @@ async def test_progress_is_reported_as_each_part_is_written() -> None:
     )
     assert json_reports[0][1] == "writing the script (draft 1/3)"
     assert json_reports[1][1].endswith("words written, 30 tokens")
+
+
+@pytest.mark.parametrize(
+    ("raw", "title"),
+    [
+        ("JAMES WEBB TELESCOPE DISCOVERY - A TRIBUTE OF THE", "James Webb Telescope Discovery"),
+        (
+            "A long, storied history of ancient Rome, where the power and grandeur of the "
+            "ancient world",
+            "A long, storied history of ancient Rome",
+        ),
+        ("The Secrets of the", ""),  # cut short, nothing whole to keep: asked again
+        ('"Solar Eclipses: Why the Sky Goes Dark"', "Solar Eclipses: Why the Sky Goes Dark"),
+    ],
+)
+def test_titles_are_cleaned_to_a_whole_phrase(raw: str, title: str) -> None:
+    from backend.agents.text_cleanup import clean_title
+
+    assert clean_title(raw) == title

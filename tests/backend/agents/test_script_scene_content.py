@@ -199,3 +199,9 @@ def test_parse_script_composes_the_prompt_from_the_visual() -> None:
         "a crusty sourdough loaf, on a floured wooden table; close-up, low angle; "
         "warm morning light, photo; no text, no letters"
     )
+
+
+def test_a_day_after_a_month_is_a_date_not_a_quantity() -> None:
+    numbers = said_numbers("He was born on October 28, 1904, and lived 93 years.")
+    assert [n.text for n in numbers] == ["1904", "93"]
+    assert numbers[0].is_year and not numbers[1].is_year
