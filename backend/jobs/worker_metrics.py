@@ -61,9 +61,26 @@ def multiprocess_active() -> bool:
     return getattr(values.ValueClass, "_multiprocess", False) is True
 
 
+PRIVATE_PREFIX = "ytempire-worker-metrics-"  # + "<pid>-<random>", in the temp dir
+
+
+def sweep_orphans(parent: Path) -> list[Path]:
+    """Remove the private directories of workers that died without removing theirs (a
+    SIGKILL, an OOM kill); a directory is its worker's while that pid lives."""
+    removed = []
+    for directory in parent.glob(f"{PRIVATE_PREFIX}*-*"):
+        pid = directory.name.removeprefix(PRIVATE_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(directory, ignore_errors=True)
+            removed.append(directory)
+    return removed
+
+
 def reexec_in_multiprocess_mode() -> NoReturn:
     """Execute this command again with a fresh private ``PROMETHEUS_MULTIPROC_DIR``."""
-    directory = tempfile.mkdtemp(prefix="ytempire-worker-metrics-")
+    parent = Path(tempfile.gettempdir())
+    sweep_orphans(parent)
+    directory = tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-", dir=parent)
     env = {**os.environ, DIR_ENV: directory, OWNED_ENV: "1"}
     argv = [sys.executable, *sys.orig_argv[1:]]
     log.info("worker.metrics.reexec", directory=directory)

@@ -15,7 +15,7 @@ import pytest
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.parser import text_string_to_metric_families
 
-from backend.jobs.worker_metrics import WorkerMetrics
+from backend.jobs.worker_metrics import PRIVATE_PREFIX, WorkerMetrics, sweep_orphans
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -136,3 +136,14 @@ def test_it_serves_over_http_and_a_taken_port_is_reported(
     assert "worker.metrics.unavailable" in capsys.readouterr().out
     metrics.close()
     other.close()
+
+
+def test_a_dead_workers_private_directory_is_swept(tmp_path: Path) -> None:
+    dead = tmp_path / f"{PRIVATE_PREFIX}{ended_pid()}-abc"
+    live = tmp_path / f"{PRIVATE_PREFIX}{os.getpid()}-def"
+    other = tmp_path / "someone-elses-dir"
+    for directory in (dead, live, other):
+        directory.mkdir()
+        (directory / "counter_1.db").write_bytes(b"")
+    assert sweep_orphans(tmp_path) == [dead]
+    assert not dead.exists() and live.exists() and other.exists()
