@@ -202,3 +202,26 @@ async def test_elevenlabs_words_come_from_its_character_alignment(
     audio = base64.b64decode(body["audio"])
     assert _wav_seconds(audio) == pytest.approx(len(text) * 0.06, abs=0.01)
     assert json.loads(response.headers["x-ytempire-usage"])["characters"] == len(text)
+
+
+async def test_a_backend_without_timings_answers_words_null(tmp_path: Path) -> None:
+    from tests.ai.fake_cloud import running_fake_cloud
+
+    with running_fake_cloud() as cloud:
+        app = create_app(
+            make_settings(tmp_path, openai_api_key="sk-test", openai_base_url=cloud.openai_url)
+        )
+        async with raw_client(app) as client:
+            response = await client.post(
+                "/v1/audio/speech",
+                json={
+                    "input": "No clock.",
+                    "voice": "onyx",
+                    "response_format": "wav",
+                    "timestamps": True,
+                },
+            )
+    body = response.json()
+    assert body["ytempire"]["model"] == "openai-tts-1"
+    assert body["words"] is None and body["duration_s"] == pytest.approx(1.0, abs=0.01)
+    assert base64.b64decode(body["audio"])[:4] == b"RIFF"
