@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.alerts.backups import BackupState, backup_state
 from backend.jobs.queues import ALL_QUEUES
 from backend.media.disk import usage
-from backend.models import Channel, StageRun, StageStatus, Video, VideoStatus
+from backend.models import Channel, StageRun, StageStatus, User, Video, VideoStatus
 from backend.pipeline.dispatch import timeout_for
 from backend.publishing.quota import quota_status
 from backend.settings import Settings
@@ -86,12 +86,14 @@ async def disk_low(probe: Probe) -> list[Alert]:
     ]
 
 
-def stale_backup(state: BackupState, max_age_h: float, now: datetime) -> list[Alert]:
+def stale_backup(
+    state: BackupState, max_age_h: float, now: datetime, installed_at: datetime | None = None
+) -> list[Alert]:
     """No archive made in the last ``max_age_h`` hours (a failed run makes none; the backup
-    job raises its own ``backup.failed`` for each failure)."""
-    if state.last_success_at is not None and now - state.last_success_at <= timedelta(
-        hours=max_age_h
-    ):
+    job raises its own ``backup.failed`` for each failure). A new appliance without any
+    backup yet gets the same grace, counted from its first account (``installed_at``)."""
+    since = state.last_success_at or installed_at
+    if since is not None and now - since <= timedelta(hours=max_age_h):
         return []
     when = state.last_success_at
     return [
@@ -109,7 +111,8 @@ def stale_backup(state: BackupState, max_age_h: float, now: datetime) -> list[Al
 
 async def backup_stale(probe: Probe) -> list[Alert]:
     state = backup_state(probe.settings)
-    return stale_backup(state, probe.settings.alert_backup_max_age_hours, probe.now)
+    installed = await probe.session.scalar(select(func.min(User.created_at)))
+    return stale_backup(state, probe.settings.alert_backup_max_age_hours, probe.now, installed)
 
 
 async def quota_low(probe: Probe) -> list[Alert]:

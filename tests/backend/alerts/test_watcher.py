@@ -120,6 +120,9 @@ async def test_queue_backlog_and_missing_backup_alert_every_admin(
         member = await create_user(
             session, settings, email="member@example.com", password="long enough password"
         )
+    async with unit_of_work(db) as session:  # installed long ago: no backup since is stale
+        for user in await session.scalars(select(User)):
+            user.created_at = utcnow() - timedelta(days=3)
     queue = Queue("maintenance", connection=connection)
     for _ in range(3):
         queue.enqueue("backend.costs.tasks.watch_budgets")
@@ -143,13 +146,18 @@ async def test_queue_backlog_and_missing_backup_alert_every_admin(
         assert await open_alerts(session) == []
 
 
-@POSTGRES
-async def test_an_old_backup_is_stale(settings: Settings) -> None:
+def test_an_old_backup_is_stale() -> None:
     now = utcnow()
     state = conditions.BackupState(now - timedelta(hours=27), True)
     assert [a.code for a in conditions.stale_backup(state, 26, now)] == ["backup_stale"]
     fresh = conditions.BackupState(now - timedelta(hours=25), True)
     assert conditions.stale_backup(fresh, 26, now) == []
+    never = conditions.BackupState(None, None)  # a new appliance gets the same grace
+    assert conditions.stale_backup(never, 26, now, installed_at=now - timedelta(hours=2)) == []
+    old = now - timedelta(hours=30)
+    assert [a.code for a in conditions.stale_backup(never, 26, now, installed_at=old)] == [
+        "backup_stale"
+    ]
 
 
 async def _video(
