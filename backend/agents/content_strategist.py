@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal
 
@@ -111,6 +112,7 @@ class ContentStrategist:
         self.embedding_model = embedding_model
         self._retries_left = 0
         self._deadline = 0.0
+        self._variant = 0
 
     async def write(
         self,
@@ -251,6 +253,11 @@ class ContentStrategist:
         topic = brief.topic
         self._retries_left = brief.scene_count() + 2
         self._deadline = time.monotonic() + self.time_budget_s
+        # A regeneration (the guardian's reasons as feedback) samples other answers: the
+        # guided prompts do not carry the feedback, the seeds do.
+        self._variant = (
+            zlib.crc32("\n".join(brief.feedback).encode()) % 100_000 if brief.feedback else 0
+        )
         novelty = _Novelty(self, client, usages)
 
         def written(done: int, text: str) -> None:
@@ -361,7 +368,7 @@ class ContentStrategist:
                 usages,
                 max_tokens=max_tokens,
                 temperature=0.6 + 0.15 * attempt,
-                seed=1000 + attempt,
+                seed=1000 + self._variant + attempt,
             )
             text = clean(raw)
             if not text:

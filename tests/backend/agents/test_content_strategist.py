@@ -232,3 +232,29 @@ def test_titles_are_cleaned_to_a_whole_phrase(raw: str, title: str) -> None:
     from backend.agents.text_cleanup import clean_title
 
     assert clean_title(raw) == title
+
+
+async def test_a_regenerated_guided_script_samples_other_answers() -> None:
+    seeds: list[list[object]] = []
+    for feedback in ([], ["scenes 1 and 3 repeat one another (similarity 0.93)"]):
+        requests: list[dict[str, object]] = []
+        await ContentStrategist(strategy="guided").write(
+            fake_llm(
+                lambda m: (
+                    angle_answer(m[-1]["content"])
+                    if "narration" in m[-1]["content"]
+                    else (
+                        "Zone 2 Cardio Made Simple"
+                        if "title" in m[-1]["content"]
+                        else "Zone 2 cardio is the workout you can do every day."
+                    )
+                ),
+                requests,
+            ),
+            topic="zone 2 cardio",
+            niche="fitness",
+            target_seconds=60,
+            feedback=feedback,
+        )
+        seeds.append([r.get("seed") for r in requests])
+    assert seeds[0] != seeds[1] and len(seeds[0]) == len(seeds[1])
