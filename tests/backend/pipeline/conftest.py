@@ -40,6 +40,9 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         "YTE_GOOGLE_TRENDS_URL": "",
         # Nor a niche store: a video without a topic takes one from the bundled series.
         "YTE_OFFLINE_TOPICS": "true",
+        # No metrics endpoint (and so no re-exec into multiprocess mode): several workers of
+        # one test would race for the port; tests/backend/observability scrape a worker.
+        "YTE_WORKER_METRICS_PORT": "0",
         **extra,
     }
 
