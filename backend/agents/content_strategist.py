@@ -79,7 +79,7 @@ SCENE_OVERLAP_MAX = 0.35
 SCENE_COSINE_MAX = 0.8
 # Asking again is bounded per part (``max_attempts``), per script (a retry per scene, two
 # more) and in time: past the budget the first usable answer of each part is kept.
-TIME_BUDGET_S = 240.0
+TIME_BUDGET_S = 150.0
 
 
 class ScriptGenerationError(RuntimeError):

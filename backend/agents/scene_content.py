@@ -133,17 +133,30 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[\w'-]+", text)
 
 
+_SUBORDINATE = re.compile(
+    r"^(when|if|while|as|because|although|though|since|after|before|once|unless|until)\b", re.I
+)
+
+
+def _head(text: str) -> str:
+    """The sentence's opening clause, with the next one when it opens with "when", "if"...
+    ("When eclipses began, they were rare", not "When eclipses began")."""
+    clauses = re.split(r"[,;:]|\s[-\u2013\u2014]\s", text)
+    head = clauses[0].strip()
+    if _SUBORDINATE.match(head) and len(clauses) > 1:
+        head = f"{head}, {clauses[1].strip()}"
+    return head
+
+
 def _clip(text: str, max_words: int, max_chars: int) -> str:
-    """A short form of ``text``: its first clause when the whole is too long and that clause
-    fits, else its first ``max_words`` words; at most ``max_chars``, cut at a word."""
+    """A short form of ``text``: its opening clause (:func:`_head`) when the whole has more
+    than ``max_words`` words and that clause fits; else the whole, cut at a word only past
+    ``max_chars`` (a whole sentence reads better than one cut mid-phrase)."""
     text = text.strip()
-    words = text.split()
-    if len(words) > max_words or len(text) > max_chars:
-        head = re.split(r"[,;:]|\s[-\u2013\u2014]\s", text, maxsplit=1)[0].strip()
+    if len(text.split()) > max_words or len(text) > max_chars:
+        head = _head(text)
         if 4 <= len(head.split()) <= max_words and len(head) <= max_chars:
             text = head
-        elif len(words) > max_words:
-            text = " ".join(words[:max_words])
     if len(text) > max_chars:
         text = text[:max_chars].rsplit(" ", 1)[0]
     return text.rstrip(" ,;:-\u2013\u2014")
