@@ -33,12 +33,12 @@ class DiskUsage:
         return self.free_bytes / self.total_bytes if self.total_bytes else 0.0
 
 
-class InsufficientDiskSpace(TimeoutError):
+class InsufficientDiskSpace(RuntimeError):
     """Not enough room for a render right now.
 
-    A ``TimeoutError`` on purpose: the stage runner treats those as transient (its
-    ``TRANSIENT`` set), so the try is recorded as failed with this message and retried, and
-    the video fails with it only when its tries are used up (Retry restarts it)."""
+    The stage runner names it among its transient errors (``TRANSIENT``): the try is
+    recorded as failed with this message and retried, and the video fails with it only
+    when its tries are used up (Retry restarts it)."""
 
 
 def usage(path: Path) -> DiskUsage:

@@ -46,6 +46,7 @@ from backend.db.session import after_commit, unit_of_work
 from backend.events.bus import publish_sync
 from backend.jobs.queues import QueueName, enqueue_after_commit
 from backend.jobs.runtime import JobContext
+from backend.media.disk import InsufficientDiskSpace
 from backend.models import (
     Channel,
     StageRun,
@@ -71,6 +72,7 @@ from backend.videos import state
 log = structlog.get_logger(__name__)
 
 TRANSIENT = (
+    InsufficientDiskSpace,  # room may be freed (pruning, the owner) before the next try
     TimeoutError,
     ConnectionError,
     httpx.TransportError,
