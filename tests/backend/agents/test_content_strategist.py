@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 import time
 
@@ -175,8 +176,10 @@ async def test_real_cpu_model_through_the_gateway(gateway_client: openai.AsyncOp
     )
     assert 5 <= len(script.scenes) <= 8
     assert 90 <= script.word_count() <= 220
-    assert all(u.kind == "text" and u.device_seconds > 0 for u in usages)
-    assert "smollm2" in usages[0].provider
+    # the model's calls, and the embeddings that tell a new scene from an earlier one
+    assert all(u.kind in ("text", "embeddings") and u.device_seconds > 0 for u in usages)
+    assert "smollm2" in usages[0].provider and any(u.kind == "embeddings" for u in usages)
+    assert all(a.layout != b.layout for a, b in itertools.pairwise(script.scenes))
 
 
 async def test_progress_is_reported_as_each_part_is_written() -> None:
