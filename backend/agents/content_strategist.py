@@ -300,7 +300,7 @@ class ContentStrategist:
                     brief.scene_messages(angle),
                     brief.scene_tokens(),
                     lambda t: clean_narration(
-                        t, seen=set(seen), max_words=brief.words_per_scene() + 8, topic=topic
+                        t, seen=set(seen), max_words=brief.words_per_scene() + 12, topic=topic
                     ),
                     novelty.judge(
                         lambda t: scene_problems(t, topic, said, brief.words_per_scene())

@@ -138,6 +138,17 @@ _SUBORDINATE = re.compile(
 )
 
 
+_QUALIFIER = re.compile(
+    r"\s(?:that|which|who|whose|where|when|because|while|during|after|before|until|since)\s",
+    re.I,
+)
+
+
+_COMPLEMENT = re.compile(
+    r"\b(is|are|was|were|be|assume|think|believe|know|say|says|mean|means|shows?)$", re.I
+)
+
+
 def _head(text: str) -> str:
     """The sentence's opening clause, with the next one when it opens with "when", "if"...
     ("When eclipses began, they were rare", not "When eclipses began")."""
@@ -157,6 +168,15 @@ def _clip(text: str, max_words: int, max_chars: int) -> str:
         head = _head(text)
         if 4 <= len(head.split()) <= max_words and len(head) <= max_chars:
             text = head
+        else:  # before a relative clause or a qualifier: "a rare event | that occurs when"
+            cuts = [
+                m.start()
+                for m in _QUALIFIER.finditer(text)
+                if 6 <= len(text[: m.start()].split()) <= max_words
+                and not _COMPLEMENT.search(text[: m.start()])  # "is that ...": keep going
+            ]
+            if cuts:
+                text = text[: cuts[0]]
     if len(text) > max_chars:
         text = text[:max_chars].rsplit(" ", 1)[0]
     return text.rstrip(" ,;:-\u2013\u2014")

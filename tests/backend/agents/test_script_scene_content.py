@@ -205,3 +205,23 @@ def test_a_day_after_a_month_is_a_date_not_a_quantity() -> None:
     numbers = said_numbers("He was born on October 28, 1904, and lived 93 years.")
     assert [n.text for n in numbers] == ["1904", "93"]
     assert numbers[0].is_year and not numbers[1].is_year
+
+
+@pytest.mark.parametrize(
+    ("narration", "fact"),
+    [
+        (
+            "A solar eclipse is a rare celestial event that occurs when the Earth is aligned "
+            "with the Moon's orbit around the Sun.",
+            "A solar eclipse is a rare celestial event",
+        ),
+        (
+            "When solar eclipses began, they were a rare occurrence, and they have been "
+            "happening for thousands of years.",
+            "When solar eclipses began, they were a rare occurrence",
+        ),
+        ("Totality lasts minutes.", "Totality lasts minutes"),
+    ],
+)
+def test_a_key_fact_is_short_and_a_whole_phrase(narration: str, fact: str) -> None:
+    assert key_fact(narration) == fact
