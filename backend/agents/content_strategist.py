@@ -494,9 +494,9 @@ class _Brief:
         return max(15, (self.target_words() - 20) // self.scene_count())
 
     def scene_tokens(self) -> int:
-        """Room for a scene's sentences (about 1.5 tokens a word), a second one that may run
-        long, and a little to cut: a tiny model's first sentence alone leaves the video short."""
-        return min(140, round(self.words_per_scene() * 2.2) + 30)
+        """Room for a scene's sentences (about 1.5 tokens a word) and a little to cut. (More
+        room did not give SmolLM2 a second sentence in the demo, only slower calls.)"""
+        return min(120, round(self.words_per_scene() * 1.6) + 24)
 
     def max_tokens(self) -> int:
         return min(4000, 400 + self.target_words() * 3)
