@@ -102,6 +102,11 @@ def _attempt(scene: Scene, layout: str, theme: str) -> SlideSpec | None:
     return None
 
 
+def slide_theme(script: Script, scene: Scene) -> str:
+    """The words a slide's palette hue is picked from (within SlideSpec's 200 characters)."""
+    return _clip(f"{script.title} {scene.image_prompt}", 200)
+
+
 FALLBACKS = ("key_fact", "quote", "list", "big_number", "chart", "comparison")
 
 
@@ -112,7 +117,7 @@ def slide_specs(script: Script) -> list[SlideSpec]:
     specs: list[SlideSpec] = []
     previous: str | None = None
     for scene in script.scenes:
-        theme = f"{script.title} {scene.image_prompt}"
+        theme = slide_theme(script, scene)
         wanted = [scene.layout] if scene.layout else []
         spec = None
         for layout in [*wanted, *FALLBACKS]:

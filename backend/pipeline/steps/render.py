@@ -13,7 +13,6 @@ from backend.costs.service import Charge, provider_name
 from backend.media.disk import ensure_room, render_estimate_bytes, wav_seconds
 from backend.models import VideoFormat, VideoStage
 from backend.pipeline.context import StageContext, StepResult, VideoChanges
-from backend.pipeline.steps.script import target_seconds
 from backend.render import RenderResult, RenderSpec, render_video, verify_render
 from backend.render.captions import read_words
 from backend.render.music import NO_MUSIC, music_dir_for
@@ -60,7 +59,11 @@ async def run(ctx: StageContext) -> StepResult:
         raise
     await asyncio.to_thread(verify_render, result, result.narration_s)
     ctx.progress(1.0, "render QA")
-    plan_s = target_seconds(ctx) + result.intro_s + result.outro_s
+    # The plan: the narration the voice stage measured plus the title cards. How the script's
+    # length sits against the channel's target is the quality stage's check (its length
+    # reason), made before anything was voiced; a CPU voice speaks faster than the planning
+    # pace, so the target would hold every CPU video here.
+    plan_s = planned_s
     qa = await asyncio.to_thread(run_qa, result, plan_s)
     seconds = result.seconds
     charge = Charge(  # written to the ledger below, before the step returns

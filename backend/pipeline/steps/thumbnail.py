@@ -25,6 +25,7 @@ from backend.db.base import utcnow
 from backend.models import VideoFormat, VideoStage
 from backend.pipeline.context import StageContext, StepResult, VideoChanges
 from backend.pipeline.steps.files import write_atomic
+from backend.pipeline.steps.images import slide_theme
 from backend.render.thumbnail import Region, headline_words, make_thumbnail, strongest
 from backend.videos.thumbnails import VARIANT_ARTIFACTS as ARTIFACTS
 from backend.videos.thumbnails import VARIANT_FILES as VARIANTS
@@ -52,7 +53,7 @@ def headlines(thumbnail_text: str, title: str) -> tuple[str, str]:
 async def _slide_visuals(
     ctx: StageContext, script: Script, model: str
 ) -> tuple[list[Path], list[Region], list[Charge]]:
-    theme = f"{script.title} {script.scenes[0].image_prompt}"
+    theme = slide_theme(script, script.scenes[0])
     specs = [
         SlideSpec(layout="thumbnail", number=_big_number(script), side="left", theme=theme),
         SlideSpec(layout="thumbnail", side="right", theme=theme),

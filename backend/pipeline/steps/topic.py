@@ -50,10 +50,12 @@ async def run(ctx: StageContext) -> StepResult:
     stored = await asyncio.to_thread(ctx.explorer.explore, niche, exclude=past, limit=CANDIDATES)
     from_store = fresh(stored, utcnow(), ctx.settings.topic_fresh_days)
     candidates = from_store
-    if ctx.settings.offline_topics and not candidates:
+    if ctx.settings.offline_topics and len(candidates) < CANDIDATES:
+        # offline, the bundled series tops up what the store has (which may all be off the
+        # niche: the chooser filters for relevance afterwards)
         ranker = TrendProphet()  # only the categories matching the niche
         bundled = await asyncio.to_thread(ranker.rank, niche, past, overall=False)
-        candidates = bundled[:CANDIDATES]
+        candidates = [*candidates, *bundled][:CANDIDATES]
     ctx.progress(0.3, f"{len(candidates)} candidate topics")
     choice = await chooser(ctx.settings, ctx.charged).choose(
         ctx.ai(),

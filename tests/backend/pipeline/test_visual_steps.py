@@ -141,3 +141,17 @@ async def test_images_then_thumbnails(settings: Settings, cpu_gateway: openai.As
     assert [c["source"] for c in made.output["thumbnails"]] == ["scene", "scene"]
     assert {c["picture"] for c in made.output["thumbnails"]} <= {f.name for f in files}
     assert not made.charges
+
+
+def test_a_long_title_and_prompt_still_make_slides() -> None:
+    # The demo's script once stopped the images stage: title + visual prompt over the
+    # slide spec's 200-character theme.
+    data = SCRIPT.model_dump(mode="json")
+    data["title"] = "The Earth's Shadow: A Surprising Look at Solar Eclipses and Why They Happen"
+    for scene in data["scenes"]:
+        scene["image_prompt"] = scene["image_prompt"] + ", " + "wide cinematic shot " * 8
+    script = Script.model_validate(data)
+    specs = images.slide_specs(script)
+    assert len(specs) == len(script.scenes)
+    assert all(0 < len(spec.theme) <= 200 for spec in specs)
+    assert images.slide_theme(script, script.scenes[0]).startswith("The Earth's Shadow")
