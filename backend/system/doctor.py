@@ -59,6 +59,8 @@ _AI_FIXES = {
     "ffmpeg": "reinstall the environment (./scripts/bootstrap.sh): ffmpeg ships in imageio-ffmpeg",
     "espeak-ng": "reinstall the environment (./scripts/bootstrap.sh): espeakng-loader ships it",
     "profile": "set YTE_AI_PROFILE to a profile in hardware/ (or unset it to auto-detect)",
+    "licences": "select models that allow commercial use in the profile (hardware/), or opt in "
+    "with YTE_AI_ALLOW_NONCOMMERCIAL_MODELS=true (not for a monetized channel)",
 }
 _AI_OPTIONAL = {"openai key", "elevenlabs key", "cuda", "gpu", "torch", "cpu"}
 
