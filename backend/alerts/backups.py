@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from backend.backup.service import list_backups
+from backend.backup.tasks import read_state
 from backend.settings import Settings
 
 
@@ -14,13 +15,18 @@ from backend.settings import Settings
 class BackupState:
     last_success_at: datetime | None  # when the newest archive was made; None: never
     verified: bool | None
+    # the scheduled backup's last run, when it failed: its error (None: it worked, or none ran)
+    last_run_error: str | None = None
 
 
 def backup_state(settings: Settings) -> BackupState:
-    backups = list_backups(settings.resolved_backup_dir)
+    directory = settings.resolved_backup_dir
+    run = read_state(directory) or {}
+    error = None if run.get("ok", True) else str(run.get("error") or "unknown error")
+    backups = list_backups(directory)
     if not backups:
-        return BackupState(None, None)
+        return BackupState(None, None, error)
     newest = backups[0]
     created = newest.sidecar.get("created_at")
     at = datetime.fromisoformat(created) if isinstance(created, str) else newest.created_at
-    return BackupState(at, newest.verified)
+    return BackupState(at, newest.verified, error)

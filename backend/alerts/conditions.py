@@ -109,10 +109,28 @@ def stale_backup(
     ]
 
 
+def failed_backup(state: BackupState) -> list[Alert]:
+    """The scheduled backup's last run failed (open until a later run works), so the
+    failure reaches the webhook and e-mail too, not only the dashboard's ``backup.failed``."""
+    if state.last_run_error is None:
+        return []
+    return [
+        Alert(
+            "backup_failed",
+            "backup",
+            "critical",
+            f"The scheduled backup failed: {state.last_run_error[:300]}. Run `ytempire backup "
+            "create` to see it, fix the cause (disk space, database access, YTE_BACKUP_DIR).",
+            {"error": state.last_run_error[:300]},
+        )
+    ]
+
+
 async def backup_stale(probe: Probe) -> list[Alert]:
     state = backup_state(probe.settings)
     installed = await probe.session.scalar(select(func.min(User.created_at)))
-    return stale_backup(state, probe.settings.alert_backup_max_age_hours, probe.now, installed)
+    stale = stale_backup(state, probe.settings.alert_backup_max_age_hours, probe.now, installed)
+    return stale + failed_backup(state)
 
 
 async def quota_low(probe: Probe) -> list[Alert]:
@@ -247,7 +265,7 @@ CHECKS: dict[str, Check] = {
 # the codes each check owns (a check clears only its own)
 CODES: dict[str, tuple[str, ...]] = {
     "disk_low": ("disk_low",),
-    "backup": ("backup_stale",),
+    "backup": ("backup_stale", "backup_failed"),
     "quota_low": ("quota_low",),
     "queue_backlog": ("queue_backlog",),
     "video_stuck": ("video_stuck",),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -158,6 +159,22 @@ def test_an_old_backup_is_stale() -> None:
     assert [a.code for a in conditions.stale_backup(never, 26, now, installed_at=old)] == [
         "backup_stale"
     ]
+
+
+def test_a_failed_scheduled_backup_alerts_until_a_run_works(tmp_path: Path) -> None:
+    from backend.alerts.backups import backup_state
+    from backend.backup.tasks import write_state
+
+    settings = Settings(data_dir=tmp_path, secret_key="x" * 40, redis_url="embedded")
+    directory = settings.resolved_backup_dir
+    assert conditions.failed_backup(backup_state(settings)) == []  # never ran
+    write_state(directory, {"ok": False, "error": "BackupDatabaseError: pg_dump: no space"})
+    (alert,) = conditions.failed_backup(backup_state(settings))
+    assert alert.code == "backup_failed" and alert.severity == "critical"
+    assert "pg_dump: no space" in alert.message
+    write_state(directory, {"ok": True, "archive": "x.tar", "error": None})
+    assert conditions.failed_backup(backup_state(settings)) == []
+    assert "backup_failed" in conditions.CODES["backup"]
 
 
 async def _video(
