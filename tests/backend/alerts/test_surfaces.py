@@ -93,3 +93,44 @@ def test_the_cli_sends_a_test_alert_and_names_failures(tmp_path: Path) -> None:
     listed = _cli(["alerts", "list"], tmp_path)
     assert listed.exit_code == 0 and "No open alerts." in listed.output
     assert "delivery: dashboard only" in listed.output
+
+
+@POSTGRES
+async def test_the_overview_marks_a_cleared_alert_resolved(
+    owner_browser: Browser, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    from backend.models import Channel, User
+
+    async with sessions() as session:
+        owner = (await session.scalars(select(User))).one()
+        session.add_all(
+            [
+                Channel(owner_id=owner.id, name="Science Bites", niche="science"),
+                Event(
+                    user_id=owner.id,
+                    type="system.alert",
+                    severity="critical",
+                    message="Media disk has 4 % free",
+                    dedup_key=f"alert:open:disk_low:disk:{owner.id}",
+                    data={"code": "disk_low"},
+                ),
+                Event(
+                    user_id=owner.id,
+                    type="system.alert",
+                    severity="critical",
+                    message="No backup yet (older than 26 h)",
+                    dedup_key="alert:closed:1",
+                    data={"code": "backup_stale"},
+                ),
+            ]
+        )
+        await session.commit()
+    page = (await owner_browser.get("/")).text
+
+    def item(message: str) -> str:  # the <li> of the alert with this message
+        at = page.index(message)
+        return page[page.rindex("<li", 0, at) : at]
+
+    open_item, closed_item = item("Media disk has 4 % free"), item("No backup yet")
+    assert "resolved" not in open_item and "sev-critical" in open_item
+    assert "resolved" in closed_item and "sev-info" in closed_item
