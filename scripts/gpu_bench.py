@@ -317,6 +317,75 @@ def bench_tts(device: str, smoke: bool) -> None:
     audio_s = run().shape[-1] / config.sampling_rate
     record("tts", "VITS (MMS-size) synthesis", f"{seconds:.3f} s for {audio_s:.1f} s audio")
     record("tts", "real-time factor", f"{seconds / max(audio_s, 1e-6):.4f}")
+    guarded("tts", lambda: bench_kokoro(device, smoke))
+
+
+KOKORO_82M = {  # hexgrad/Kokoro-82M's config.json, less its vocab (the tests' copy is used)
+    "istftnet": {
+        "upsample_kernel_sizes": [20, 12],
+        "upsample_rates": [10, 6],
+        "gen_istft_hop_size": 5,
+        "gen_istft_n_fft": 20,
+        "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
+        "resblock_kernel_sizes": [3, 7, 11],
+        "upsample_initial_channel": 512,
+    },
+    "dim_in": 64,
+    "dropout": 0.2,
+    "hidden_dim": 512,
+    "max_conv_dim": 512,
+    "max_dur": 50,
+    "multispeaker": True,
+    "n_layer": 3,
+    "n_mels": 80,
+    "n_token": 178,
+    "style_dim": 128,
+    "text_encoder_kernel_size": 5,
+    "plbert": {
+        "hidden_size": 768,
+        "num_attention_heads": 12,
+        "intermediate_size": 2048,
+        "max_position_embeddings": 512,
+        "num_hidden_layers": 12,
+        "dropout": 0.1,
+    },
+}
+
+
+def bench_kokoro(device: str, smoke: bool) -> None:
+    """Kokoro-82M (the GPU profiles' voice) at its real size, random weights: one pass of
+    ~400 phonemes (the backend's pass limit), seconds per second of audio."""
+    from kokoro.model import KModel
+
+    from tests.ai.test_speech_kokoro import VOCAB, tiny_config
+
+    config = tiny_config() if smoke else {**KOKORO_82M, "vocab": VOCAB}
+    with tempfile.TemporaryDirectory() as folder:
+        empty = Path(folder) / "empty.pth"
+        torch.save({}, empty)  # nothing loaded from it: the weights stay random
+        torch.manual_seed(0)
+        model: Any = KModel(repo_id="hexgrad/Kokoro-82M", config=config, model=str(empty))
+    model.to(device).eval()
+    params = sum(p.numel() for p in model.parameters()) / 1e6
+    symbols = [s for s in VOCAB if s.strip() and s.isalpha()]
+    phonemes = " ".join(
+        "".join(symbols[(i * 7 + j * 3) % len(symbols)] for j in range(5)) for i in range(66)
+    )[:400]
+    style = torch.randn(1, 256, device=device) * 0.2
+
+    def run() -> Any:
+        with torch.inference_mode():
+            return model(phonemes, style, 1.0, return_output=True)
+
+    run()
+    seconds = timed(device, run, 3)
+    audio_s = run().audio.shape[-1] / 24_000
+    record(
+        "tts",
+        f"Kokoro{'-82M' if not smoke else ' (smoke size)'} ({params:.0f}M params) synthesis",
+        f"{seconds:.3f} s for {audio_s:.1f} s audio",
+    )
+    record("tts", "Kokoro real-time factor", f"{seconds / max(audio_s, 1e-6):.4f}")
 
 
 def main() -> None:
