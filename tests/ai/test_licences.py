@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 import structlog.testing
 import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
 import ai.cli
+import ai.gateway as gateway_module
 from ai.cli import models_app
 from ai.doctor import doctor_checks
 from ai.gateway import Gateway
@@ -90,8 +92,10 @@ def test_a_profile_naming_a_non_commercial_model_is_refused_without_the_opt_in(
 
 
 def test_opted_in_the_model_serves_with_a_warning(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # a fresh logger: the module's may be cached with the processors of an earlier config
+    monkeypatch.setattr(gateway_module, "log", structlog.get_logger("test"))
     profile = tiny_profile(models={"speech": ["mms-tts-eng"]})
     settings = make_settings(tmp_path, ai_allow_noncommercial_models=True)
     with structlog.testing.capture_logs() as logs:

@@ -12,9 +12,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import structlog
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.parser import text_string_to_metric_families
 
+from backend.jobs import worker_metrics
 from backend.jobs.worker_metrics import PRIVATE_PREFIX, WorkerMetrics, sweep_orphans
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -119,8 +121,10 @@ def scrape(port: int) -> str:
 
 
 def test_it_serves_over_http_and_a_taken_port_is_reported(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # a fresh logger: the module's may be cached with the processors of an earlier config
+    monkeypatch.setattr(worker_metrics, "log", structlog.get_logger("test"))
     write(tmp_path, "counter", ended_pid(), counters(3.0))
     metrics = WorkerMetrics(tmp_path)
     assert metrics.serve("127.0.0.1", 0)
@@ -132,8 +136,9 @@ def test_it_serves_over_http_and_a_taken_port_is_reported(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         other = WorkerMetrics(tmp_path)
-        assert other.serve("127.0.0.1", taken.getsockname()[1]) is False
-    assert "worker.metrics.unavailable" in capsys.readouterr().out
+        with structlog.testing.capture_logs() as logs:
+            assert other.serve("127.0.0.1", taken.getsockname()[1]) is False
+    assert [e["event"] for e in logs] == ["worker.metrics.unavailable"]
     metrics.close()
     other.close()
 

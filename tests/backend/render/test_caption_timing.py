@@ -19,6 +19,7 @@ from PIL import Image
 from ai.backends.base import WordTiming
 from ai.backends.speech_espeak import EspeakSpeech
 from backend.render import RenderResult, RenderScene, RenderSpec, render_video
+from backend.render import captions as captions_module
 from backend.render.caption_track import highlight_strip, write_caption_track
 from backend.render.captions import (
     Cue,
@@ -175,8 +176,12 @@ def test_burned_in_captions_appear_on_the_onset_of_their_first_word(
         assert abs(nearest - onset[first]) <= TOLERANCE_S, (cue.text, nearest, onset[first])
 
 
-def test_without_engine_timings_cues_are_estimated_and_it_is_logged() -> None:
+def test_without_engine_timings_cues_are_estimated_and_it_is_logged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     text = "Far beneath the waves sunlight fades, and the water turns cold and dark."
+    # a fresh logger: the module's may be cached with the processors of an earlier config
+    monkeypatch.setattr(captions_module, "log", structlog.get_logger("test"))
     with structlog.testing.capture_logs() as logs:
         estimated = scene_cues(text, None, 2.0, 6.0, 42, scene=3)
     assert estimated[0].start_s == 2.0 and estimated[-1].end_s == pytest.approx(8.0)
