@@ -126,7 +126,15 @@ async def run(ctx: StageContext) -> StepResult:
                 for t, s in zip(made, sources, strict=True)
             ],
         },
-        artifacts=dict(zip(ARTIFACTS, VARIANTS, strict=True)),
+        artifacts={
+            **dict(zip(ARTIFACTS, VARIANTS, strict=True)),
+            # the visuals drawn for the thumbnails (intermediates: media retention prunes them)
+            **{
+                f"image_thumbnail_visual_{tag}": path.relative_to(ctx.video_dir).as_posix()
+                for tag, path in zip("ab", sources, strict=True)
+                if source_kind == "thumbnail_visual"
+            },
+        },
         charges=charges,
         video=VideoChanges(title=seo.title, description=seo.description, tags=list(seo.tags)),
     )

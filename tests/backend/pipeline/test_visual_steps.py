@@ -122,7 +122,14 @@ async def test_images_then_thumbnails(settings: Settings, cpu_gateway: openai.As
     ctx.outputs[VideoStage.images] = drawn.output
     ctx.artifacts[VideoStage.images] = drawn.artifacts
     made = await thumbnail.run(ctx)
-    assert made.artifacts == {"thumbnail": "thumbnail.jpg", "thumbnail_b": "thumbnail_b.jpg"}
+    # every file the stage wrote is its artifact (the visuals as intermediates)
+    assert made.artifacts == {
+        "thumbnail": "thumbnail.jpg",
+        "thumbnail_b": "thumbnail_b.jpg",
+        "image_thumbnail_visual_a": "images/thumbnail_visual_a.png",
+        "image_thumbnail_visual_b": "images/thumbnail_visual_b.png",
+    }
+    assert all((ctx.video_dir / p).is_file() for p in made.artifacts.values())
     assert made.output["variants"] == ["thumbnail.jpg", "thumbnail_b.jpg"]
     checks = made.output["thumbnails"]
     assert [c["source"] for c in checks] == ["thumbnail_visual", "thumbnail_visual"]
@@ -139,6 +146,7 @@ async def test_images_then_thumbnails(settings: Settings, cpu_gateway: openai.As
     ctx.artifacts[VideoStage.images] = drawn.artifacts
     made = await thumbnail.run(ctx)
     assert [c["source"] for c in made.output["thumbnails"]] == ["scene", "scene"]
+    assert made.artifacts == {"thumbnail": "thumbnail.jpg", "thumbnail_b": "thumbnail_b.jpg"}
     assert {c["picture"] for c in made.output["thumbnails"]} <= {f.name for f in files}
     assert not made.charges
 
