@@ -19,6 +19,7 @@ from backend.events.bus import record_event
 from backend.models import Channel, Video, VideoStage, VideoStatus
 from backend.models.video import PRODUCTION_STAGES
 from backend.observability.metrics import VIDEOS
+from backend.render.qa import holds as render_qa_holds
 from backend.videos import state
 
 log = structlog.get_logger(__name__)
@@ -155,4 +156,26 @@ async def fail_upload(
         severity="error",
     )
     log.error("video.publish_failed", video_id=str(video.id), error=error)
+    return True
+
+
+async def hold_for_render_qa(
+    session: AsyncSession, connection: redis.Redis | None, video: Video, channel: Channel
+) -> bool:
+    """A render that failed its QA (``video.render_qa``) waits for its owner in review,
+    with the failed checks as its reasons; True when it was held."""
+    reasons = render_qa_holds(video.render_qa)
+    if not reasons:
+        return False
+    await state.transition(session, video, VideoStatus.needs_review, quality_reasons=reasons)
+    await video_event(
+        session,
+        connection,
+        video,
+        channel,
+        "video.needs_review",
+        f"{video.title or video.topic or 'video'} needs review: render QA failed",
+        {"title": video.title, "reasons": reasons, "render_qa": True},
+        severity="warning",
+    )
     return True

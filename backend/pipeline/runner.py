@@ -62,11 +62,10 @@ from backend.pipeline import repository
 from backend.pipeline.context import StageContext, StepResult, VideoSnapshot, stage_event
 from backend.pipeline.dispatch import dispatch_after_commit, dispatch_next, timeout_for
 from backend.pipeline.limits import setting_name, stage_delay
-from backend.pipeline.outcome import crisis, fail_video, video_event
+from backend.pipeline.outcome import crisis, fail_video, hold_for_render_qa, video_event
 from backend.pipeline.stages import next_stage, overall_progress
 from backend.pipeline.steps import STEPS
 from backend.pipeline.upload import after_ready
-from backend.render.qa import holds as render_qa_holds
 from backend.videos import state
 
 log = structlog.get_logger(__name__)
@@ -471,21 +470,8 @@ class StageRunner:
                 timeout_for(self.ctx.settings, channel, nxt),
             )
             return "next"
-        qa_reasons = render_qa_holds(video.render_qa)
-        if qa_reasons:  # a render that failed its QA waits for its owner (backend.render.qa)
-            await state.transition(
-                session, video, VideoStatus.needs_review, quality_reasons=qa_reasons
-            )
-            await video_event(
-                session,
-                self.ctx.redis,
-                video,
-                channel,
-                "video.needs_review",
-                f"{video.title or video.topic or 'video'} needs review: render QA failed",
-                {"title": video.title, "reasons": qa_reasons, "render_qa": True},
-                severity="warning",
-            )
+        # a render that failed its QA waits for its owner (backend.render.qa)
+        if await hold_for_render_qa(session, self.ctx.redis, video, channel):
             return "needs_review"
         await state.transition(session, video, VideoStatus.ready, stage_progress=1.0)
         crisis.on_success(channel)

@@ -42,12 +42,12 @@ from backend.models import (
     VideoStatus,
 )
 from backend.models.video import PRODUCTION_STAGES
-from backend.pipeline.outcome import video_event
+from backend.pipeline.outcome import hold_for_render_qa, video_event
 from backend.pipeline.upload import after_ready
 from backend.render import RenderResult, RenderSpec, make_thumbnail, render_video, verify_render
 from backend.render.captions import read_words
 from backend.render.music import NO_MUSIC, music_dir_for
-from backend.render.qa import Check, QaInputs, QaReport, card_intervals, check_render, holds
+from backend.render.qa import Check, QaInputs, QaReport, card_intervals, check_render
 from backend.shorts.cut import CARD_S, MAX_S, MIN_S, Cut, ShortTooShort, cut_scenes, plan_cut
 from backend.videos import state
 
@@ -339,22 +339,7 @@ class ShortMaker:
                 )
             )
         await session.flush()
-        reasons = holds(short.render_qa)
-        if reasons:
-            await state.transition(
-                session, short, VideoStatus.needs_review, quality_reasons=reasons
-            )
-            await video_event(
-                session,
-                self.ctx.redis,
-                short,
-                channel,
-                "video.needs_review",
-                f"{short.title} needs review: render QA failed",
-                {"title": short.title, "reasons": reasons, "render_qa": True},
-                severity="warning",
-            )
-        else:
+        if not await hold_for_render_qa(session, self.ctx.redis, short, channel):
             await state.transition(session, short, VideoStatus.ready, stage_progress=1.0)
             await video_event(
                 session,
